@@ -1,0 +1,233 @@
+// The client library: spawn a sandboxed program through jaid. Used by the jai CLI and by TypeScript agent
+// harnesses (`import { spawn } from 'jai-sandbox/client'`).
+import fs from 'node:fs';
+import * as native from '../../native/addon';
+import { MAX_PACKET_BYTES, PROTOCOL_VERSION, decodeDaemonMessage, encodeClientMessage, v1 } from '../../proto/codec';
+import { PacketChannel, closeQuietly, type Packet } from '../../proto/channel';
+import { JaiClientError } from './errors';
+import { openDirectory, type OpenedDir } from './paths';
+
+export const DEFAULT_SOCKET = '/run/jai/jaid.sock';
+
+export type StdioSpec = { kind: 'pass'; fd: number } | { kind: 'pty' } | { kind: 'null' };
+
+export interface SpawnOptions {
+  /** Empty: the user's login shell. */
+  argv: readonly string[];
+  cwd?: string;
+  /** Do not grant the cwd (the program still starts there if it exists in the jail). */
+  nocwd?: boolean;
+  /** Extra directories to grant. */
+  grants?: readonly { path: string; readOnly?: boolean }[];
+  env?: NodeJS.ProcessEnv;
+  stdio: readonly [StdioSpec, StdioSpec, StdioSpec];
+  terminal?: { rows: number; cols: number };
+  umask?: number;
+  socketPath?: string;
+}
+
+export type ExitStatus = { code: number; signal?: undefined } | { signal: number; code?: undefined };
+
+export interface JaiSession {
+  readonly id: string;
+  /** The PTY master when any stdio is a PTY: the caller owns it (reads output, writes input, resizes). */
+  readonly ptyMaster: number | null;
+  wait(): Promise<ExitStatus>;
+  /** Forwards SIGHUP, SIGINT, SIGQUIT or SIGTERM to the jailed program. */
+  kill(signo: number): void;
+  /** Whether the open connection keeps the process alive (default true). */
+  setRef(ref: boolean): void;
+}
+
+const STDIO_KIND: Readonly<Record<StdioSpec['kind'], v1.StdioKind>> = {
+  pass: v1.StdioKind.STDIO_PASS,
+  pty: v1.StdioKind.STDIO_PTY,
+  null: v1.StdioKind.STDIO_NULL,
+};
+
+function envList(env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+}
+
+function connect(socketPath: string): number {
+  try {
+    return native.seqpacketConnect(socketPath);
+  } catch (e) {
+    const code = native.isNativeError(e) ? e.code : String(e);
+    throw new JaiClientError(
+      'DAEMON_UNAVAILABLE',
+      `cannot reach jaid at ${socketPath} (${code}); is the daemon running?`,
+    );
+  }
+}
+
+/** Starts a session; resolves once the program is starting, rejects with JaiClientError on refusal. */
+export function spawn(options: SpawnOptions): Promise<JaiSession> {
+  const socketPath = options.socketPath ?? process.env['JAI_SOCKET'] ?? DEFAULT_SOCKET;
+  const opened: OpenedDir[] = [];
+  const release = (): void => {
+    opened.forEach((d) => closeQuietly(d.fd));
+  };
+  let request: v1.SpawnRequest.$Properties;
+  let fds: number[];
+  let cwdPath: string;
+  try {
+    const cwd = options.cwd ?? process.cwd();
+    if (!options.nocwd) opened.push(openDirectory(cwd));
+    cwdPath = opened[0]?.path ?? fs.realpathSync(cwd);
+    const grants: v1.Grant.$Properties[] = [];
+    for (const g of options.grants ?? []) {
+      const dir = openDirectory(g.path);
+      opened.push(dir);
+      grants.push({
+        path: dir.path,
+        access: g.readOnly === true ? v1.GrantAccess.GRANT_READ_ONLY : v1.GrantAccess.GRANT_READ_WRITE,
+      });
+    }
+    const passFds = options.stdio.flatMap((s) => (s.kind === 'pass' ? [s.fd] : []));
+    fds = [...opened.map((d) => d.fd), ...passFds];
+    request = {
+      argv: [...options.argv],
+      cwd: cwdPath,
+      env: envList(options.env ?? process.env),
+      mode: v1.Mode.MODE_CASUAL,
+      nocwd: options.nocwd === true,
+      grants,
+      stdin: STDIO_KIND[options.stdio[0].kind],
+      stdout: STDIO_KIND[options.stdio[1].kind],
+      stderr: STDIO_KIND[options.stdio[2].kind],
+      terminal: options.terminal ?? null,
+      umask: options.umask ?? native.umask(),
+      actAsUser: process.getuid?.() === 0 ? (process.env['SUDO_USER'] ?? '') : '',
+    };
+  } catch (e) {
+    release();
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  }
+  const spawnPacket = encodeClientMessage({ spawn: request });
+  if (spawnPacket.length > MAX_PACKET_BYTES) {
+    release();
+    return Promise.reject(
+      new JaiClientError(
+        'REQUEST_TOO_LARGE',
+        `request of ${spawnPacket.length} bytes is over the ${MAX_PACKET_BYTES}-byte cap (environment too large?)`,
+      ),
+    );
+  }
+  let fd: number;
+  try {
+    fd = connect(socketPath);
+  } catch (e) {
+    release();
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  }
+  return new Promise<JaiSession>((resolve, reject) => {
+    new ClientSession(fd, resolve, reject).begin(spawnPacket, fds, release);
+  });
+}
+
+class ClientSession implements JaiSession {
+  id = '';
+  ptyMaster: number | null = null;
+  private readonly channel: PacketChannel;
+  private state: 'hello' | 'started' | 'running' | 'done' = 'hello';
+  private exit: ExitStatus | null = null;
+  private failure: JaiClientError | null = null;
+  private readonly waiters: { resolve: (s: ExitStatus) => void; reject: (e: Error) => void }[] = [];
+
+  constructor(
+    fd: number,
+    private readonly onStarted: (s: JaiSession) => void,
+    private readonly onRefused: (e: Error) => void,
+  ) {
+    this.channel = new PacketChannel(fd, {
+      onPacket: (p) => {
+        this.onPacket(p);
+      },
+      onEnd: () => {
+        if (this.state !== 'done') this.fail(new JaiClientError('DAEMON_LOST', 'lost the connection to jaid'));
+      },
+    });
+  }
+
+  begin(spawnPacket: Uint8Array, fds: number[], release: () => void): void {
+    // Hello and Spawn are pipelined: the daemon answers Hello, then Started or Error.
+    this.channel.send(encodeClientMessage({ hello: { version: PROTOCOL_VERSION, agent: 'jai-client' } }));
+    this.channel.send(spawnPacket, fds, release);
+  }
+
+  wait(): Promise<ExitStatus> {
+    if (this.exit !== null) return Promise.resolve(this.exit);
+    if (this.failure !== null) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  kill(signo: number): void {
+    if (this.state === 'running') this.channel.send(encodeClientMessage({ signal: { signo } }));
+  }
+
+  setRef(ref: boolean): void {
+    this.channel.setRef(ref);
+  }
+
+  private onPacket(packet: Packet): void {
+    const decoded = decodeDaemonMessage(packet.data);
+    const expectFds = decoded.ok && decoded.message.body === 'started' && decoded.message.started?.pty === true ? 1 : 0;
+    if (!decoded.ok || packet.fds.length !== expectFds) {
+      packet.fds.forEach(closeQuietly);
+      this.fail(
+        new JaiClientError('DAEMON_PROTOCOL', `unexpected reply from jaid${decoded.ok ? '' : `: ${decoded.reason}`}`),
+      );
+      return;
+    }
+    const m = decoded.message;
+    switch (m.body) {
+      case 'hello':
+        if (this.state !== 'hello' || m.hello?.version !== PROTOCOL_VERSION)
+          return this.fail(new JaiClientError('DAEMON_PROTOCOL', 'jaid speaks another protocol version'));
+        this.state = 'started';
+        return;
+      case 'started':
+        if (this.state !== 'started') return this.fail(new JaiClientError('DAEMON_PROTOCOL', 'unexpected Started'));
+        this.state = 'running';
+        this.id = m.started?.sessionId ?? '';
+        this.ptyMaster = packet.fds[0] ?? null;
+        this.onStarted(this);
+        return;
+      case 'exited': {
+        const signal = m.exited?.signal;
+        this.settle(m.exited?.status === 'signal' && signal != null ? { signal } : { code: m.exited?.code ?? 0 });
+        return;
+      }
+      case 'error': {
+        const e = m.error ?? {};
+        const name = v1.ErrorCode[e.code ?? 0] ?? 'ERROR_UNSPECIFIED';
+        this.fail(new JaiClientError(name, e.message ?? 'refused', e.exitCode ?? 1));
+        return;
+      }
+      case undefined:
+        this.fail(new JaiClientError('DAEMON_PROTOCOL', 'empty message from jaid'));
+        return;
+    }
+  }
+
+  private settle(status: ExitStatus): void {
+    if (this.state === 'done') return;
+    const wasRunning = this.state === 'running';
+    this.state = 'done';
+    this.exit = status;
+    this.channel.close();
+    if (!wasRunning) this.onRefused(new JaiClientError('DAEMON_PROTOCOL', 'Exited before Started'));
+    for (const w of this.waiters.splice(0)) w.resolve(status);
+  }
+
+  private fail(error: JaiClientError): void {
+    if (this.state === 'done') return;
+    const wasRunning = this.state === 'running';
+    this.state = 'done';
+    this.failure = error;
+    this.channel.close();
+    if (!wasRunning) this.onRefused(error);
+    for (const w of this.waiters.splice(0)) w.reject(error);
+  }
+}

@@ -1,0 +1,83 @@
+// Builds the helper's plan (native/README.md, format jai-plan-1) from an approved request. Pure; the helper
+// re-validates everything it is given.
+import type { Identity } from '../server/peer';
+import type { StdioChoice, ValidRequest } from '../server/validate';
+
+export const PLAN_MAGIC = 'jai-plan-1';
+/** The status socket's fd number in the helper. Attached client fds follow it. */
+export const STATUS_FD = 3;
+
+export type PlanEntry = readonly [key: string, value: string];
+
+export interface HelperPlan {
+  entries: PlanEntry[];
+  /** The program's argv after defaults (the login shell when the request had none). */
+  argv: string[];
+  configDir: string;
+  storage: string;
+}
+
+function stdioValue(choice: StdioChoice, nextFd: () => number): string {
+  switch (choice) {
+    case 'pty':
+      return 'pty';
+    case 'null':
+      return 'null';
+    case 'pass':
+      return `fd:${nextFd()}`;
+  }
+}
+
+/**
+ * The attached fds arrive in request order (cwd, grants, passed stdio) and are handed to the helper as fds
+ * STATUS_FD+1, STATUS_FD+2, … in the same order.
+ */
+export function buildHelperPlan(identity: Identity, request: ValidRequest): HelperPlan {
+  let fd = STATUS_FD;
+  const nextFd = (): number => ++fd;
+  const configDir = request.configDir ?? `${identity.home === '/' ? '' : identity.home}/.jai`;
+  const storage = request.storage ?? configDir;
+  const argv = request.argv.length > 0 ? request.argv : [identity.shell];
+
+  const entries: PlanEntry[] = [
+    ['op', 'run'],
+    ['mode', request.mode],
+    ['user', identity.user],
+    ['uid', String(identity.uid)],
+    ['gid', String(identity.gid)],
+    ...identity.groups.map((g): PlanEntry => ['group', String(g)]),
+    ['home', identity.home],
+    ['jail', request.jail],
+    ['storage', storage],
+    ['config_dir', configDir],
+    ['cwd', request.cwd],
+  ];
+  if (!request.nocwd) entries.push(['grant', `cwd:${nextFd()}:${request.cwd}`]);
+  for (const grant of request.grants)
+    entries.push(['grant', `${grant.readOnly ? 'ro' : 'rw'}:${nextFd()}:${grant.path}`]);
+  for (const mask of request.masks) entries.push(['mask', mask]);
+  for (const arg of argv) entries.push(['argv', arg]);
+  for (const assignment of request.env) entries.push(['env', assignment]);
+  entries.push(['umask', request.umask.toString(8)]);
+  const [stdin, stdout, stderr] = request.stdio;
+  entries.push(['stdin', stdioValue(stdin, nextFd)]);
+  entries.push(['stdout', stdioValue(stdout, nextFd)]);
+  entries.push(['stderr', stdioValue(stderr, nextFd)]);
+  if (request.terminal !== null) {
+    entries.push(['pty_rows', String(request.terminal.rows)]);
+    entries.push(['pty_cols', String(request.terminal.cols)]);
+  }
+  entries.push(['status_fd', String(STATUS_FD)]);
+  return { entries, argv, configDir, storage };
+}
+
+/** NUL-separated: magic, key/value pairs, `end`. Values never contain NUL (validated earlier; asserted here). */
+export function encodePlan(entries: readonly PlanEntry[]): Buffer {
+  const parts: string[] = [PLAN_MAGIC];
+  for (const [key, value] of entries) {
+    if (key.includes('\0') || value.includes('\0')) throw new Error(`plan entry ${key} contains NUL`);
+    parts.push(key, value);
+  }
+  parts.push('end');
+  return Buffer.from(parts.join('\0') + '\0', 'utf8');
+}

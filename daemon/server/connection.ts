@@ -1,0 +1,248 @@
+// One client connection: a small state machine (OpenSSH-monitor style). Each state lists the messages it
+// accepts; anything else gets one Error and the connection closes.
+import { randomBytes } from 'node:crypto';
+import { PROTOCOL_VERSION, decodeClientMessage, encodeDaemonMessage, v1 } from '../../proto/codec';
+import { PacketChannel, closeQuietly, type Packet } from '../../proto/channel';
+import { failure, toWireCode, type Failure } from '../errors';
+import type { Logger } from '../log';
+import { decide } from '../policy/decide';
+import { buildHelperPlan, encodePlan } from '../plan/helper-plan';
+import type { AuditLog, SessionEnd } from '../audit/audit-log';
+import { Session, type SessionResult } from '../session/session';
+import { resolveIdentity, type NssLookup, type PeerCredentials } from './peer';
+import { expectedFdCount, validateSpawnRequest } from './validate';
+
+type State = 'hello' | 'spawn' | 'running' | 'done';
+type Body = NonNullable<v1.ClientMessage['body']>;
+
+/** Which message each state accepts. */
+const ACCEPTS: Readonly<Record<State, readonly Body[]>> = {
+  hello: ['hello'],
+  spawn: ['spawn'],
+  running: ['signal'],
+  done: [],
+};
+
+/** Signals a client may forward to its own session. */
+const FORWARDABLE_SIGNALS: ReadonlySet<number> = new Set([1, 2, 3, 15]);
+/** A connection must have sent its Spawn within this time. */
+const SETUP_DEADLINE_MS = 10_000;
+
+export interface ConnectionContext {
+  log: Logger;
+  audit: AuditLog;
+  nss: NssLookup;
+  helperPath: string;
+  /** Called once the connection is finished (closed and, if it ran one, its session recorded). */
+  onClosed(connection: Connection): void;
+}
+
+export class Connection {
+  private state: State = 'hello';
+  private readonly channel: PacketChannel;
+  private session: Session | null = null;
+  private sessionId: string | null = null;
+  private readonly deadline: NodeJS.Timeout;
+
+  constructor(
+    fd: number,
+    private readonly peer: PeerCredentials,
+    private readonly ctx: ConnectionContext,
+  ) {
+    this.channel = new PacketChannel(fd, {
+      onPacket: (packet) => {
+        this.onPacket(packet);
+      },
+      onOversize: () => {
+        this.refuse(failure('PROTO_FRAME_TOO_LARGE', 'packet over the size cap'));
+      },
+      onEnd: (end) => {
+        if (end.kind === 'error') this.ctx.log.warn({ peer: this.peer, err: end.error }, 'connection error');
+        this.onChannelEnd();
+      },
+    });
+    this.deadline = setTimeout(() => {
+      if (this.state === 'hello' || this.state === 'spawn')
+        this.refuse(failure('PROTO_UNEXPECTED', 'no request in time'));
+    }, SETUP_DEADLINE_MS);
+    this.deadline.unref();
+  }
+
+  /** Daemon shutdown: the session (if any) is hung up; the connection ends when it has been recorded. */
+  shutdown(): void {
+    if (this.session !== null) this.session.hangup();
+    else this.refuse(failure('DAEMON_STOPPING', 'jaid is stopping'));
+  }
+
+  private onPacket(packet: Packet): void {
+    const decoded = decodeClientMessage(packet.data);
+    if (!decoded.ok) {
+      packet.fds.forEach(closeQuietly);
+      this.refuse(failure('PROTO_BAD_FRAME', `bad packet: ${decoded.reason}`));
+      return;
+    }
+    const message = decoded.message;
+    const body = message.body;
+    if (body === undefined || !ACCEPTS[this.state].includes(body)) {
+      packet.fds.forEach(closeQuietly);
+      this.refuse(failure('PROTO_UNEXPECTED', `unexpected ${body ?? 'empty'} message`));
+      return;
+    }
+    if (body !== 'spawn' && packet.fds.length > 0) {
+      packet.fds.forEach(closeQuietly);
+      this.refuse(failure('REQUEST_FDS', `fds attached to a ${body} message`));
+      return;
+    }
+    switch (body) {
+      case 'hello':
+        this.onHello(message.hello ?? {});
+        return;
+      case 'spawn':
+        this.onSpawn(v1.SpawnRequest.create(message.spawn ?? {}), packet.fds);
+        return;
+      case 'signal':
+        this.onSignal(message.signal?.signo ?? 0);
+        return;
+    }
+  }
+
+  private onHello(hello: v1.Hello.$Properties): void {
+    if (hello.version !== PROTOCOL_VERSION) {
+      this.refuse(
+        failure(
+          'PROTO_VERSION',
+          `protocol version ${String(hello.version)} is not supported (want ${PROTOCOL_VERSION})`,
+        ),
+      );
+      return;
+    }
+    this.send({ hello: { version: PROTOCOL_VERSION, agent: 'jaid' } });
+    this.state = 'spawn';
+  }
+
+  private onSpawn(request: v1.SpawnRequest, fds: number[]): void {
+    clearTimeout(this.deadline);
+    const outcome = this.admit(request, fds.length);
+    if (!outcome.ok) {
+      fds.forEach(closeQuietly);
+      this.ctx.log.info({ peer: this.peer, code: outcome.code, reason: outcome.message }, 'spawn refused');
+      this.refuse(outcome);
+      return;
+    }
+    const { identity, valid, plan, rule } = outcome;
+    const id = randomBytes(16).toString('hex');
+    try {
+      this.ctx.audit.recordStart({
+        id,
+        uid: identity.uid,
+        user: identity.user,
+        peerUid: identity.peerUid,
+        peerPid: identity.peerPid,
+        argv: plan.argv,
+        cwd: valid.cwd,
+        mode: valid.mode,
+        jail: valid.jail,
+        grants: [...(valid.nocwd ? [] : [{ path: valid.cwd, readOnly: false }]), ...valid.grants],
+        rule,
+      });
+    } catch (e) {
+      // No audit row, no session: the audit log is a security record.
+      fds.forEach(closeQuietly);
+      this.ctx.log.error({ err: e }, 'audit write failed; session refused');
+      this.refuse(failure('INTERNAL', 'cannot write the audit record; session refused'));
+      return;
+    }
+    this.sessionId = id;
+    this.state = 'running';
+    this.ctx.log.info(
+      { session: id, user: identity.user, uid: identity.uid, argv0: plan.argv[0], cwd: valid.cwd },
+      'session start',
+    );
+    this.session = new Session(id, this.ctx.helperPath, this.ctx.log, {
+      onStarted: (master) => {
+        if (master === null) this.send({ started: { sessionId: id, pty: false } });
+        else this.send({ started: { sessionId: id, pty: true } }, [master], () => closeQuietly(master));
+      },
+      onEnded: (result) => {
+        this.onSessionEnded(id, result);
+      },
+    });
+    this.session.start(encodePlan(plan.entries), fds);
+  }
+
+  private admit(request: v1.SpawnRequest, fdCount: number) {
+    const valid = validateSpawnRequest(request);
+    if (!valid.ok) return valid;
+    const expected = expectedFdCount(valid.value);
+    if (fdCount !== expected)
+      return failure('REQUEST_FDS', `expected ${expected} fds with the request, got ${fdCount}`);
+    const identity = resolveIdentity(this.peer, valid.value.actAsUser, this.ctx.nss);
+    if (!identity.ok) return identity;
+    const decision = decide(identity.value, valid.value);
+    if (!decision.ok) return decision;
+    const plan = buildHelperPlan(identity.value, valid.value);
+    return { ok: true as const, identity: identity.value, valid: valid.value, plan, rule: decision.rule };
+  }
+
+  private onSignal(signo: number): void {
+    if (!FORWARDABLE_SIGNALS.has(signo)) {
+      this.ctx.log.warn({ session: this.sessionId, signo }, 'refused to forward signal');
+      return;
+    }
+    this.session?.signal(signo);
+  }
+
+  private onSessionEnded(id: string, result: SessionResult): void {
+    const end: SessionEnd =
+      result.kind === 'exited'
+        ? { outcome: 'exited', exitCode: result.code }
+        : result.kind === 'signaled'
+          ? { outcome: 'signaled', signal: result.signal }
+          : {
+              outcome: 'failed',
+              errorCode: result.failure.code,
+              error: result.failure.message,
+              exitCode: result.failure.exitCode,
+            };
+    try {
+      this.ctx.audit.recordEnd(id, end);
+    } catch (e) {
+      this.ctx.log.error({ session: id, err: e }, 'audit end write failed');
+    }
+    this.ctx.log.info({ session: id, ...end }, 'session end');
+    if (result.kind === 'failed') this.refuse(result.failure);
+    else {
+      this.send({ exited: result.kind === 'exited' ? { code: result.code } : { signal: result.signal } });
+      this.finish();
+    }
+  }
+
+  private onChannelEnd(): void {
+    clearTimeout(this.deadline);
+    // The client went away mid-session: hang the session up; the connection finishes when it has ended.
+    if (this.session !== null && !this.session.isEnded) this.session.hangup();
+    else this.finish();
+  }
+
+  private send(message: v1.DaemonMessage.$Properties, fds: number[] = [], done?: () => void): void {
+    this.channel.send(encodeDaemonMessage(message), fds, done);
+  }
+
+  private refuse(f: Failure): void {
+    this.send({ error: { code: toWireCode(f.code), message: f.message, exitCode: f.exitCode } });
+    // A client that breaks the protocol mid-session loses its session too.
+    if (this.session !== null && !this.session.isEnded) this.session.hangup();
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.state === 'done') {
+      return;
+    }
+    if (this.session !== null && !this.session.isEnded) return;
+    this.state = 'done';
+    clearTimeout(this.deadline);
+    this.channel.end();
+    this.ctx.onClosed(this);
+  }
+}

@@ -1,0 +1,195 @@
+// One sandboxed session: spawns the helper with its plan and fds, reads its status records, and reports
+// start and end. The daemon keeps no copy of the client's fds or of the PTY master once handed on.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as native from '../../native/addon';
+import { PacketChannel, closeQuietly } from '../../proto/channel';
+import { failure, type Failure } from '../errors';
+import type { Logger } from '../log';
+import { parseStatusRecord, type StatusRecord } from './status-record';
+
+export type SessionResult =
+  { kind: 'exited'; code: number } | { kind: 'signaled'; signal: number } | { kind: 'failed'; failure: Failure };
+
+export interface SessionEvents {
+  /** The program is starting; `ptyMaster` (if any) is now the receiver's to send and close. */
+  onStarted(ptyMaster: number | null): void;
+  /** Called exactly once. */
+  onEnded(result: SessionResult): void;
+}
+
+/** How long a hung-up session may take to exit before it is killed. */
+export const HANGUP_GRACE_MS = 2000;
+const MAX_HELPER_STDERR = 16 * 1024;
+
+export class Session {
+  private child: ChildProcess | null = null;
+  private status: PacketChannel | null = null;
+  private ptyMaster: number | null = null;
+  private started = false;
+  private finalRecord: StatusRecord | null = null;
+  private errorRecord: Extract<StatusRecord, { kind: 'error' }> | null = null;
+  private protocolFault: string | null = null;
+  private helperExit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  private statusClosed = false;
+  private ended = false;
+  private killTimer: NodeJS.Timeout | null = null;
+  private helperStderr = '';
+
+  constructor(
+    readonly id: string,
+    private readonly helperPath: string,
+    private readonly log: Logger,
+    private readonly events: SessionEvents,
+  ) {}
+
+  /** Takes ownership of `fds` (closed here once the helper has its copies, also on failure). */
+  start(plan: Buffer, fds: readonly number[]): void {
+    let pair: [number, number];
+    try {
+      pair = native.seqpacketPair();
+    } catch (e) {
+      fds.forEach(closeQuietly);
+      this.end({ kind: 'failed', failure: failure('INTERNAL', `cannot create status socket: ${String(e)}`) });
+      return;
+    }
+    const [mine, theirs] = pair;
+    try {
+      // The helper gets an empty environment: nothing of the daemon's (NOTIFY_SOCKET, INVOCATION_ID…) may reach
+      // the jail through init's /proc/1/environ.
+      this.child = spawn(this.helperPath, [], {
+        stdio: ['pipe', 'ignore', 'pipe', theirs, ...fds],
+        env: {},
+        argv0: 'jai-helper',
+      });
+    } catch (e) {
+      closeQuietly(mine);
+      this.end({ kind: 'failed', failure: failure('HELPER_FAILED', `cannot start the sandbox helper: ${String(e)}`) });
+      return;
+    } finally {
+      closeQuietly(theirs);
+      fds.forEach(closeQuietly);
+    }
+    const child = this.child;
+    this.status = new PacketChannel(
+      mine,
+      {
+        onPacket: (packet) => {
+          this.onRecord(packet.data, packet.fds);
+        },
+        onEnd: () => {
+          this.statusClosed = true;
+          this.maybeEnd();
+        },
+      },
+      4096,
+    );
+    child.on('error', (e) => {
+      this.log.error({ session: this.id, err: e }, 'helper spawn failed');
+      this.helperExit ??= { code: null, signal: null };
+      this.status?.close();
+      this.maybeEnd();
+    });
+    child.on('exit', (code, signal) => {
+      this.helperExit = { code, signal };
+      this.maybeEnd();
+    });
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      if (this.helperStderr.length < MAX_HELPER_STDERR) this.helperStderr += chunk;
+    });
+    child.stdin?.on('error', () => {
+      // The helper may refuse the plan and exit before reading it all; its error record says why.
+    });
+    child.stdin?.end(plan);
+  }
+
+  /** Forwards a signal to the jailed program (through the helper and init). */
+  signal(signo: number): void {
+    if (this.child !== null && this.helperExit === null) this.child.kill(signo);
+  }
+
+  /** The client went away: SIGHUP now, SIGKILL after the grace period. */
+  hangup(graceMs = HANGUP_GRACE_MS): void {
+    if (this.child === null || this.helperExit !== null || this.killTimer !== null) return;
+    this.child.kill('SIGHUP');
+    this.killTimer = setTimeout(() => {
+      this.child?.kill('SIGKILL');
+    }, graceMs);
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  private onRecord(data: Buffer, fds: number[]): void {
+    const record = parseStatusRecord(data);
+    const fault = (why: string): void => {
+      fds.forEach(closeQuietly);
+      this.protocolFault ??= why;
+      this.child?.kill('SIGKILL');
+    };
+    if (record === null) return fault(`unparseable status record (${data.length} bytes)`);
+    if (record.kind !== 'pty' && fds.length > 0) return fault(`unexpected fds on ${record.kind} record`);
+    switch (record.kind) {
+      case 'pty': {
+        const [fd] = fds;
+        if (fds.length !== 1 || fd === undefined || this.ptyMaster !== null || this.started)
+          return fault('pty record without exactly one fd');
+        this.ptyMaster = fd;
+        return;
+      }
+      case 'started': {
+        if (this.started) return fault('started twice');
+        this.started = true;
+        const master = this.ptyMaster;
+        this.ptyMaster = null;
+        this.events.onStarted(master);
+        return;
+      }
+      case 'error':
+        this.errorRecord ??= record;
+        return;
+      case 'exit':
+      case 'signal':
+        this.finalRecord ??= record;
+        return;
+    }
+  }
+
+  private maybeEnd(): void {
+    if (this.ended || this.helperExit === null || !this.statusClosed) return;
+    if (this.killTimer !== null) clearTimeout(this.killTimer);
+    if (this.ptyMaster !== null) closeQuietly(this.ptyMaster);
+    this.ptyMaster = null;
+    const stderr = this.helperStderr.trim();
+    if (stderr !== '') this.log.warn({ session: this.id, helperStderr: stderr.slice(0, 2000) }, 'helper diagnostics');
+    this.end(this.result());
+  }
+
+  private result(): SessionResult {
+    if (this.protocolFault !== null)
+      return {
+        kind: 'failed',
+        failure: failure('HELPER_FAILED', `sandbox helper misbehaved: ${this.protocolFault}`, 125),
+      };
+    if (this.errorRecord !== null) {
+      const { code, message } = this.errorRecord;
+      const wireCode = code === 126 || code === 127 ? 'EXEC_FAILED' : 'HELPER_FAILED';
+      return { kind: 'failed', failure: failure(wireCode, message, code) };
+    }
+    if (this.finalRecord?.kind === 'exit') return { kind: 'exited', code: this.finalRecord.code };
+    if (this.finalRecord?.kind === 'signal') return { kind: 'signaled', signal: this.finalRecord.signo };
+    const exit = this.helperExit;
+    const how = exit?.signal != null ? `signal ${exit.signal}` : `status ${String(exit?.code)}`;
+    return {
+      kind: 'failed',
+      failure: failure('HELPER_FAILED', `sandbox helper ended with ${how} before the program did`, 125),
+    };
+  }
+
+  private end(result: SessionResult): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.events.onEnded(result);
+  }
+}

@@ -1,0 +1,48 @@
+// Parsing of the helper's status records (native/README.md). Pure.
+
+export type StatusRecord =
+  | { kind: 'pty' }
+  | { kind: 'started'; pid: number }
+  | { kind: 'error'; code: number; message: string }
+  | { kind: 'exit'; code: number }
+  | { kind: 'signal'; signo: number };
+
+const MAX_RECORD = 4096;
+
+function smallInt(text: string | undefined, max: number): number | null {
+  if (text === undefined || !/^\d{1,10}$/.test(text)) return null;
+  const n = Number(text);
+  return n <= max ? n : null;
+}
+
+export function parseStatusRecord(data: Buffer): StatusRecord | null {
+  if (data.length === 0 || data.length > MAX_RECORD) return null;
+  const text = data.toString('utf8');
+  const space = text.indexOf(' ');
+  const verb = space < 0 ? text : text.slice(0, space);
+  const rest = space < 0 ? '' : text.slice(space + 1);
+  switch (verb) {
+    case 'pty':
+      return rest === '' ? { kind: 'pty' } : null;
+    case 'started': {
+      const pid = smallInt(rest, 0x7fffffff);
+      return pid === null || pid < 1 ? null : { kind: 'started', pid };
+    }
+    case 'exit': {
+      const code = smallInt(rest, 255);
+      return code === null ? null : { kind: 'exit', code };
+    }
+    case 'signal': {
+      const signo = smallInt(rest, 64);
+      return signo === null || signo < 1 ? null : { kind: 'signal', signo };
+    }
+    case 'error': {
+      const sep = rest.indexOf(' ');
+      const code = smallInt(sep < 0 ? rest : rest.slice(0, sep), 255);
+      if (code === null) return null;
+      return { kind: 'error', code, message: sep < 0 ? '' : rest.slice(sep + 1) };
+    }
+    default:
+      return null;
+  }
+}

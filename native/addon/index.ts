@@ -1,0 +1,371 @@
+// The one loader of native/build/jai_addon.node. Nothing else requires the addon:
+// import from here. Every argument is validated here before it crosses into C
+// (and again in C, which throws TypeError/RangeError rather than crash).
+// See docs/addon.md.
+import { join } from 'node:path';
+
+export interface PeerCred {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+export interface Received {
+  data: Buffer;
+  fds: number[];
+  eof: boolean;
+  truncated: boolean;
+}
+export interface Winsize {
+  rows: number;
+  cols: number;
+}
+export interface Passwd {
+  name: string;
+  uid: number;
+  gid: number;
+  dir: string;
+  shell: string;
+}
+export type PollEvents = 'r' | 'w' | 'rw';
+export type WatchCallback = (err: Error | null, readable: boolean, writable: boolean) => void;
+export interface Watcher {
+  /** (Re)arm polling; the callback runs on readiness, with an Error on POLLERR (polling then stops). */
+  start(events: PollEvents): void;
+  stop(): void;
+  /** Idempotent; no callbacks after it. Does not close the fd. */
+  close(): void;
+  /** uv_ref / uv_unref on the poll handle (an unref'd watcher does not keep the process alive). */
+  ref(): void;
+  unref(): void;
+}
+
+/** An error from a syscall in the addon, shaped like Node's own (code 'ENOENT', errno -2, syscall 'connect'). */
+export interface NativeError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  path?: string;
+}
+
+export function isNativeError(e: unknown): e is NativeError {
+  return (
+    e instanceof Error &&
+    'code' in e &&
+    typeof e.code === 'string' &&
+    'errno' in e &&
+    typeof e.errno === 'number' &&
+    'syscall' in e &&
+    typeof e.syscall === 'string' &&
+    (!('path' in e) || e.path === undefined || typeof e.path === 'string')
+  );
+}
+
+/** Most fds one message may carry (the kernel's SCM_MAX_FD). */
+export const MAX_FDS_PER_MESSAGE = 253;
+/** Largest message sendMessage accepts and recvMessage may be asked for (the kernel's limit is lower). */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+const MAX_FD = 0x7fffffff;
+const POLL_EVENTS: ReadonlySet<string> = new Set<PollEvents>(['r', 'w', 'rw']);
+const MAX_SUN_PATH_BYTES = 107; // sizeof(sun_path) - 1
+const MAX_NAME_BYTES = 255;
+const MAX_ID = 0xffffffff;
+
+interface Binding {
+  seqpacketListen(path: string, mode: number, backlog: number): number;
+  seqpacketAdopt(fd: number): void;
+  seqpacketAccept(listenFd: number): number | null;
+  seqpacketConnect(path: string): number;
+  seqpacketPair(): [number, number];
+  sendMessage(fd: number, data: Uint8Array, fds: readonly number[]): boolean;
+  recvMessage(fd: number, maxBytes: number, maxFds: number): Received | null;
+  sendDatagram(path: string, data: Uint8Array): void;
+  peerCred(fd: number): PeerCred;
+  peerPidfd(fd: number): number | null;
+  watch(fd: number, callback: WatchCallback): Watcher;
+  getWinsize(fd: number): Winsize;
+  setWinsize(fd: number, size: Winsize): void;
+  closeFd(fd: number): void;
+  getpwuid(uid: number): Passwd | null;
+  getpwnam(name: string): Passwd | null;
+  getgrouplist(name: string, gid: number): number[];
+  umask(): number;
+  MAX_FDS: number;
+  MAX_BYTES: number;
+}
+
+const FUNCTIONS = [
+  'seqpacketListen',
+  'seqpacketAdopt',
+  'seqpacketAccept',
+  'seqpacketConnect',
+  'seqpacketPair',
+  'sendMessage',
+  'recvMessage',
+  'sendDatagram',
+  'peerCred',
+  'peerPidfd',
+  'watch',
+  'getWinsize',
+  'setWinsize',
+  'closeFd',
+  'getpwuid',
+  'getpwnam',
+  'getgrouplist',
+  'umask',
+] as const satisfies readonly (keyof Binding)[];
+
+// Compiled to dist/native/addon/index.js; the addon is built into native/build/.
+const ADDON_PATH = join(__dirname, '../../../native/build/jai_addon.node');
+
+function load(): Binding {
+  // The one place the .node is loaded; a native addon has no import form.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const loaded: unknown = require(ADDON_PATH);
+  if (typeof loaded !== 'object' || loaded === null) throw new Error(`${ADDON_PATH}: not an addon`);
+  const exported: Record<string, unknown> = { ...loaded };
+  const missing = FUNCTIONS.filter((name) => typeof exported[name] !== 'function');
+  // A stale build would otherwise fail later with "x is not a function".
+  if (missing.length > 0) throw new Error(`${ADDON_PATH} is stale: missing ${missing.join(', ')} (run make -C native)`);
+  if (exported['MAX_FDS'] !== MAX_FDS_PER_MESSAGE || exported['MAX_BYTES'] !== MAX_MESSAGE_BYTES) {
+    throw new Error(`${ADDON_PATH} is stale: its limits differ from index.ts (run make -C native)`);
+  }
+  return loaded as Binding;
+}
+
+const native = load();
+
+// --- argument checks (Node's codes: ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE) ---
+
+function argError<E extends TypeError | RangeError>(error: E, code: string): E {
+  Object.defineProperty(error, 'code', { value: code, enumerable: true, writable: true, configurable: true });
+  return error;
+}
+
+function checkInteger(value: unknown, name: string, min: number, max: number): asserts value is number {
+  if (typeof value !== 'number') {
+    throw argError(new TypeError(`The "${name}" argument must be of type number`), 'ERR_INVALID_ARG_TYPE');
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw argError(
+      new RangeError(
+        `The value of "${name}" is out of range. It must be an integer >= ${min} and <= ${max}. Received ${value}`,
+      ),
+      'ERR_OUT_OF_RANGE',
+    );
+  }
+}
+
+function checkFd(value: unknown, name = 'fd'): asserts value is number {
+  checkInteger(value, name, 0, MAX_FD);
+}
+
+function checkString(value: unknown, name: string, maxBytes: number): asserts value is string {
+  if (typeof value !== 'string') {
+    throw argError(new TypeError(`The "${name}" argument must be of type string`), 'ERR_INVALID_ARG_TYPE');
+  }
+  if (value.includes('\0')) {
+    throw argError(new TypeError(`The "${name}" argument must not contain NUL bytes`), 'ERR_INVALID_ARG_VALUE');
+  }
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes === 0 || bytes > maxBytes) {
+    throw argError(
+      new RangeError(`The "${name}" argument must be 1 to ${maxBytes} bytes long. Received ${bytes} bytes`),
+      'ERR_OUT_OF_RANGE',
+    );
+  }
+}
+
+function checkFdList(value: unknown, name: string): asserts value is readonly number[] {
+  if (!Array.isArray(value)) {
+    throw argError(
+      new TypeError(`The "${name}" argument must be an array of file descriptors`),
+      'ERR_INVALID_ARG_TYPE',
+    );
+  }
+  if (value.length > MAX_FDS_PER_MESSAGE) {
+    throw argError(
+      new RangeError(`The "${name}" argument must hold at most ${MAX_FDS_PER_MESSAGE} fds. Received ${value.length}`),
+      'ERR_OUT_OF_RANGE',
+    );
+  }
+  for (const fd of value as readonly unknown[]) checkFd(fd, name);
+}
+
+function checkBytes(value: unknown, name: string): asserts value is Uint8Array {
+  if (!(value instanceof Uint8Array)) {
+    throw argError(new TypeError(`The "${name}" argument must be a Uint8Array or Buffer`), 'ERR_INVALID_ARG_TYPE');
+  }
+  if (value.byteLength > MAX_MESSAGE_BYTES) {
+    throw argError(
+      new RangeError(`The "${name}" argument must be at most ${MAX_MESSAGE_BYTES} bytes. Received ${value.byteLength}`),
+      'ERR_OUT_OF_RANGE',
+    );
+  }
+}
+
+// --- sockets ---
+
+/** A listening SOCK_SEQPACKET socket bound at path, chmod'ed to mode. Does not unlink a stale path. */
+export function seqpacketListen(path: string, mode: number, backlog: number): number {
+  checkString(path, 'path', MAX_SUN_PATH_BYTES);
+  checkInteger(mode, 'mode', 0, 0o7777);
+  checkInteger(backlog, 'backlog', 0, MAX_FD);
+  return native.seqpacketListen(path, mode, backlog);
+}
+
+/** Accept an inherited fd (socket activation) only if it is a listening AF_UNIX SOCK_SEQPACKET socket. */
+export function seqpacketAdopt(fd: number): void {
+  checkFd(fd);
+  native.seqpacketAdopt(fd);
+}
+
+/** A new connection (CLOEXEC, non-blocking), or null when none is pending. */
+export function seqpacketAccept(listenFd: number): number | null {
+  checkFd(listenFd, 'listenFd');
+  return native.seqpacketAccept(listenFd);
+}
+
+export function seqpacketConnect(path: string): number {
+  checkString(path, 'path', MAX_SUN_PATH_BYTES);
+  return native.seqpacketConnect(path);
+}
+
+/** [ours (non-blocking), the child's (blocking)], both CLOEXEC. */
+export function seqpacketPair(): [number, number] {
+  return native.seqpacketPair();
+}
+
+/** One message with fds attached; false when the socket is full (wait for writable). */
+export function sendMessage(fd: number, data: Uint8Array, fds: readonly number[]): boolean {
+  checkFd(fd);
+  checkBytes(data, 'data');
+  checkFdList(fds, 'fds');
+  return native.sendMessage(fd, data, fds);
+}
+
+/**
+ * One message, or null when none is waiting. Fds beyond maxFds (or any unexpected control data) are closed
+ * and an Error with code 'EJAI_FDS' is thrown.
+ */
+export function recvMessage(fd: number, maxBytes: number, maxFds: number): Received | null {
+  checkFd(fd);
+  checkInteger(maxBytes, 'maxBytes', 0, MAX_MESSAGE_BYTES);
+  checkInteger(maxFds, 'maxFds', 0, MAX_FDS_PER_MESSAGE);
+  return native.recvMessage(fd, maxBytes, maxFds);
+}
+
+/**
+ * One datagram to an AF_UNIX SOCK_DGRAM socket at path ('@name' = abstract namespace), from a fresh unbound
+ * socket; never blocks (a full receiver is EAGAIN). For sd_notify(3): $NOTIFY_SOCKET takes either form.
+ */
+export function sendDatagram(path: string, data: Uint8Array): void {
+  checkString(path, 'path', MAX_SUN_PATH_BYTES);
+  if (!path.startsWith('/') && !path.startsWith('@')) {
+    throw argError(new TypeError(`The "path" argument must start with '/' or '@'`), 'ERR_INVALID_ARG_VALUE');
+  }
+  checkBytes(data, 'data');
+  native.sendDatagram(path, data);
+}
+
+export function peerCred(fd: number): PeerCred {
+  checkFd(fd);
+  return native.peerCred(fd);
+}
+
+/** A CLOEXEC pidfd for the peer, or null where the kernel lacks SO_PEERPIDFD. */
+export function peerPidfd(fd: number): number | null {
+  checkFd(fd);
+  return native.peerPidfd(fd);
+}
+
+// --- readiness ---
+
+/** A stopped watcher on fd; start() it. A started watcher stays alive until stopped or closed. */
+export function watch(fd: number, callback: WatchCallback): Watcher {
+  checkFd(fd);
+  if (typeof callback !== 'function') {
+    throw argError(new TypeError('The "callback" argument must be of type function'), 'ERR_INVALID_ARG_TYPE');
+  }
+  return new CheckedWatcher(native.watch(fd, callback));
+}
+
+// Checks start()'s argument before the native method sees it. Lifetime is the native object's: it is kept alive
+// while started, and collected (closing the poll) once stopped and unreachable, with or without this wrapper.
+class CheckedWatcher implements Watcher {
+  readonly #native: Watcher;
+  constructor(nativeWatcher: Watcher) {
+    this.#native = nativeWatcher;
+  }
+  start(events: PollEvents): void {
+    if (!POLL_EVENTS.has(events)) {
+      throw argError(new TypeError(`The "events" argument must be 'r', 'w' or 'rw'`), 'ERR_INVALID_ARG_VALUE');
+    }
+    this.#native.start(events);
+  }
+  stop(): void {
+    this.#native.stop();
+  }
+  close(): void {
+    this.#native.close();
+  }
+  ref(): void {
+    this.#native.ref();
+  }
+  unref(): void {
+    this.#native.unref();
+  }
+}
+
+// --- terminals ---
+
+export function getWinsize(fd: number): Winsize {
+  checkFd(fd);
+  return native.getWinsize(fd);
+}
+
+export function setWinsize(fd: number, size: Winsize): void {
+  checkFd(fd);
+  checkWinsize(size);
+  native.setWinsize(fd, { rows: size.rows, cols: size.cols });
+}
+
+function checkWinsize(value: unknown): asserts value is Winsize {
+  if (typeof value !== 'object' || value === null || !('rows' in value) || !('cols' in value)) {
+    throw argError(new TypeError('The "size" argument must be an object {rows, cols}'), 'ERR_INVALID_ARG_TYPE');
+  }
+  checkInteger(value.rows, 'size.rows', 0, 0xffff);
+  checkInteger(value.cols, 'size.cols', 0, 0xffff);
+}
+
+// --- process ---
+
+/** close(2) for fds Node does not own (received fds, socket fds from this module). EINTR counts as closed. */
+export function closeFd(fd: number): void {
+  checkFd(fd);
+  native.closeFd(fd);
+}
+
+/** The current umask, read without changing it. */
+export function umask(): number {
+  return native.umask();
+}
+
+// --- users and groups (NSS) ---
+
+export function getpwuid(uid: number): Passwd | null {
+  checkInteger(uid, 'uid', 0, MAX_ID);
+  return native.getpwuid(uid);
+}
+
+export function getpwnam(name: string): Passwd | null {
+  checkString(name, 'name', MAX_NAME_BYTES);
+  return native.getpwnam(name);
+}
+
+/** Every group of the user, gid included. */
+export function getgrouplist(name: string, gid: number): number[] {
+  checkString(name, 'name', MAX_NAME_BYTES);
+  checkInteger(gid, 'gid', 0, MAX_ID);
+  return native.getgrouplist(name, gid);
+}

@@ -1,0 +1,51 @@
+/* tty.c — TIOCGWINSZ / TIOCSWINSZ on any terminal fd (a pty master included). */
+#include "tty.h"
+
+#include <errno.h>
+#include <sys/ioctl.h>
+
+#include "args.h"
+#include "errors.h"
+
+napi_value tty_get_winsize(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	int fd;
+	if (!arg_get(env, info, 1, argv, NULL) || !arg_fd(env, argv[0], "fd", &fd))
+		return NULL;
+	struct winsize ws;
+	if (ioctl(fd, TIOCGWINSZ, &ws) < 0)
+		return err_errno(env, "ioctl", errno, NULL);
+	napi_value obj, rows, cols;
+	NAPI_TRY(env, napi_create_object(env, &obj));
+	NAPI_TRY(env, napi_create_uint32(env, ws.ws_row, &rows));
+	NAPI_TRY(env, napi_create_uint32(env, ws.ws_col, &cols));
+	NAPI_TRY(env, napi_set_named_property(env, obj, "rows", rows));
+	NAPI_TRY(env, napi_set_named_property(env, obj, "cols", cols));
+	return obj;
+}
+
+napi_value tty_set_winsize(napi_env env, napi_callback_info info)
+{
+	napi_value argv[2], rows_v, cols_v;
+	int fd;
+	napi_valuetype type;
+	if (!arg_get(env, info, 2, argv, NULL) || !arg_fd(env, argv[0], "fd", &fd))
+		return NULL;
+	NAPI_TRY(env, napi_typeof(env, argv[1], &type));
+	if (type != napi_object)
+		return err_type(env, "ERR_INVALID_ARG_TYPE", "The \"size\" argument must be an object {rows, cols}");
+	NAPI_TRY(env, napi_get_named_property(env, argv[1], "rows", &rows_v));
+	NAPI_TRY(env, napi_get_named_property(env, argv[1], "cols", &cols_v));
+	int64_t rows, cols;
+	if (!arg_int(env, rows_v, "size.rows", 0, UINT16_MAX, &rows) ||
+	    !arg_int(env, cols_v, "size.cols", 0, UINT16_MAX, &cols))
+		return NULL;
+	/* Pixel sizes are left 0, as terminals that do not know them report. */
+	struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+	if (ioctl(fd, TIOCSWINSZ, &ws) < 0)
+		return err_errno(env, "ioctl", errno, NULL);
+	napi_value undefined;
+	NAPI_TRY(env, napi_get_undefined(env, &undefined));
+	return undefined;
+}

@@ -1,0 +1,122 @@
+/* creds.c — see creds.h. */
+#include "creds.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <stdlib.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "die.h"
+
+static bool creds_as_user;
+
+void creds_enter_user(const struct plan *p)
+{
+	if (creds_as_user)
+		die("internal error: nested user scope");
+	if (setgroups(p->ngroups, p->groups) < 0)
+		die_errno("setgroups(%zu groups of %s)", p->ngroups, p->user);
+	/* setfsgid/setfsuid return the previous value and cannot report errors: read back with an invalid id. */
+	setfsgid(p->gid);
+	if ((gid_t)setfsgid((gid_t)-1) != p->gid)
+		die("setfsgid(%u) did not take effect", (unsigned)p->gid);
+	setfsuid(p->uid);
+	if ((uid_t)setfsuid((uid_t)-1) != p->uid)
+		die("setfsuid(%u) did not take effect", (unsigned)p->uid);
+	creds_as_user = true;
+}
+
+void creds_leave_user(void)
+{
+	if (!creds_as_user)
+		die("internal error: not in a user scope");
+	setfsuid(0);
+	if (setfsuid((uid_t)-1) != 0)
+		die("setfsuid(0) did not take effect");
+	setfsgid(0);
+	if (setfsgid((gid_t)-1) != 0)
+		die("setfsgid(0) did not take effect");
+	if (setgroups(0, NULL) < 0)
+		die_errno("setgroups(0)");
+	creds_as_user = false;
+}
+
+static unsigned long creds_cap_last_cap(void)
+{
+	char buf[32];
+	ssize_t n;
+	char *end;
+	unsigned long last;
+	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		die_errno("open(/proc/sys/kernel/cap_last_cap)");
+	n = read(fd, buf, sizeof buf - 1);
+	if (n < 0)
+		die_errno("read(/proc/sys/kernel/cap_last_cap)");
+	if (close(fd) < 0)
+		die_errno("close(/proc/sys/kernel/cap_last_cap)");
+	buf[n] = '\0';
+	errno = 0;
+	last = strtoul(buf, &end, 10);
+	if (errno != 0 || end == buf || (*end != '\n' && *end != '\0') || last > 63)
+		die("/proc/sys/kernel/cap_last_cap: unexpected content");
+	return last;
+}
+
+static void creds_drop_capabilities(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { { 0, 0, 0 } };
+	size_t i;
+
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		die_errno("capset(empty)");
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		die_errno("capget");
+	for (i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (data[i].effective || data[i].permitted || data[i].inheritable)
+			die("capabilities remain after dropping them");
+}
+
+void creds_drop_final(const struct plan *p)
+{
+	unsigned long last = creds_cap_last_cap();
+	unsigned long cap;
+	uid_t ruid, euid, suid;
+	gid_t rgid, egid, sgid;
+
+	/* The bounding set needs CAP_SETPCAP, so it goes before setuid. */
+	for (cap = 0; cap <= last; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			die_errno("prctl(PR_CAPBSET_DROP, %lu)", cap);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		die_errno("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+	if (setgroups(p->ngroups, p->groups) < 0)
+		die_errno("setgroups(%zu groups of %s)", p->ngroups, p->user);
+	if (setresgid(p->gid, p->gid, p->gid) < 0)
+		die_errno("setresgid(%u)", (unsigned)p->gid);
+	if (setresuid(p->uid, p->uid, p->uid) < 0)
+		die_errno("setresuid(%u)", (unsigned)p->uid);
+	/* Irreversible: no way back to root, and every id is the user's. */
+	if (setuid(0) == 0 || errno != EPERM)
+		die("setuid(0) did not fail with EPERM after dropping to uid %u", (unsigned)p->uid);
+	if (getresuid(&ruid, &euid, &suid) < 0)
+		die_errno("getresuid");
+	if (getresgid(&rgid, &egid, &sgid) < 0)
+		die_errno("getresgid");
+	if (ruid != p->uid || euid != p->uid || suid != p->uid || rgid != p->gid || egid != p->gid ||
+	    sgid != p->gid)
+		die("credentials are not uid %u gid %u after the drop", (unsigned)p->uid, (unsigned)p->gid);
+	/* setuid clears the capability sets unless securebits say otherwise: make sure whatever we inherited. */
+	creds_drop_capabilities();
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die_errno("prctl(PR_SET_NO_NEW_PRIVS)");
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		die("no_new_privs is not set");
+}

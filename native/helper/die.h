@@ -1,0 +1,30 @@
+/* die.h — fatal errors and warnings of jai-helper.
+ *
+ * A fatal error is reported once, as `error CODE STAGE: MESSAGE` on the status socket (when it is known), and as
+ * `jai-helper: STAGE: MESSAGE` on stderr (while stderr is still the daemon's diagnostics pipe); then the process
+ * exits with CODE (125 setup failed, 126 cannot execute, 127 not found). */
+#ifndef JAI_DIE_H
+#define JAI_DIE_H
+
+#include <stdbool.h>
+
+#define DIE_SETUP 125
+#define DIE_NOEXEC 126
+#define DIE_NOTFOUND 127
+
+/* The stage named in error records, also set as the process name (prctl PR_SET_NAME) by callers that want it. */
+void die_set_stage(const char *stage);
+const char *die_stage(void);
+/* The status socket; -1 until it has been checked to be a SOCK_SEQPACKET socket. */
+void die_set_status_fd(int fd);
+/* Whether fd 2 is still the daemon's diagnostics pipe (false in the program once its stdio is in place). */
+void die_set_stderr(bool enabled);
+
+_Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Appends ": strerror(errno)". */
+_Noreturn void die_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void die_code(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Non-fatal: stderr only. */
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,340 @@
+/* host.c — see host.h.
+ *
+ * Why this is safe: root creates only below /run/jai (root-owned, not writable by anyone else: checked on each fd
+ * opened with O_NOFOLLOW), so no user can plant a symlink or a directory there; everything below the user's home
+ * and storage is created and opened as the user (creds_enter_user), without following symlinks, and its owner is
+ * checked on the fd that is used afterwards. The overlay's layers are passed to the kernel by those fds. */
+#include "host.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "creds.h"
+#include "die.h"
+#include "mount.h"
+#include "path.h"
+
+#define HOST_OVERLAYFS_MAGIC 0x794c7630L
+#define HOST_TMPFS_MAGIC 0x01021994L
+
+/* Opens (creating if missing) a directory below a root-owned parent, and checks it is root-owned and not writable
+ * by group or others. Never follows a symlink. */
+static int host_root_dir(int parent, const char *name, mode_t mode, const char *display)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdirat(parent, name, mode) < 0 && errno != EEXIST)
+		die_errno("mkdirat(%s)", display);
+	fd = path_open_one(parent, name, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		die_errno("open(%s)", display);
+	if (fstat(fd, &st) < 0)
+		die_errno("fstat(%s)", display);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) != 0)
+		die("%s: owned by %u with mode %04o, should be a root-owned directory not writable by others", display,
+		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	return fd;
+}
+
+/* A directory inside the per-user tmpfs (only root can create there): created if missing, then owner and mode set
+ * on the fd every time so that they are exactly what the jail expects. */
+static int host_tmp_dir(int parent, const char *name, mode_t mode, uid_t uid, gid_t gid, const char *display)
+{
+	int fd;
+
+	if (mkdirat(parent, name, mode) < 0 && errno != EEXIST)
+		die_errno("mkdirat(%s)", display);
+	fd = path_open_one(parent, name, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		die_errno("open(%s)", display);
+	if (mount_is_root(fd, display))
+		die("%s: unexpected mount point", display);
+	if (fchown(fd, uid, gid) < 0)
+		die_errno("fchown(%s, %u, %u)", display, (unsigned)uid, (unsigned)gid);
+	if (fchmod(fd, mode) < 0)
+		die_errno("fchmod(%s, %04o)", display, (unsigned)mode);
+	return fd;
+}
+
+/* The access ACL of /run/jai/<user>: user::rwx user:<uid>:r-x group::--- mask::r-x other::---, in the kernel's
+ * xattr format (little-endian header version 2, then {u16 tag, u16 perm, u32 id} sorted by tag). */
+static void host_set_user_acl(int fd, uid_t uid, const char *display)
+{
+	static const uint32_t undefined = 0xffffffffu;
+	const struct {
+		uint16_t tag, perm;
+		uint32_t id;
+	} entries[] = {
+		{ 0x01, 7, undefined }, /* ACL_USER_OBJ */
+		{ 0x02, 5, uid },       /* ACL_USER */
+		{ 0x04, 0, undefined }, /* ACL_GROUP_OBJ */
+		{ 0x10, 5, undefined }, /* ACL_MASK */
+		{ 0x20, 0, undefined }, /* ACL_OTHER */
+	};
+	unsigned char buf[4 + sizeof entries / sizeof entries[0] * 8];
+	size_t i, o = 0;
+
+	buf[o++] = 2; /* version, u32 little-endian */
+	buf[o++] = 0;
+	buf[o++] = 0;
+	buf[o++] = 0;
+	for (i = 0; i < sizeof entries / sizeof entries[0]; i++) {
+		buf[o++] = (unsigned char)(entries[i].tag & 0xff);
+		buf[o++] = (unsigned char)(entries[i].tag >> 8);
+		buf[o++] = (unsigned char)(entries[i].perm & 0xff);
+		buf[o++] = (unsigned char)(entries[i].perm >> 8);
+		buf[o++] = (unsigned char)(entries[i].id & 0xff);
+		buf[o++] = (unsigned char)((entries[i].id >> 8) & 0xff);
+		buf[o++] = (unsigned char)((entries[i].id >> 16) & 0xff);
+		buf[o++] = (unsigned char)(entries[i].id >> 24);
+	}
+	if (fsetxattr(fd, "system.posix_acl_access", buf, o, 0) < 0)
+		die_errno("fsetxattr(%s, system.posix_acl_access)", display);
+}
+
+void host_prepare_run(const struct plan *p, struct host_state *h)
+{
+	char display[PLAN_MAX_PATH + 64];
+	struct stat st;
+	int run_fd, jai_fd;
+
+	run_fd = open("/run", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (run_fd < 0)
+		die_errno("open(/run)");
+	jai_fd = host_root_dir(run_fd, "jai", 0755, "/run/jai");
+	if (fchmod(jai_fd, 0755) < 0)
+		die_errno("fchmod(/run/jai, 0755)");
+	snprintf(display, sizeof display, "/run/jai/%s", p->user);
+	h->user_fd = host_root_dir(jai_fd, p->user, 0750, display);
+	if (fchown(h->user_fd, 0, 0) < 0)
+		die_errno("fchown(%s, 0, 0)", display);
+	if (fchmod(h->user_fd, 0750) < 0)
+		die_errno("fchmod(%s, 0750)", display);
+	host_set_user_acl(h->user_fd, p->uid, display);
+	if (close(jai_fd) < 0 || close(run_fd) < 0)
+		die_errno("close(/run/jai)");
+
+	/* Only root can create in /run/jai/<user>: O_CREAT|O_NOFOLLOW cannot be redirected. */
+	snprintf(display, sizeof display, "/run/jai/%s/.lock", p->user);
+	h->lock_fd = openat(h->user_fd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (h->lock_fd < 0)
+		die_errno("open(%s)", display);
+	if (fstat(h->lock_fd, &st) < 0)
+		die_errno("fstat(%s)", display);
+	if (!S_ISREG(st.st_mode) || st.st_uid != 0)
+		die("%s: not a root-owned regular file", display);
+	while (flock(h->lock_fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			die_errno("flock(%s)", display);
+
+	snprintf(display, sizeof display, "/run/jai/%s/tmp", p->user);
+	h->tmp_fd = host_root_dir(h->user_fd, "tmp", 0755, display);
+	if (!mount_is_root(h->tmp_fd, display)) {
+		const struct mount_opt opts[] = {
+			{ "source", "jai-tmp" },
+			{ "mode", "0755" },
+			{ "size", "25%" },
+		};
+		int mnt = mount_new_fs("tmpfs", opts, sizeof opts / sizeof opts[0],
+				       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, display);
+
+		mount_move(mnt, h->tmp_fd, display);
+		if (close(mnt) < 0 || close(h->tmp_fd) < 0)
+			die_errno("close(%s)", display);
+		h->tmp_fd = host_root_dir(h->user_fd, "tmp", 0755, display);
+		if (!mount_is_root(h->tmp_fd, display))
+			die("%s: not a mount point after mounting it", display);
+	}
+	if (mount_fs_type(h->tmp_fd, display) != HOST_TMPFS_MAGIC)
+		die("%s: not a tmpfs", display);
+
+	snprintf(display, sizeof display, "/run/jai/%s/tmp/%s", p->user, p->jail);
+	h->tmp_jail_fd = host_tmp_dir(h->tmp_fd, p->jail, 01777, 0, 0, display);
+	snprintf(display, sizeof display, "/run/jai/%s/tmp/.run", p->user);
+	{
+		int run_dir = host_tmp_dir(h->tmp_fd, ".run", 0755, 0, 0, display);
+
+		snprintf(display, sizeof display, "/run/jai/%s/tmp/.run/%s", p->user, p->jail);
+		h->run_jail_fd = host_tmp_dir(run_dir, p->jail, 0700, p->uid, p->gid, display);
+		if (close(run_dir) < 0)
+			die_errno("close(tmp/.run)");
+	}
+	snprintf(display, sizeof display, "/run/jai/%s/tmp/.shm", p->user);
+	{
+		int shm_dir = host_tmp_dir(h->tmp_fd, ".shm", 0755, 0, 0, display);
+
+		snprintf(display, sizeof display, "/run/jai/%s/tmp/.shm/%s", p->user, p->jail);
+		h->shm_jail_fd = host_tmp_dir(shm_dir, p->jail, 01777, 0, 0, display);
+		if (close(shm_dir) < 0)
+			die_errno("close(tmp/.shm)");
+	}
+}
+
+/* A directory of the user's: fd's owner must be the user. */
+static void host_require_owner(int fd, const struct plan *p, const char *display, struct stat *out)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		die_errno("fstat(%s)", display);
+	if (!S_ISDIR(st.st_mode))
+		die("%s: not a directory", display);
+	if (st.st_uid != p->uid)
+		die("%s: owned by %u should be owned by %u", display, (unsigned)st.st_uid, (unsigned)p->uid);
+	if (out != NULL)
+		*out = st;
+}
+
+/* <storage>/<name> as the user: created 0700 if missing, never a symlink, owned by the user, not a mount point. */
+static int host_user_subdir(int storage_fd, const struct plan *p, const char *suffix)
+{
+	char name[PLAN_MAX_JAIL + 16];
+	char display[PLAN_MAX_PATH + PLAN_MAX_JAIL + 16];
+	int fd;
+
+	snprintf(name, sizeof name, "%s.%s", p->jail, suffix);
+	snprintf(display, sizeof display, "%s/%s", p->storage, name);
+	if (mkdirat(storage_fd, name, 0700) < 0 && errno != EEXIST)
+		die_errno("mkdirat(%s) as %s", display, p->user);
+	fd = path_open_one(storage_fd, name, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		die_errno("open(%s) as %s", display, p->user);
+	host_require_owner(fd, p, display, NULL);
+	if (mount_is_root(fd, display))
+		die("%s: must not be a mount point", display);
+	return fd;
+}
+
+void host_prepare_storage(const struct plan *p, struct host_state *h)
+{
+	struct stat st;
+
+	creds_enter_user(p);
+	h->home_fd = path_open_dir(p->home, O_RDONLY, 0);
+	if (h->home_fd < 0)
+		die_errno("open(%s) as %s", p->home, p->user);
+	host_require_owner(h->home_fd, p, p->home, &st);
+	h->home_dev = st.st_dev;
+	h->home_ino = st.st_ino;
+
+	h->storage_fd = path_open_dir(p->storage, O_RDONLY, 0700);
+	if (h->storage_fd < 0)
+		die_errno("open(%s) as %s", p->storage, p->user);
+	host_require_owner(h->storage_fd, p, p->storage, &st);
+	if ((st.st_mode & 077) != 0 && fchmod(h->storage_fd, st.st_mode & 0700) < 0)
+		die_errno("fchmod(%s, %04o) as %s", p->storage, (unsigned)(st.st_mode & 0700), p->user);
+
+	h->changes_fd = host_user_subdir(h->storage_fd, p, "changes");
+	h->work_fd = host_user_subdir(h->storage_fd, p, "work");
+	creds_leave_user();
+}
+
+/* A whiteout (char device 0:0, which needs no CAP_MKNOD) for each mask, made as the user relative to the changes
+ * dir; missing parents are created 0700. An existing entry is left alone (the mask is already in effect or the
+ * user's own change wins); anything else is a warning, as upstream. */
+static void host_make_whiteouts(const struct plan *p, int changes_fd)
+{
+	size_t i;
+
+	for (i = 0; i < p->nmasks; i++) {
+		char parent[PLAN_MAX_PATH + 1];
+		const char *mask = p->masks[i];
+		const char *slash = strrchr(mask, '/');
+		const char *leaf = slash == NULL ? mask : slash + 1;
+		int dir = changes_fd;
+
+		if (slash != NULL) {
+			size_t n = (size_t)(slash - mask);
+
+			memcpy(parent, mask, n);
+			parent[n] = '\0';
+			dir = path_openat_dir(changes_fd, parent, O_PATH, 0700);
+			if (dir < 0) {
+				if (errno != ENOTDIR && errno != EEXIST)
+					warn("mask %s: cannot open its parent in the changes dir: %s", mask,
+					     strerror(errno));
+				continue;
+			}
+		}
+		if (mknodat(dir, leaf, S_IFCHR | 0000, makedev(0, 0)) < 0 && errno != EEXIST)
+			warn("mask %s: mknodat(whiteout): %s", mask, strerror(errno));
+		if (dir != changes_fd && close(dir) < 0)
+			die_errno("close(mask parent)");
+	}
+}
+
+void host_mount_overlay(const struct plan *p, struct host_state *h)
+{
+	char name[PLAN_MAX_JAIL + 16];
+	char display[PLAN_MAX_PATH + PLAN_MAX_JAIL + 64];
+	char source[PLAN_MAX_JAIL + 32];
+	struct stat st;
+	int fd;
+
+	snprintf(name, sizeof name, "%s.home", p->jail);
+	snprintf(display, sizeof display, "/run/jai/%s/%s", p->user, name);
+	if (mkdirat(h->user_fd, name, 0755) < 0 && errno != EEXIST)
+		die_errno("mkdirat(%s)", display);
+	fd = path_open_one(h->user_fd, name, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		die_errno("open(%s)", display);
+	if (!mount_is_root(fd, display)) {
+		int mnt;
+
+		/* Only root creates in /run/jai/<user>: the mount point must be ours. */
+		if (fstat(fd, &st) < 0)
+			die_errno("fstat(%s)", display);
+		if (st.st_uid != 0)
+			die("%s: owned by %u, should be owned by root", display, (unsigned)st.st_uid);
+		creds_enter_user(p);
+		host_make_whiteouts(p, h->changes_fd);
+		creds_leave_user();
+		snprintf(source, sizeof source, "jai-%s", name);
+		mnt = mount_new_overlay(source, h->home_fd, h->changes_fd, h->work_fd,
+					MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+		mount_move(mnt, fd, display);
+		if (close(mnt) < 0 || close(fd) < 0)
+			die_errno("close(%s)", display);
+		fd = path_open_one(h->user_fd, name, O_RDONLY | O_DIRECTORY);
+		if (fd < 0)
+			die_errno("open(%s)", display);
+		if (!mount_is_root(fd, display))
+			die("%s: not a mount point after mounting it", display);
+	}
+	if (mount_fs_type(fd, display) != HOST_OVERLAYFS_MAGIC)
+		die("%s: mounted, but not an overlay", display);
+	h->overlay_fd = fd;
+}
+
+static void host_close(int *fd, const char *what)
+{
+	if (*fd >= 0 && close(*fd) < 0)
+		die_errno("close(%s)", what);
+	*fd = -1;
+}
+
+void host_release(struct host_state *h)
+{
+	host_close(&h->overlay_fd, "overlay");
+	host_close(&h->work_fd, "work dir");
+	host_close(&h->changes_fd, "changes dir");
+	host_close(&h->storage_fd, "storage dir");
+	host_close(&h->home_fd, "home");
+	host_close(&h->shm_jail_fd, "tmp/.shm/<jail>");
+	host_close(&h->run_jail_fd, "tmp/.run/<jail>");
+	host_close(&h->tmp_jail_fd, "tmp/<jail>");
+	host_close(&h->tmp_fd, "tmp");
+	/* Closing the lock's only fd releases the flock. */
+	host_close(&h->lock_fd, ".lock");
+	host_close(&h->user_fd, "/run/jai/<user>");
+}

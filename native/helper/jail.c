@@ -1,0 +1,327 @@
+/* jail.c — see jail.h.
+ *
+ * Why this is safe: nothing is re-resolved from a string in the host namespace after it was checked: grants are
+ * cloned from the very fds whose owner was checked, the overlay and tmp dirs from fds opened with O_NOFOLLOW below
+ * root-owned /run/jai. In the jail namespace, mount targets are opened as the user without following symlinks, so
+ * a symlink planted in the user's home or /tmp cannot redirect a mount onto, say, /etc. Every mount is nosuid and
+ * nodev except the new /dev (read-only, holding only the listed device nodes) and its devpts instance. */
+#include "jail.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "creds.h"
+#include "die.h"
+#include "mount.h"
+#include "path.h"
+
+static bool jail_path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+void jail_check_grants(const struct plan *p, const struct host_state *h)
+{
+	size_t i;
+
+	for (i = 0; i < p->ngrants; i++) {
+		const struct plan_grant *g = &p->grants[i];
+		struct stat st;
+
+		if (fstat(g->fd, &st) < 0)
+			die_errno("fstat(%s) (grant fd %d)", g->path, g->fd);
+		if (!S_ISDIR(st.st_mode))
+			die("%s: not a directory", g->path);
+		if (st.st_uid != p->uid)
+			die("%s: owned by %u should be owned by %u", g->path, (unsigned)st.st_uid, (unsigned)p->uid);
+		if (g->kind == PLAN_GRANT_CWD && st.st_dev == h->home_dev && st.st_ino == h->home_ino)
+			die("Refusing to grant your entire home directory to jailed code.");
+		if (jail_path_within(g->path, p->storage))
+			die("%s: cannot export a directory within %s", g->path, p->storage);
+		if (jail_path_within(g->path, p->config_dir))
+			die("%s: cannot export a directory within %s", g->path, p->config_dir);
+	}
+}
+
+static bool jail_host_has_dir(const char *path)
+{
+	struct stat st;
+
+	if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return false;
+		die_errno("stat(%s)", path);
+	}
+	return S_ISDIR(st.st_mode);
+}
+
+void jail_take_clones(const struct plan *p, const struct host_state *h, struct jail_clones *c)
+{
+	const unsigned int safe = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	char run_user[64];
+	size_t i;
+
+	c->home = mount_clone(h->overlay_fd, "", "overlay home");
+	mount_set_attrs(c->home, safe, 0, "overlay home");
+	c->tmp = mount_clone(h->tmp_jail_fd, "", "tmp/<jail>");
+	mount_set_attrs(c->tmp, safe, 0, "tmp/<jail>");
+	c->var_tmp = mount_clone(h->tmp_jail_fd, "", "tmp/<jail>");
+	mount_set_attrs(c->var_tmp, safe, 0, "tmp/<jail>");
+	c->shm = mount_clone(h->shm_jail_fd, "", "tmp/.shm/<jail>");
+	mount_set_attrs(c->shm, safe, 0, "tmp/.shm/<jail>");
+	snprintf(run_user, sizeof run_user, "/run/user/%u", (unsigned)p->uid);
+	c->run_user = -1;
+	if (jail_host_has_dir(run_user)) {
+		c->run_user = mount_clone(h->run_jail_fd, "", "tmp/.run/<jail>");
+		mount_set_attrs(c->run_user, safe, 0, "tmp/.run/<jail>");
+	}
+	for (i = 0; i < p->ngrants; i++) {
+		const struct plan_grant *g = &p->grants[i];
+		bool ro = g->kind == PLAN_GRANT_RO;
+
+		c->grants[i] = mount_clone(g->fd, "", g->path);
+		mount_set_attrs(c->grants[i], safe | (ro ? MOUNT_ATTR_RDONLY : 0), ro ? 0 : MOUNT_ATTR_RDONLY, g->path);
+		if (close(g->fd) < 0)
+			die_errno("close(grant fd %d)", g->fd);
+	}
+}
+
+void jail_enter(void)
+{
+	struct mount_attr attr = {
+		.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+		.attr_clr = 0,
+		.propagation = MS_PRIVATE,
+		.userns_fd = 0,
+	};
+
+	if (unshare(CLONE_NEWNS) < 0)
+		die_errno("unshare(CLONE_NEWNS)");
+	/* Private first and in the same call: nothing done from here on propagates back to the host. */
+	if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &attr, sizeof attr) < 0)
+		die_errno("mount_setattr(/, AT_RECURSIVE, ro|nosuid|nodev|private)");
+}
+
+/* Moves clone onto the directory at path (opened as root without following symlinks), after detaching whatever
+ * was mounted there. A missing path is skipped when optional. */
+static void jail_place_system(int clone, const char *path, bool optional)
+{
+	int target;
+
+	mount_detach_all(path);
+	target = path_open_dir(path, O_PATH, 0);
+	if (target < 0 && optional && (errno == ENOENT || errno == ENOTDIR)) {
+		warn("%s does not exist in the jail: not mounted", path);
+		return;
+	}
+	if (target < 0)
+		die_errno("open(%s) in the jail", path);
+	mount_move(clone, target, path);
+	if (close(target) < 0)
+		die_errno("close(%s)", path);
+}
+
+/* Opens (creating, as the user, when create) a mount target inside the jail and checks the user owns it. */
+static int jail_user_target(const struct plan *p, const char *path, bool create)
+{
+	struct stat st;
+	int fd;
+
+	creds_enter_user(p);
+	fd = path_open_dir(path, O_PATH, create ? 0755 : 0);
+	if (fd < 0)
+		die_errno("open(%s) in the jail as %s", path, p->user);
+	creds_leave_user();
+	if (fstat(fd, &st) < 0)
+		die_errno("fstat(%s) in the jail", path);
+	if (st.st_uid != p->uid)
+		die("%s: mount point in the jail owned by %u should be owned by %u", path, (unsigned)st.st_uid,
+		    (unsigned)p->uid);
+	return fd;
+}
+
+static void jail_mknod(int dev, const char *name, unsigned int major, unsigned int minor)
+{
+	if (mknodat(dev, name, S_IFCHR | 0666, makedev(major, minor)) < 0)
+		die_errno("mknodat(/dev/%s)", name);
+}
+
+static void jail_symlink(int dev, const char *target, const char *name)
+{
+	if (symlinkat(target, dev, name) < 0)
+		die_errno("symlinkat(/dev/%s -> %s)", name, target);
+}
+
+static void jail_mount_dev(int shm_clone, gid_t tty_gid)
+{
+	const struct mount_opt dev_opts[] = {
+		{ "source", "jai-dev" },
+		{ "mode", "0755" },
+		{ "size", "64k" },
+		{ "nr_inodes", "64" },
+	};
+	char gid[16];
+	struct mount_opt pts_opts[] = {
+		{ "source", "devpts" },
+		{ "newinstance", NULL },
+		{ "ptmxmode", "0666" },
+		{ "mode", "0620" },
+		{ "gid", gid },
+	};
+	size_t npts = sizeof pts_opts / sizeof pts_opts[0];
+	int dev, target, pts;
+
+	snprintf(gid, sizeof gid, "%u", (unsigned)tty_gid);
+	if (tty_gid == (gid_t)-1)
+		npts--;
+	mount_detach_all("/dev");
+	/* Not nodev: the device nodes below are the point; read-only once populated. */
+	dev = mount_new_fs("tmpfs", dev_opts, sizeof dev_opts / sizeof dev_opts[0],
+			   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/dev");
+	target = path_open_dir("/dev", O_PATH, 0);
+	if (target < 0)
+		die_errno("open(/dev) in the jail");
+	mount_move(dev, target, "/dev");
+	if (close(target) < 0)
+		die_errno("close(/dev)");
+
+	jail_mknod(dev, "null", 1, 3);
+	jail_mknod(dev, "zero", 1, 5);
+	jail_mknod(dev, "full", 1, 7);
+	jail_mknod(dev, "random", 1, 8);
+	jail_mknod(dev, "urandom", 1, 9);
+	jail_mknod(dev, "tty", 5, 0);
+	jail_symlink(dev, "pts/ptmx", "ptmx");
+	jail_symlink(dev, "/proc/self/fd", "fd");
+	jail_symlink(dev, "/proc/self/fd/0", "stdin");
+	jail_symlink(dev, "/proc/self/fd/1", "stdout");
+	jail_symlink(dev, "/proc/self/fd/2", "stderr");
+	if (mkdirat(dev, "pts", 0755) < 0)
+		die_errno("mkdirat(/dev/pts)");
+	if (mkdirat(dev, "shm", 0755) < 0)
+		die_errno("mkdirat(/dev/shm)");
+
+	pts = mount_new_fs("devpts", pts_opts, npts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/dev/pts");
+	target = path_open_one(dev, "pts", O_PATH | O_DIRECTORY);
+	if (target < 0)
+		die_errno("open(/dev/pts)");
+	mount_move(pts, target, "/dev/pts");
+	if (close(target) < 0 || close(pts) < 0)
+		die_errno("close(/dev/pts)");
+
+	target = path_open_one(dev, "shm", O_PATH | O_DIRECTORY);
+	if (target < 0)
+		die_errno("open(/dev/shm)");
+	mount_move(shm_clone, target, "/dev/shm");
+	if (close(target) < 0)
+		die_errno("close(/dev/shm)");
+
+	mount_set_attrs(dev, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, "/dev");
+	if (close(dev) < 0)
+		die_errno("close(/dev)");
+}
+
+static void jail_close_clone(int *fd, const char *what)
+{
+	if (*fd >= 0 && close(*fd) < 0)
+		die_errno("close(clone of %s)", what);
+	*fd = -1;
+}
+
+void jail_mount(const struct plan *p, struct jail_clones *c, gid_t tty_gid)
+{
+	char run_user[64];
+	size_t i;
+	int target;
+
+	target = jail_user_target(p, p->home, false);
+	mount_move(c->home, target, p->home);
+	if (close(target) < 0)
+		die_errno("close(%s)", p->home);
+	jail_close_clone(&c->home, "home");
+
+	jail_place_system(c->tmp, "/tmp", false);
+	jail_close_clone(&c->tmp, "/tmp");
+	jail_place_system(c->var_tmp, "/var/tmp", true);
+	jail_close_clone(&c->var_tmp, "/var/tmp");
+	if (c->run_user >= 0) {
+		snprintf(run_user, sizeof run_user, "/run/user/%u", (unsigned)p->uid);
+		jail_place_system(c->run_user, run_user, true);
+		jail_close_clone(&c->run_user, run_user);
+	}
+	jail_mount_dev(c->shm, tty_gid);
+	jail_close_clone(&c->shm, "/dev/shm");
+
+	/* Sorted by path: a parent is mounted before anything granted below it. */
+	for (i = 0; i < p->ngrants; i++) {
+		target = jail_user_target(p, p->grants[i].path, true);
+		mount_move(c->grants[i], target, p->grants[i].path);
+		if (close(target) < 0)
+			die_errno("close(%s)", p->grants[i].path);
+		jail_close_clone(&c->grants[i], p->grants[i].path);
+	}
+}
+
+/* Covers a user dir (storage, config) in the jail with a clone of the empty /run/jai cover. Opened as root (the
+ * cover must not be skippable by permission tricks the jailed user could undo) but without following any symlink:
+ * a symlink in the path means the jail shows something else under that name, not the real dir. Skipped when the
+ * jail does not show it (masked), or it is already covered (same filesystem as the cover). */
+static void jail_cover_user_dir(const char *path, int cover, dev_t cover_dev)
+{
+	struct stat st;
+	int fd, clone;
+
+	fd = path_open_dir(path, O_PATH, 0);
+	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP))
+		return;
+	if (fd < 0)
+		die_errno("open(%s) in the jail", path);
+	if (fstat(fd, &st) < 0)
+		die_errno("fstat(%s) in the jail", path);
+	if (st.st_dev != cover_dev) {
+		clone = mount_clone(cover, "", "/run/jai cover");
+		mount_move(clone, fd, path);
+		if (close(clone) < 0)
+			die_errno("close(cover of %s)", path);
+	}
+	if (close(fd) < 0)
+		die_errno("close(%s)", path);
+}
+
+void jail_hide(const struct plan *p)
+{
+	const struct mount_opt opts[] = {
+		{ "source", "jai-hidden" },
+		{ "mode", "000" },
+		{ "size", "4k" },
+		{ "nr_inodes", "2" },
+	};
+	struct stat st;
+	int cover, target;
+
+	/* The daemon's socket, every user's overlays and tmp: nothing of /run/jai stays reachable. */
+	mount_detach_under("/run/jai");
+	cover = mount_new_fs("tmpfs", opts, sizeof opts / sizeof opts[0],
+			     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, "/run/jai cover");
+	target = path_open_dir("/run/jai", O_PATH, 0);
+	if (target < 0)
+		die_errno("open(/run/jai) in the jail");
+	mount_move(cover, target, "/run/jai");
+	if (close(target) < 0)
+		die_errno("close(/run/jai)");
+	if (fstat(cover, &st) < 0)
+		die_errno("fstat(/run/jai cover)");
+	jail_cover_user_dir(p->storage, cover, st.st_dev);
+	jail_cover_user_dir(p->config_dir, cover, st.st_dev);
+	if (close(cover) < 0)
+		die_errno("close(/run/jai cover)");
+}

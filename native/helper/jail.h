@@ -1,0 +1,34 @@
+/* jail.h — the jail's view of the filesystem, built in a new mount namespace from detached clones taken in the
+ * host namespace. */
+#ifndef JAI_JAIL_H
+#define JAI_JAIL_H
+
+#include <sys/types.h>
+
+#include "host.h"
+#include "plan.h"
+
+struct jail_clones {
+	int home;                      /* the overlay */
+	int tmp;                       /* tmp/<jail> for /tmp */
+	int var_tmp;                   /* tmp/<jail> for /var/tmp */
+	int run_user;                  /* tmp/.run/<jail> for /run/user/<uid>, or -1 */
+	int shm;                       /* tmp/.shm/<jail> for /dev/shm */
+	int grants[PLAN_MAX_GRANTS];   /* parallel to plan->grants */
+};
+
+/* Step 5: every grant fd is a directory owned by the user; the cwd grant is not the home directory; no grant lies
+ * within the storage or config dir. */
+void jail_check_grants(const struct plan *plan, const struct host_state *host);
+/* Detached clones (nosuid, nodev, private; ro for ro grants) of everything the jail mounts, taken in the host
+ * namespace (the grant fds and /run/jai belong to it). Closes the plan's grant fds. */
+void jail_take_clones(const struct plan *plan, const struct host_state *host, struct jail_clones *clones);
+/* Step 6: unshare(CLONE_NEWNS); / recursively read-only, nosuid, nodev, private. */
+void jail_enter(void);
+/* Steps 7–8: home, /tmp, /var/tmp, /run/user/<uid>, a minimal /dev (devpts gid tty_gid unless (gid_t)-1), then
+ * the grants, parents first. Closes the clones. */
+void jail_mount(const struct plan *plan, struct jail_clones *clones, gid_t tty_gid);
+/* Step 9: everything under /run/jai detached and covered; the storage and config dirs covered. */
+void jail_hide(const struct plan *plan);
+
+#endif

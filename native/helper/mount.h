@@ -1,0 +1,35 @@
+/* mount.h — thin, checked wrappers over the fd-based mount API (fsopen/fsconfig/fsmount, open_tree, move_mount,
+ * mount_setattr) and lazy detaching. Every function dies on failure, naming the syscall and the object. */
+#ifndef JAI_MOUNT_H
+#define JAI_MOUNT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct mount_opt {
+	const char *key;
+	const char *value; /* NULL: a flag (FSCONFIG_SET_FLAG) */
+};
+
+/* A new, detached filesystem instance: fsopen(fstype) + options + FSCONFIG_CMD_CREATE + fsmount(attrs).
+ * Returns the mount fd (O_CLOEXEC). `what` names it in errors. */
+int mount_new_fs(const char *fstype, const struct mount_opt *opts, size_t nopts, unsigned int attrs, const char *what);
+/* The overlay: lower, upper and work given by fd. */
+int mount_new_overlay(const char *source, int lower_fd, int upper_fd, int work_fd, unsigned int attrs);
+/* A detached, non-recursive clone of the directory at dirfd/path (path "" for dirfd itself), never following a
+ * final symlink. */
+int mount_clone(int dirfd, const char *path, const char *what);
+/* mount_setattr on the mount at fd: set and clear attributes, propagation private, non-recursive. */
+void mount_set_attrs(int fd, unsigned int set, unsigned int clr, const char *what);
+/* move_mount(from_fd → to_fd), both by fd. */
+void mount_move(int from_fd, int to_fd, const char *what);
+/* Whether fd is the root of a mount (statx STATX_ATTR_MOUNT_ROOT). */
+bool mount_is_root(int fd, const char *what);
+/* The filesystem magic of fd (fstatfs f_type). */
+long mount_fs_type(int fd, const char *what);
+/* umount2(MNT_DETACH|UMOUNT_NOFOLLOW) until nothing is mounted on path (EINVAL) or it does not exist. */
+void mount_detach_all(const char *path);
+/* Detaches every mount whose mount point is prefix or below it, deepest first (from /proc/self/mountinfo). */
+void mount_detach_under(const char *prefix);
+
+#endif

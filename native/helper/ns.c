@@ -1,0 +1,204 @@
+/* ns.c — see ns.h.
+ *
+ * Signals: the outer helper blocks SIGHUP/SIGINT/SIGTERM/SIGQUIT/SIGCHLD before clone3 and waits for them with
+ * sigwaitinfo; init inherits the blocked mask. A signal sent from an ancestor namespace to a PID-namespace init is
+ * dropped when init has no handler — unless it is blocked: blocked signals are queued, and init takes them with
+ * sigwaitinfo. So forwarding works from the first instruction of init, with no handler and no race.
+ *
+ * Ordering: init waits for one byte on a pipe that the helper writes only after sending `started`, so every record
+ * init or the program sends comes after `started`; EOF on that pipe means the helper died before (PDEATHSIG is set
+ * first, so a later death kills init). */
+#include "ns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "die.h"
+#include "fdio.h"
+#include "mount.h"
+#include "path.h"
+
+static const int ns_forwarded[] = { SIGHUP, SIGINT, SIGTERM, SIGQUIT };
+
+static void ns_signal_set(sigset_t *set)
+{
+	size_t i;
+
+	if (sigemptyset(set) < 0 || sigaddset(set, SIGCHLD) < 0)
+		die_errno("sigaddset");
+	for (i = 0; i < sizeof ns_forwarded / sizeof ns_forwarded[0]; i++)
+		if (sigaddset(set, ns_forwarded[i]) < 0)
+			die_errno("sigaddset(%d)", ns_forwarded[i]);
+}
+
+static void ns_close_io(const struct program_io *io)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (io->stdio[i] >= 0 && io->stdio[i] != io->pty_slave && close(io->stdio[i]) < 0)
+			die_errno("close(stdio fd %d)", io->stdio[i]);
+	if (io->pty_slave >= 0 && close(io->pty_slave) < 0)
+		die_errno("close(pty slave)");
+}
+
+static void ns_mount_proc(void)
+{
+	int mnt, target;
+
+	mount_detach_all("/proc");
+	mnt = mount_new_fs("proc", NULL, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, "/proc");
+	target = path_open_dir("/proc", O_PATH, 0);
+	if (target < 0)
+		die_errno("open(/proc) in the jail");
+	mount_move(mnt, target, "/proc");
+	if (close(target) < 0 || close(mnt) < 0)
+		die_errno("close(/proc)");
+}
+
+/* The exit code and record for a wait status. */
+static int ns_report(int status_fd, int status)
+{
+	if (WIFEXITED(status)) {
+		/* Best effort: the exit code carries the same information if the daemon is gone. */
+		(void)fdio_send_record(status_fd, "exit %d", WEXITSTATUS(status));
+		return WEXITSTATUS(status);
+	}
+	(void)fdio_send_record(status_fd, "signal %d", WTERMSIG(status));
+	return 128 + WTERMSIG(status);
+}
+
+static _Noreturn void ns_init(const struct plan *p, const struct program_io *io, int sync_fd)
+{
+	sigset_t set;
+	pid_t program;
+	char go;
+	ssize_t n;
+
+	if (prctl(PR_SET_NAME, "jai-init", 0, 0, 0) < 0)
+		die_errno("prctl(PR_SET_NAME)");
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		die_errno("prctl(PR_SET_PDEATHSIG)");
+	do
+		n = read(sync_fd, &go, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(DIE_SETUP); /* the helper died before `started`: nobody to report to */
+	if (close(sync_fd) < 0)
+		die_errno("close(sync pipe)");
+	if (setsid() < 0)
+		die_errno("setsid");
+	ns_mount_proc();
+
+	program = fork();
+	if (program < 0)
+		die_errno("fork (program)");
+	if (program == 0)
+		program_exec(p, io);
+	ns_close_io(io);
+
+	ns_signal_set(&set);
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&set, &si);
+
+		if (sig < 0 && errno == EINTR)
+			continue;
+		if (sig < 0)
+			die_errno("sigwaitinfo");
+		if (sig == SIGCHLD) {
+			int status;
+			pid_t r;
+
+			while ((r = waitpid(-1, &status, WNOHANG)) > 0)
+				if (r == program)
+					_exit(ns_report(p->status_fd, status));
+			if (r < 0 && errno != ECHILD)
+				die_errno("waitpid");
+			continue;
+		}
+		/* The program's process group (it is a session leader), or the program itself if the group is gone. */
+		if (kill(-program, sig) < 0 && errno == ESRCH && kill(program, sig) < 0 && errno != ESRCH)
+			die_errno("kill(%d, %d)", (int)program, sig);
+	}
+}
+
+static pid_t ns_clone3(void)
+{
+	struct clone_args args;
+
+	memset(&args, 0, sizeof args);
+	args.flags = CLONE_NEWPID | CLONE_NEWIPC;
+	args.exit_signal = SIGCHLD;
+	return (pid_t)syscall(SYS_clone3, &args, sizeof args);
+}
+
+void ns_run(const struct plan *p, const struct program_io *io)
+{
+	sigset_t set;
+	int sync[2];
+	pid_t init;
+	int status;
+
+	ns_signal_set(&set);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		die_errno("sigprocmask(SIG_BLOCK)");
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		die_errno("pipe2 (sync)");
+	init = ns_clone3();
+	if (init < 0)
+		die_errno("clone3(CLONE_NEWPID|CLONE_NEWIPC)");
+	if (init == 0) {
+		if (close(sync[1]) < 0)
+			die_errno("close(sync pipe)");
+		ns_init(p, io, sync[0]);
+	}
+	if (close(sync[0]) < 0)
+		die_errno("close(sync pipe)");
+	ns_close_io(io);
+	if (fdio_send_record(p->status_fd, "started %d", (int)init) < 0) {
+		int saved = errno;
+
+		/* init waits for the sync byte: without it (pipe closed by our exit) it exits; make sure. */
+		kill(init, SIGKILL);
+		errno = saved;
+		die_errno("send(status, started)");
+	}
+	if (write(sync[1], "g", 1) != 1)
+		die_errno("write(sync pipe)");
+	if (close(sync[1]) < 0)
+		die_errno("close(sync pipe)");
+
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&set, &si);
+		pid_t r;
+
+		if (sig < 0 && errno == EINTR)
+			continue;
+		if (sig < 0)
+			die_errno("sigwaitinfo");
+		if (sig != SIGCHLD) {
+			if (kill(init, sig) < 0 && errno != ESRCH)
+				die_errno("kill(init %d, %d)", (int)init, sig);
+			continue;
+		}
+		r = waitpid(init, &status, WNOHANG);
+		if (r < 0)
+			die_errno("waitpid(init %d)", (int)init);
+		if (r == init)
+			break;
+	}
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status));
+	die("jai-init was killed by signal %d", WTERMSIG(status));
+}

@@ -1,0 +1,79 @@
+/* plan.h — the helper's input: a `jai-plan-1` plan (native/README.md), parsed and validated without syscalls.
+ *
+ * plan_parse is a pure function over a byte buffer (the fuzz target: test/helper/plan_fuzz.c). The parsed plan
+ * points into the buffer, which must outlive it. */
+#ifndef JAI_PLAN_H
+#define JAI_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define PLAN_MAGIC "jai-plan-1"
+#define PLAN_MAX_BYTES (1024u * 1024u)
+#define PLAN_MAX_VALUE (64u * 1024u)
+#define PLAN_MAX_PATH 4095u
+#define PLAN_MAX_USER 64u
+#define PLAN_MAX_JAIL 255u
+#define PLAN_MAX_GROUPS 256u
+#define PLAN_MAX_GRANTS 64u
+#define PLAN_MAX_MASKS 256u
+#define PLAN_MAX_ARGV 4096u
+#define PLAN_MAX_ENV 4096u
+#define PLAN_STATUS_FD 3
+#define PLAN_ERR_MAX 256u
+
+enum plan_mode { PLAN_MODE_CASUAL };
+
+enum plan_stdio_kind { PLAN_STDIO_PTY, PLAN_STDIO_NULL, PLAN_STDIO_FD };
+
+struct plan_stdio {
+	enum plan_stdio_kind kind;
+	int fd; /* PLAN_STDIO_FD only */
+};
+
+enum plan_grant_kind { PLAN_GRANT_CWD, PLAN_GRANT_RW, PLAN_GRANT_RO };
+
+struct plan_grant {
+	enum plan_grant_kind kind;
+	int fd;
+	const char *path;
+};
+
+struct plan {
+	enum plan_mode mode;
+	const char *user;
+	uid_t uid;
+	gid_t gid;
+	size_t ngroups;
+	gid_t groups[PLAN_MAX_GROUPS];
+	const char *home;
+	const char *jail;
+	const char *storage;
+	const char *config_dir;
+	const char *cwd;
+	size_t ngrants;
+	struct plan_grant grants[PLAN_MAX_GRANTS]; /* sorted by path: parents first */
+	size_t nmasks;
+	const char *masks[PLAN_MAX_MASKS];
+	size_t argc;
+	const char *argv[PLAN_MAX_ARGV + 1]; /* NULL-terminated */
+	size_t nenv;
+	const char *env[PLAN_MAX_ENV + 1]; /* NULL-terminated */
+	mode_t umask;
+	struct plan_stdio stdio[3];
+	bool uses_pty;
+	bool has_winsize;
+	unsigned short pty_rows;
+	unsigned short pty_cols;
+	int status_fd;
+};
+
+/* Parses and validates buf[0..len). Returns 0, or -1 with a one-line message in err (control characters and bytes
+ * of the input escaped, long input truncated). Makes no syscalls and allocates nothing. */
+int plan_parse(const char *buf, size_t len, struct plan *plan, char *err, size_t errlen);
+
+/* Every fd the plan names (status, grants, stdio fd:N), in no particular order; returns the count (≤ 68). */
+size_t plan_fds(const struct plan *plan, int *fds, size_t max);
+
+#endif

@@ -1,0 +1,90 @@
+/* program.c — see program.h.
+ *
+ * Why this is safe: the program starts in its own session with the fresh PTY as controlling terminal (TIOCSTI reaches
+ * only itself), no fd but its stdio survives exec (close_range CLOEXEC, which keeps the status socket usable for an
+ * exec error), the bounding set is empty and the ids are dropped before no_new_privs, and the process stays
+ * non-dumpable until exec, which makes it dumpable again only for the non-setuid program the user may ptrace anyway. */
+#include "program.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "creds.h"
+#include "die.h"
+
+extern char **environ;
+
+static void program_reset_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int sig;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		/* glibc reserves 32 and 33 (EINVAL): nothing to reset there. */
+		if (sigaction(sig, &sa, NULL) < 0 && errno != EINVAL)
+			die_errno("sigaction(%d, SIG_DFL)", sig);
+	}
+	if (sigemptyset(&none) < 0 || sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		die_errno("sigprocmask(SIG_SETMASK, {})");
+}
+
+void program_exec(const struct plan *p, const struct program_io *io)
+{
+	int src[3];
+	int null_fd = -1;
+	int i, err;
+
+	if (prctl(PR_SET_NAME, "jai-exec", 0, 0, 0) < 0)
+		die_errno("prctl(PR_SET_NAME)");
+	die_set_stage("exec");
+	program_reset_signals();
+	if (setsid() < 0)
+		die_errno("setsid");
+	if (io->pty_slave >= 0 && ioctl(io->pty_slave, TIOCSCTTY, 0) < 0)
+		die_errno("ioctl(pty slave, TIOCSCTTY)");
+	for (i = 0; i < 3; i++) {
+		src[i] = io->stdio[i];
+		if (src[i] >= 0)
+			continue;
+		if (null_fd < 0) {
+			/* fds 0–2 are occupied until the dup2 below, so this is ≥ 3 and not clobbered by it. */
+			null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+			if (null_fd < 0)
+				die_errno("open(/dev/null) in the jail");
+		}
+		src[i] = null_fd;
+	}
+	for (i = 0; i < 3; i++)
+		if (src[i] < 3)
+			die("internal error: stdio source fd %d < 3", src[i]);
+	for (i = 0; i < 3; i++)
+		if (dup2(src[i], i) < 0)
+			die_errno("dup2(%d, %d)", src[i], i);
+	/* fd 2 is the program's stderr now: errors go only to the status socket. */
+	die_set_stderr(false);
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		die_errno("close_range(3, ~0, CLOSE_RANGE_CLOEXEC)");
+
+	creds_drop_final(p);
+	if (chdir(p->cwd) < 0)
+		die_errno("chdir(%s)", p->cwd);
+	umask(p->umask);
+	/* execvp searches the PATH of environ: the plan's. */
+	environ = (char **)p->env;
+	execvp(p->argv[0], (char *const *)p->argv);
+	err = errno;
+	if (err == ENOENT)
+		die_code(DIE_NOTFOUND, "%s: %s", p->argv[0], strerror(err));
+	die_code(DIE_NOEXEC, "%s: %s", p->argv[0], strerror(err));
+}

@@ -1,0 +1,16 @@
+/* program.h — PID 2: the jailed program's last steps as root, the irreversible drop, and exec. */
+#ifndef JAI_PROGRAM_H
+#define JAI_PROGRAM_H
+
+#include "plan.h"
+
+/* The fds the program's stdio comes from (pty slave or fd:N; -1 for null, opened in the jail). */
+struct program_io {
+	int stdio[3];
+	int pty_slave; /* -1 without a pty */
+};
+
+/* Step 12; never returns: execs, or reports `error 125|126|127 ...` and exits with that code. */
+_Noreturn void program_exec(const struct plan *plan, const struct program_io *io);
+
+#endif

@@ -1,0 +1,101 @@
+/* pty.c — see pty.h.
+ *
+ * Why this is safe: the PTY comes from a devpts instance that exists only in this jail, so the jailed program sees
+ * no other terminal, and TIOCSTI on it can only inject into its own input; the helper keeps no copy of the master. */
+#include "pty.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "die.h"
+#include "fdio.h"
+
+#define PTY_GROUP_MAX (4u * 1024u * 1024u)
+
+gid_t pty_tty_gid(void)
+{
+	char *buf = malloc(PTY_GROUP_MAX + 1);
+	size_t len = 0;
+	gid_t gid = (gid_t)-1;
+	const char *line;
+	int fd = open("/etc/group", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (buf == NULL)
+		die("malloc (/etc/group)");
+	if (fd < 0) {
+		free(buf);
+		if (errno == ENOENT)
+			return gid;
+		die_errno("open(/etc/group)");
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + len, PTY_GROUP_MAX - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die_errno("read(/etc/group)");
+		if (n == 0 || (len += (size_t)n) == PTY_GROUP_MAX)
+			break;
+	}
+	if (close(fd) < 0)
+		die_errno("close(/etc/group)");
+	buf[len] = '\0';
+	for (line = buf; *line != '\0';) {
+		const char *nl = strchr(line, '\n');
+
+		/* tty:x:5:members */
+		if (strncmp(line, "tty:", 4) == 0) {
+			const char *field = strchr(line + 4, ':');
+			char *end;
+			unsigned long v;
+
+			if (field == NULL)
+				break;
+			errno = 0;
+			v = strtoul(field + 1, &end, 10);
+			if (errno == 0 && end != field + 1 && (*end == ':' || *end == '\n' || *end == '\0') &&
+			    v > 0 && v < 0xffffffffUL)
+				gid = (gid_t)v;
+			break;
+		}
+		if (nl == NULL)
+			break;
+		line = nl + 1;
+	}
+	free(buf);
+	return gid;
+}
+
+int pty_open(const struct plan *p, gid_t tty_gid)
+{
+	struct winsize ws = { .ws_row = p->pty_rows, .ws_col = p->pty_cols, .ws_xpixel = 0, .ws_ypixel = 0 };
+	int unlock = 0;
+	int master, slave;
+
+	master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		die_errno("open(/dev/pts/ptmx) in the jail");
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		die_errno("ioctl(ptmx, TIOCSPTLCK)");
+	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		die_errno("ioctl(ptmx, TIOCGPTPEER)");
+	if (fchown(slave, p->uid, tty_gid != (gid_t)-1 ? tty_gid : p->gid) < 0)
+		die_errno("fchown(pty slave, %u)", (unsigned)p->uid);
+	if (fchmod(slave, 0620) < 0)
+		die_errno("fchmod(pty slave, 0620)");
+	if (ioctl(master, TIOCSWINSZ, &ws) < 0)
+		die_errno("ioctl(ptmx, TIOCSWINSZ, %ux%u)", (unsigned)p->pty_rows, (unsigned)p->pty_cols);
+	if (fdio_send_fd(p->status_fd, "pty", master) < 0)
+		die_errno("sendmsg(status, pty)");
+	if (close(master) < 0)
+		die_errno("close(ptmx)");
+	return slave;
+}

@@ -1,0 +1,168 @@
+// A packet channel over a non-blocking AF_UNIX SOCK_SEQPACKET fd: one message per packet, fds attached by
+// SCM_RIGHTS. Used by both the daemon and the client (Node's net would silently drop the fds).
+import * as native from '../native/addon';
+import { MAX_PACKET_BYTES, MAX_PACKET_FDS } from './codec';
+
+export interface Packet {
+  data: Buffer;
+  fds: number[];
+}
+
+export type ChannelEnd = { kind: 'eof' } | { kind: 'error'; error: Error } | { kind: 'oversize' } | { kind: 'closed' };
+
+export interface ChannelHandlers {
+  /** A packet arrived. The receiver owns `fds` and must close the ones it does not keep. */
+  onPacket(packet: Packet): void;
+  /** The channel ended; called once. The fd is already closed. */
+  onEnd(end: ChannelEnd): void;
+  /** A packet over the cap arrived (its fds already closed). Without this handler the channel ends. */
+  onOversize?(): void;
+}
+
+/**
+ * Owns `fd`. Packets are read as they arrive (one per readiness callback round, all that are queued) and
+ * writes that would block are queued and flushed on writability, in order.
+ */
+export class PacketChannel {
+  private readonly watcher: native.Watcher;
+  private readonly queue: { data: Uint8Array; fds: readonly number[]; done: (() => void) | undefined }[] = [];
+  private closed = false;
+  private paused = false;
+  private ending = false;
+
+  constructor(
+    readonly fd: number,
+    private readonly handlers: ChannelHandlers,
+    private readonly maxBytes = MAX_PACKET_BYTES,
+  ) {
+    this.watcher = native.watch(fd, (err, readable, writable) => {
+      this.onReady(err, readable, writable);
+    });
+    this.watcher.start('r');
+  }
+
+  /**
+   * Sends one packet, in order after any queued ones. The kernel duplicates `fds` into the packet; `done` runs
+   * once the packet has left (or was dropped because the channel closed), when the caller may close them.
+   */
+  send(data: Uint8Array, fds: readonly number[] = [], done?: () => void): void {
+    if (this.closed) {
+      done?.();
+      return;
+    }
+    if (data.length > this.maxBytes) throw new RangeError(`packet of ${data.length} bytes over the cap`);
+    this.queue.push({ data, fds, done });
+    this.flush();
+  }
+
+  /** Keeps the process alive while the channel is open (default) or not. */
+  setRef(ref: boolean): void {
+    if (ref) this.watcher.ref();
+    else this.watcher.unref();
+  }
+
+  /** Stops reading (writes still flush) until resume(). */
+  pause(): void {
+    this.paused = true;
+    this.rearm();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.rearm();
+  }
+
+  close(): void {
+    this.finish({ kind: 'closed' });
+  }
+
+  /** Closes once every queued packet has been sent (or the peer has gone). */
+  end(): void {
+    this.ending = true;
+    if (this.queue.length === 0) this.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private flush(): void {
+    while (this.queue.length > 0 && !this.closed) {
+      const next = this.queue[0];
+      if (next === undefined) break;
+      let sent: boolean;
+      try {
+        sent = native.sendMessage(this.fd, next.data, next.fds);
+      } catch (e) {
+        this.finish({ kind: 'error', error: toError(e) });
+        return;
+      }
+      if (!sent) break;
+      this.queue.shift();
+      next.done?.();
+    }
+    if (this.ending && this.queue.length === 0) {
+      this.close();
+      return;
+    }
+    this.rearm();
+  }
+
+  private rearm(): void {
+    if (this.closed) return;
+    const wantWrite = this.queue.length > 0;
+    if (this.paused && !wantWrite) this.watcher.stop();
+    else this.watcher.start(this.paused ? 'w' : wantWrite ? 'rw' : 'r');
+  }
+
+  private onReady(err: Error | null, readable: boolean, writable: boolean): void {
+    if (this.closed) return;
+    if (writable) this.flush();
+    if (readable || err !== null) this.drain();
+  }
+
+  private drain(): void {
+    while (!this.closed && !this.paused) {
+      let received: native.Received | null;
+      try {
+        received = native.recvMessage(this.fd, this.maxBytes, MAX_PACKET_FDS);
+      } catch (e) {
+        this.finish({ kind: 'error', error: toError(e) });
+        return;
+      }
+      if (received === null) return;
+      if (received.truncated) {
+        received.fds.forEach(closeQuietly);
+        if (this.handlers.onOversize === undefined) this.finish({ kind: 'oversize' });
+        else this.handlers.onOversize();
+        continue;
+      }
+      if (received.eof) {
+        this.finish({ kind: 'eof' });
+        return;
+      }
+      this.handlers.onPacket({ data: received.data, fds: received.fds });
+    }
+  }
+
+  private finish(end: ChannelEnd): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.watcher.close();
+    for (const pending of this.queue.splice(0)) pending.done?.();
+    closeQuietly(this.fd);
+    this.handlers.onEnd(end);
+  }
+}
+
+export function closeQuietly(fd: number): void {
+  try {
+    native.closeFd(fd);
+  } catch {
+    // Already closed or never valid: nothing left to release.
+  }
+}
+
+function toError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine to a sandboxed command: sets up and builds (scripts/setup.sh),
+# starts jaid in the background as root (log: /var/log/jai/jaid.log), then runs `jai` as the invoking user
+# (SUDO_USER) with the given command, default `jai sh -c 'echo hello from the jail; id; ls /proc'`.
+# Usage: sudo scripts/quickstart.sh [CMD [ARG]...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+bash scripts/setup.sh
+
+mkdir -p /var/log/jai
+if [ -S /run/jai/jaid.sock ] && pgrep -f "$root/bin/jaid" >/dev/null; then
+  echo "quickstart: jaid already running"
+else
+  nohup "$root/bin/jaid" >>/var/log/jai/jaid.log 2>&1 &
+  for _ in $(seq 50); do [ -S /run/jai/jaid.sock ] && break; sleep 0.1; done
+  [ -S /run/jai/jaid.sock ] || { echo "quickstart: jaid did not start; see /var/log/jai/jaid.log" >&2; exit 1; }
+  echo "quickstart: jaid started (pid $!), log /var/log/jai/jaid.log; stop it with: sudo pkill -f $root/bin/jaid"
+fi
+
+user=${SUDO_USER:-}
+if [ -z "$user" ] || [ "$user" = root ]; then
+  user=jaidemo
+  getent passwd "$user" >/dev/null || useradd -m -s /bin/bash "$user"
+  echo "quickstart: no SUDO_USER; running as the demo user $user"
+fi
+home=$(getent passwd "$user" | cut -d: -f6)
+work="$home/jai-quickstart"
+runuser -u "$user" -- mkdir -p "$work"
+if [ "$#" -eq 0 ]; then set -- sh -c 'echo hello from the jail; id; ls /proc | grep -E "^[0-9]+$"'; fi
+# The client must be readable by the user: the checkout may sit in a directory they cannot traverse (/root).
+client="$root"
+if ! runuser -u "$user" -- test -r "$root/dist/client/cli/main.js"; then
+  client=/usr/local/lib/jai-client
+  bash scripts/install-client.sh "$client"
+  echo "quickstart: client installed in $client (the checkout is not readable by $user)"
+fi
+echo "quickstart: running as $user in $work: jai $*"
+cd "$work"
+exec runuser -u "$user" -- env HOME="$home" "$client/bin/jai" "$@"

@@ -1,0 +1,383 @@
+#!/usr/bin/env bash
+# Smoke tests of native/build/jai-helper against the real kernel, as root, with a throw-away unprivileged user.
+# Drives the helper exactly as jaid does (test/helper/drive.py: plan on fd 0, SEQPACKET status socket on fd 3,
+# grant and stdio fds after it) and checks what the jailed program sees and what lands on the host.
+#
+#   sudo test/helper/run-helper-smoke.sh            # builds the helper, runs every check
+#   SANITIZE=1 test/helper/run-helper-smoke.sh       # the same against an ASan/UBSan build (rebuilt normally after)
+#   JAI_SMOKE_NO_BUILD=1 ...                         # use native/build/jai-helper as it is
+#
+# Exit status: 0 when every check passed. Leaves no mounts under /run/jai/<user> and no processes of the user.
+set -u
+set -o pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HELPER=$ROOT/native/build/jai-helper
+DRIVE=$ROOT/test/helper/drive.py
+U=${JAI_SMOKE_USER:-jaihelpertest}
+WORK=$(mktemp -d /tmp/jai-helper-smoke.XXXXXX)
+PASS=0
+FAIL=0
+FAILED=()
+
+if [ "$(id -u)" != 0 ]; then
+	echo "run-helper-smoke.sh: must run as root" >&2
+	exit 2
+fi
+
+cleanup_state() {
+	# Everything the helper may have mounted for the test user, deepest first, then the state itself.
+	if [ -d "/run/jai/$U" ]; then
+		awk -v p="/run/jai/$U" '$5 == p || index($5, p "/") == 1 { print $5 }' /proc/self/mountinfo |
+			sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+		rm -rf "/run/jai/$U"
+	fi
+}
+
+cleanup() {
+	pkill -KILL -u "$U" 2>/dev/null
+	cleanup_state
+	rm -rf "$WORK" /tmp/jai-smoke-hostfile
+}
+trap cleanup EXIT
+
+# --- build ------------------------------------------------------------------------------------------------------
+if [ -z "${JAI_SMOKE_NO_BUILD:-}" ]; then
+	rm -f "$HELPER"
+	if [ "${SANITIZE:-}" = 1 ]; then
+		make -s -C "$ROOT/native" build/jai-helper SANITIZE=1 || exit 1
+	else
+		make -s -C "$ROOT/native" build/jai-helper || exit 1
+	fi
+fi
+# ASan: no leak check (the helper exits with _exit by design), abort on the first report.
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+# --- the test user and their files -------------------------------------------------------------------------------
+id "$U" >/dev/null 2>&1 || useradd -m -s /bin/bash "$U" || exit 1
+UID_=$(id -u "$U")
+GID_=$(id -g "$U")
+H=$(getent passwd "$U" | cut -d: -f6)
+pkill -KILL -u "$U" 2>/dev/null
+cleanup_state
+rm -rf "$H/.jai" "$H/proj" "$H/ro-dir" "$H/newfile" "$H/realfile" "$H/.secret"
+install -d -o "$U" -g "$GID_" -m 0755 "$H/proj" "$H/ro-dir" "$H/.secret"
+echo real >"$H/realfile" && chown "$U:" "$H/realfile"
+echo key >"$H/.secret/key" && chown "$U:" "$H/.secret/key"
+echo ro >"$H/ro-dir/file" && chown "$U:" "$H/ro-dir/file"
+echo host >/tmp/jai-smoke-hostfile
+
+# --- helpers ------------------------------------------------------------------------------------------------------
+ENV_PATH=PATH=/usr/local/bin:/usr/bin:/bin
+base() { # the keys every plan has, minus cwd/grants/argv/stdio
+	printf '%s\0' op run mode casual user "$U" uid "$UID_" gid "$GID_" group "$GID_" home "$H" jail "${JAIL:-default}" \
+		storage "$H/.jai" config_dir "$H/.jai" umask "${UMASK:-022}" status_fd 3 env "$ENV_PATH"
+}
+# mkplan FILE KEY VALUE ...: magic, base keys, the given pairs, end.
+mkplan() {
+	local out=$1
+	shift
+	{
+		printf '%s\0' jai-plan-1
+		base
+		[ $# -gt 0 ] && printf '%s\0' "$@"
+		printf '%s\0' end
+	} >"$out"
+}
+# A standard program run: cwd grant of ~/proj on fd 4, stdin null, stdout fd 5, stderr fd 6; argv as given.
+run_prog() { # NAME ARGV... → $WORK/NAME.{out,rec,err}, sets RC
+	local name=$1
+	shift
+	local args=()
+	for a in "$@"; do args+=(argv "$a"); done
+	mkplan "$WORK/$name.plan" cwd "$H/proj" grant "cwd:4:$H/proj" "${args[@]}" stdin null stdout fd:5 stderr fd:6
+	drive "$name" --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+}
+drive() { # NAME DRIVE-ARGS... (plan in $WORK/NAME.plan)
+	local name=$1
+	shift
+	python3 "$DRIVE" --helper "$HELPER" --plan "$WORK/$name.plan" --records "$WORK/$name.rec" \
+		--as-uid "$UID_" --as-gid "$GID_" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+	RC=$?
+}
+ok() { # DESCRIPTION COMMAND...: a check
+	local what=$1
+	shift
+	if "$@"; then
+		PASS=$((PASS + 1))
+		printf 'ok   %s\n' "$what"
+	else
+		FAIL=$((FAIL + 1))
+		FAILED+=("$what")
+		printf 'FAIL %s\n' "$what"
+	fi
+}
+rc_is() { [ "$RC" = "$1" ] || { echo "     rc=$RC, expected $1; stderr: $(head -c 600 "$WORK/$2.err")" >&2; return 1; }; }
+out_is() { [ "$(cat "$WORK/$1.out")" = "$2" ] || { echo "     out=$(head -c 600 "$WORK/$1.out")" >&2; return 1; }; }
+out_has() { grep -q -- "$2" "$WORK/$1.out" || { echo "     out=$(head -c 600 "$WORK/$1.out")" >&2; return 1; }; }
+rec_is() { [ "$(cat "$WORK/$1.rec")" = "$2" ] || { echo "     records=$(cat "$WORK/$1.rec")" >&2; return 1; }; }
+rec_line() { [ "$(sed -n "${2}p" "$WORK/$1.rec")" = "$3" ] || { echo "     records=$(cat "$WORK/$1.rec")" >&2; return 1; }; }
+rec_match() { sed -n "${2}p" "$WORK/$1.rec" | grep -Eq -- "$3" || { echo "     records=$(cat "$WORK/$1.rec")" >&2; return 1; }; }
+no_state() { [ ! -e "/run/jai/$U" ] || { echo "     /run/jai/$U exists" >&2; return 1; }; }
+
+# --- bad plans: refused before anything is done --------------------------------------------------------------------
+bad_plan() { # NAME EXPECTED-MESSAGE-REGEX: run $WORK/NAME.plan, expect 125 with one error record and no state
+	drive "$1" --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+	ok "bad plan $1: exit 125" rc_is 125 "$1"
+	ok "bad plan $1: one error record" rec_match "$1" 1 "^error 125 (plan|fds): $2"
+	ok "bad plan $1: nothing created or mounted" no_state
+}
+STD=(cwd "$H/proj" grant "cwd:4:$H/proj" argv true stdin null stdout fd:5 stderr fd:6)
+mkplan "$WORK/unknown-key.plan" "${STD[@]}" frobnicate 1
+bad_plan unknown-key 'unknown key "frobnicate"'
+mkplan "$WORK/oversized-value.plan" "${STD[@]}" argv "$(head -c 65537 /dev/zero | tr '\0' x)"
+bad_plan oversized-value 'argv: value longer than 65536 bytes'
+{ printf '%s\0' jai-plan-1; base | sed -z "s/^$UID_\$/0/"; printf '%s\0' "${STD[@]}" end; } >"$WORK/uid0.plan"
+bad_plan uid0 'uid: invalid uid "0"'
+mkplan "$WORK/relative-cwd.plan" cwd proj grant "cwd:4:$H/proj" argv true stdin null stdout fd:5 stderr fd:6
+bad_plan relative-cwd 'cwd: not an absolute canonical path'
+mkplan "$WORK/dotdot-grant.plan" cwd "$H/proj" grant "cwd:4:$H/proj/../proj" argv true stdin null stdout fd:5 stderr fd:6
+bad_plan dotdot-grant 'grant: invalid grant'
+JAIL=../x mkplan "$WORK/jail-traversal.plan" "${STD[@]}"
+bad_plan jail-traversal 'jail: \.\./x: invalid sandbox name'
+{ printf '%s\0' jai-plan-1; base; printf '%s\0' "${STD[@]}"; } >"$WORK/no-end.plan"
+bad_plan no-end 'truncated plan \(no end\)'
+{ printf '%s\0' jai-plan-1; base; printf '%s\0' "${STD[@]}" end; printf 'x'; } >"$WORK/trailing.plan"
+bad_plan trailing 'trailing bytes after end'
+mkplan "$WORK/repeated.plan" "${STD[@]}" home /tmp
+bad_plan repeated 'home: repeated'
+mkplan "$WORK/missing-argv.plan" cwd "$H/proj" grant "cwd:4:$H/proj" stdin null stdout fd:5 stderr fd:6
+bad_plan missing-argv 'missing key argv'
+mkplan "$WORK/pty-no-size.plan" cwd "$H/proj" grant "cwd:4:$H/proj" argv true stdin pty stdout fd:5 stderr fd:6
+bad_plan pty-no-size 'pty_rows and pty_cols are required'
+mkplan "$WORK/strict.plan" "${STD[@]}"
+sed -z -i 's/^casual$/strict/' "$WORK/strict.plan"
+bad_plan strict 'mode: strict mode is not supported yet'
+mkplan "$WORK/closed-fd.plan" cwd "$H/proj" grant "cwd:9:$H/proj" argv true stdin null stdout fd:5 stderr fd:6
+bad_plan closed-fd 'fcntl\(9, F_GETFD\)'
+head -c 1100000 /dev/zero >"$WORK/huge.plan"
+bad_plan huge 'plan larger than 1048576 bytes'
+# A status fd that is not a SEQPACKET socket: no record can be sent, but the exit code says it.
+mkplan "$WORK/not-seqpacket.plan" "${STD[@]}"
+drive not-seqpacket --no-status-socket --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+ok "status fd not SEQPACKET: exit 125" rc_is 125 not-seqpacket
+ok "status fd not SEQPACKET: diagnostics say so" grep -q 'not an AF_UNIX SOCK_SEQPACKET socket' "$WORK/not-seqpacket.err"
+ok "status fd not SEQPACKET: nothing created" no_state
+
+# --- a normal run ---------------------------------------------------------------------------------------------------
+run_prog basic sh -c 'echo hi; exit 3'
+ok "exit code passes through (3)" rc_is 3 basic
+ok "program output on fd:N stdout" out_is basic hi
+ok "records: started PID" rec_match basic 1 '^started [0-9]+$'
+ok "records: exit 3" rec_line basic 2 'exit 3'
+ok "records: nothing else" [ "$(wc -l <"$WORK/basic.rec")" = 2 ]
+
+run_prog proc ls /proc
+ok "/proc shows only PIDs 1 and 2" [ "$(grep -E '^[0-9]+$' "$WORK/proc.out" | tr '\n' ' ')" = "1 2 " ]
+
+run_prog status cat /proc/self/status
+ok "NoNewPrivs: 1" out_has status $'^NoNewPrivs:\t1$'
+ok "CapEff: 0" out_has status $'^CapEff:\t0000000000000000$'
+ok "CapPrm: 0" out_has status $'^CapPrm:\t0000000000000000$'
+ok "CapBnd: 0 (bounding set dropped)" out_has status $'^CapBnd:\t0000000000000000$'
+ok "CapAmb: 0" out_has status $'^CapAmb:\t0000000000000000$'
+
+run_prog fds ls /proc/self/fd
+ok "only fds 0 1 2 (+3 for ls's own dir)" [ "$(tr '\n' ' ' <"$WORK/fds.out")" = "0 1 2 3 " ]
+
+run_prog ids sh -c 'id -u; id -g; id -G; umask'
+ok "uid, gid, groups are the plan's; umask applied" out_is ids "$UID_
+$GID_
+$GID_
+0022"
+
+run_prog env /usr/bin/env
+ok "environment is exactly the plan's" out_is env "$ENV_PATH"
+
+run_prog usr-ro sh -c 'echo x > /usr/x'
+ok "writing /usr fails (read-only)" [ "$RC" != 0 ]
+ok "writing /usr: Read-only file system" out_has usr-ro 'Read-only file system'
+ok "/usr/x not created on the host" [ ! -e /usr/x ]
+
+run_prog cwd-write sh -c 'pwd; echo data > granted.txt'
+ok "program starts in cwd" out_is cwd-write "$H/proj"
+ok "cwd grant write persists on the host" [ "$(cat "$H/proj/granted.txt" 2>/dev/null)" = data ]
+ok "file written in the grant is owned by the user" [ "$(stat -c %u "$H/proj/granted.txt" 2>/dev/null)" = "$UID_" ]
+
+run_prog home-write sh -c 'echo new > "$0/newfile"' "$H"
+ok "home write lands in default.changes" [ "$(cat "$H/.jai/default.changes/newfile" 2>/dev/null)" = new ]
+ok "home write does not reach the real home" [ ! -e "$H/newfile" ]
+
+run_prog home-rm sh -c 'rm "$0/realfile" && ! test -e "$0/realfile"' "$H"
+ok "rm of a real home file succeeds inside" rc_is 0 home-rm
+ok "the real file is intact" [ "$(cat "$H/realfile")" = real ]
+ok "a whiteout (char 0:0) is in default.changes" \
+	[ "$(stat -c '%F %t:%T' "$H/.jai/default.changes/realfile" 2>/dev/null)" = "character special file 0:0" ]
+
+run_prog tmp sh -c 'test -e /tmp/jai-smoke-hostfile && echo visible; echo in > /tmp/jail-file; cat /var/tmp/jail-file'
+ok "host /tmp is not visible" ! out_has tmp visible
+ok "/var/tmp is the same dir as /tmp" out_is tmp in
+ok "jail /tmp is /run/jai/<user>/tmp/default on the host" [ -e "/run/jai/$U/tmp/default/jail-file" ]
+ok "host /tmp untouched" [ ! -e /tmp/jail-file ]
+
+run_prog devpts-null ls /dev/pts
+ok "/dev/pts shows only ptmx (no pty)" out_is devpts-null ptmx
+run_prog dev ls /dev
+ok "/dev is minimal" [ "$(tr '\n' ' ' <"$WORK/dev.out")" = "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero " ]
+run_prog dev-write sh -c 'echo x > /dev/null && echo ok; touch /dev/newnode 2>/dev/null || echo ro'
+ok "/dev/null writable, /dev itself read-only" out_is dev-write "ok
+ro"
+
+run_prog runjai sh -c 'awk '\''$5 ~ "^/run/jai"'\'' /proc/self/mountinfo | wc -l; stat -c %a /run/jai; ls /run/jai 2>&1'
+ok "/run/jai: a single empty cover mount, mode 0, unreadable" out_is runjai "1
+0
+ls: cannot open directory '/run/jai': Permission denied"
+run_prog storage-hidden sh -c 'stat -c %a "$0/.jai"; ls "$0/.jai" 2>&1' "$H"
+ok "storage dir covered inside the jail" out_is storage-hidden "0
+ls: cannot open directory '$H/.jai': Permission denied"
+
+cat >"$H/proj/mounts.awk" <<'AWK'
+# Field 5 is the mount point, 6 its per-mount options.
+$6 !~ /(^|,)nosuid(,|$)/ { print "not nosuid: " $5 }
+$6 !~ /(^|,)nodev(,|$)/ && $5 != "/dev" && $5 != "/dev/pts" { print "not nodev: " $5 }
+$5 == "/dev" && $6 !~ /^ro,/ { print "/dev not read-only" }
+AWK
+run_prog mounts awk -f mounts.awk /proc/self/mountinfo
+ok "every mount nosuid; nodev except /dev and /dev/pts; /dev read-only" out_is mounts ""
+rm -f "$H/proj/mounts.awk"
+
+cp /bin/bash "$H/proj/suidbash" && chown root:root "$H/proj/suidbash" && chmod 4755 "$H/proj/suidbash"
+run_prog suid ./suidbash -p -c 'id -u; id -ru'
+ok "a setuid-root binary gains nothing" out_is suid "$UID_
+$UID_"
+rm -f "$H/proj/suidbash"
+
+mkplan "$WORK/stdin-fd.plan" cwd "$H/proj" grant "cwd:4:$H/proj" argv cat stdin fd:7 stdout fd:5 stderr fd:6
+drive stdin-fd --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --fd 7=in:piped-input
+ok "stdin fd:N passes through" out_is stdin-fd piped-input
+
+mkplan "$WORK/ro-grant.plan" cwd "$H/proj" grant "cwd:4:$H/proj" grant "ro:7:$H/ro-dir" \
+	argv sh argv -c argv "cat $H/ro-dir/file; echo x > $H/ro-dir/new 2>/dev/null || echo refused" \
+	stdin null stdout fd:5 stderr fd:6
+drive ro-grant --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --fd "7=grant:$H/ro-dir"
+ok "ro grant readable, not writable" out_is ro-grant "ro
+refused"
+
+mkplan "$WORK/tmp-grant.plan" cwd /tmp/sub/dir grant "rw:7:/tmp/sub/dir" grant "cwd:4:$H/proj" \
+	argv sh argv -c argv 'pwd; ls' stdin null stdout fd:5 stderr fd:6
+drive tmp-grant --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --fd "7=grant:$H/ro-dir"
+ok "a grant target missing in the jail is created as the user (under /tmp)" out_is tmp-grant "/tmp/sub/dir
+file"
+ok "the created grant target is the user's" [ "$(stat -c %u "/run/jai/$U/tmp/default/sub" 2>/dev/null)" = "$UID_" ]
+
+JAIL=masked mkplan "$WORK/mask.plan" cwd "$H/proj" grant "cwd:4:$H/proj" mask .secret mask .config/x/y \
+	argv sh argv -c argv "test -e $H/.secret && echo visible; cat $H/realfile" stdin null stdout fd:5 stderr fd:6
+drive mask --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+ok "masked path is hidden (fresh overlay of jail 'masked')" out_is mask real
+ok "mask whiteout created in masked.changes" [ -c "$H/.jai/masked.changes/.secret" ]
+ok "nested mask parent created as the user" [ "$(stat -c %u "$H/.jai/masked.changes/.config/x" 2>/dev/null)" = "$UID_" ]
+
+# --- terminal ---------------------------------------------------------------------------------------------------
+mkplan "$WORK/pty.plan" cwd "$H/proj" grant "cwd:4:$H/proj" argv sh argv -c \
+	argv 'tty; ls /dev/pts | tr "\n" " "; echo; stty size; read line; echo "got=$line"' \
+	stdin pty stdout pty stderr pty pty_rows 33 pty_cols 101
+drive pty --fd "4=grant:$H/proj" --pty-input $'hello\n'
+ok "pty: exit 0" rc_is 0 pty
+ok "pty: records pty, started, exit 0" [ "$(sed 's/^started [0-9]*$/started/' "$WORK/pty.rec" | tr '\n' ' ')" = "pty started exit 0 " ]
+ok "pty: tty is /dev/pts/0" out_has pty '^/dev/pts/0'
+ok "pty: /dev/pts shows only the session's pty and ptmx" out_has pty '^0 ptmx '
+ok "pty: window size from the plan" out_has pty '^33 101'
+ok "pty: input reaches the program" out_has pty '^got=hello'
+
+mkplan "$WORK/pty-mixed.plan" cwd "$H/proj" grant "cwd:4:$H/proj" argv sh argv -c \
+	argv 'test -t 0 && echo in-tty; test -t 1 || echo out-not-tty; ls -l /proc/self/fd/0 | grep -o "/dev/pts/0"' \
+	stdin pty stdout fd:5 stderr fd:6 pty_rows 24 pty_cols 80
+drive pty-mixed --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+ok "pty only for stdin, pipe for stdout" out_is pty-mixed "in-tty
+out-not-tty
+/dev/pts/0"
+
+# --- signals ----------------------------------------------------------------------------------------------------
+mkplan "$WORK/sigterm-trap.plan" cwd "$H/proj" grant "cwd:4:$H/proj" argv sh argv -c \
+	argv 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done' stdin null stdout fd:5 stderr fd:6
+drive sigterm-trap --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --signal-when ready:SIGTERM --timeout 20
+ok "kill -TERM to the helper reaches the program (trap ran)" out_has sigterm-trap got-term
+ok "... and its exit code passes through" rc_is 7 sigterm-trap
+
+mkplan "$WORK/sigterm.plan" cwd "$H/proj" grant "cwd:4:$H/proj" argv sh argv -c \
+	argv 'echo ready; exec sleep 100' stdin null stdout fd:5 stderr fd:6
+drive sigterm --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --signal-when ready:SIGTERM --timeout 20
+ok "program killed by SIGTERM: helper exits 143" rc_is 143 sigterm
+ok "records: signal 15" rec_line sigterm 2 'signal 15'
+
+mkplan "$WORK/sigkill.plan" cwd "$H/proj" grant "cwd:4:$H/proj" argv sh argv -c argv 'sleep 300 & sleep 300' \
+	stdin null stdout fd:5 stderr fd:6
+drive sigkill --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --timeout 2
+sleep 0.5
+ok "SIGKILL on the helper kills the whole jail" [ -z "$(pgrep -u "$U")" ]
+
+# --- refusals -----------------------------------------------------------------------------------------------------
+mkplan "$WORK/cwd-home.plan" cwd "$H" grant "cwd:4:$H" argv true stdin null stdout fd:5 stderr fd:6
+drive cwd-home --fd "4=grant:$H" --fd 5=out --fd 6=out
+ok "cwd grant of the home dir refused (125)" rc_is 125 cwd-home
+ok "cwd == home: upstream's message" rec_line cwd-home 1 \
+	'error 125 grant: Refusing to grant your entire home directory to jailed code.'
+
+mkplan "$WORK/grant-etc.plan" cwd "$H/proj" grant "rw:4:/etc" argv true stdin null stdout fd:5 stderr fd:6
+drive grant-etc --fd 4=grant:/etc --fd 5=out --fd 6=out
+ok "grant of a dir the user does not own refused" rec_line grant-etc 1 \
+	"error 125 grant: /etc: owned by 0 should be owned by $UID_"
+
+mkplan "$WORK/grant-storage.plan" cwd "$H/proj" grant "cwd:4:$H/proj" grant "rw:7:$H/.jai" argv true \
+	stdin null stdout fd:5 stderr fd:6
+drive grant-storage --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --fd "7=grant:$H/.jai"
+ok "grant inside the storage dir refused" rec_line grant-storage 1 \
+	"error 125 grant: $H/.jai: cannot export a directory within $H/.jai"
+
+run_prog notfound no-such-command-xyz
+ok "exec not found: 127" rc_is 127 notfound
+ok "exec not found: record" rec_line notfound 2 'error 127 exec: no-such-command-xyz: No such file or directory'
+ok "exec not found: then exit 127" rec_line notfound 3 'exit 127'
+
+run_prog noexec /etc/passwd
+ok "exec not permitted: 126" rc_is 126 noexec
+ok "exec not permitted: record" rec_line noexec 2 'error 126 exec: /etc/passwd: Permission denied'
+
+mkplan "$WORK/bad-cwd.plan" cwd /nonexistent grant "cwd:4:$H/proj" argv true stdin null stdout fd:5 stderr fd:6
+drive bad-cwd --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+ok "chdir failure: 125 with chdir(CWD) message" rec_line bad-cwd 2 \
+	'error 125 exec: chdir(/nonexistent): No such file or directory'
+
+ln -s /etc "$H/.jai/evil.changes" 2>/dev/null
+JAIL=evil mkplan "$WORK/symlink-changes.plan" "${STD[@]}"
+drive symlink-changes --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+ok "a symlinked <jail>.changes is refused" rec_match symlink-changes 1 \
+	"^error 125 storage: open\\($H/.jai/evil.changes\\) as $U: Too many levels of symbolic links"
+rm -f "$H/.jai/evil.changes"
+
+# --- host state -------------------------------------------------------------------------------------------------
+ok "/run/jai/<user> is root 0750" [ "$(stat -c '%u %a' "/run/jai/$U")" = "0 750" ]
+ok "/run/jai/<user> ACL: user:<uid>:r-x only" python3 -c "
+import os, struct, sys
+b = os.getxattr('/run/jai/$U', 'system.posix_acl_access')
+ents = [struct.unpack_from('<HHI', b, 4 + 8 * i) for i in range((len(b) - 4) // 8)]
+sys.exit(0 if struct.unpack_from('<I', b)[0] == 2 and ents == [(1,7,0xffffffff),(2,5,$UID_),(4,0,0xffffffff),(0x10,5,0xffffffff),(0x20,0,0xffffffff)] else 1)"
+ok "the test user can read /run/jai/<user>" su -s /bin/sh "$U" -c "ls /run/jai/$U >/dev/null"
+ok "the overlay stays mounted in the host namespace" \
+	awk -v p="/run/jai/$U/default.home" '$5 == p && / - overlay jai-default.home / { f = 1 } END { exit !f }' /proc/self/mountinfo
+no_procs() { [ -z "$(pgrep -u "$U")" ] && [ -z "$(pgrep -x jai-init)" ] && [ -z "$(pgrep -x jai-helper)" ]; }
+ok "no helper or jailed process left" no_procs
+
+cleanup_state
+ok "umount of everything under /run/jai/<user> succeeds" [ ! -e "/run/jai/$U" ]
+
+# --- summary ------------------------------------------------------------------------------------------------------
+echo
+echo "helper smoke ($([ "${SANITIZE:-}" = 1 ] && echo "ASan/UBSan build" || echo "normal build")): $PASS passed, $FAIL failed"
+for f in "${FAILED[@]}"; do echo "  failed: $f"; done
+if [ "${SANITIZE:-}" = 1 ] && [ -z "${JAI_SMOKE_NO_BUILD:-}" ]; then
+	rm -f "$HELPER"
+	make -s -C "$ROOT/native" build/jai-helper || exit 1
+fi
+[ "$FAIL" = 0 ]

@@ -1,0 +1,197 @@
+// The integration fixture: a real jaid as root on a private socket, a real unprivileged test user with a
+// project dir in its home, and the client installed where that user can read it. Everything it mounts or
+// starts is removed by teardown(), which fails if anything is left.
+import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const REPO = path.resolve(__dirname, '../../..');
+export const TEST_USER = 'jaitest';
+
+export interface TestUser {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+export interface Fixture {
+  user: TestUser;
+  socket: string;
+  auditDb: string;
+  clientDir: string;
+  /** A fresh project dir under the user's home, owned by the user: the usual cwd. */
+  project: string;
+  daemon: ChildProcess;
+  daemonLog: () => string;
+  teardown(): Promise<void>;
+}
+
+export function ensureTestUser(name = TEST_USER): TestUser {
+  if (spawnSync('getent', ['passwd', name]).status !== 0)
+    execFileSync('useradd', ['--create-home', '--shell', '/bin/bash', name]);
+  const [, , uid, gid, , home] = execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).trim().split(':');
+  if (uid === undefined || gid === undefined || home === undefined) throw new Error(`bad passwd entry for ${name}`);
+  fs.mkdirSync(home, { recursive: true });
+  fs.chownSync(home, Number(uid), Number(gid));
+  fs.chmodSync(home, 0o755);
+  return { name, uid: Number(uid), gid: Number(gid), home };
+}
+
+function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tick = (): void => {
+      if (check()) resolve();
+      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(tick, 20);
+    };
+    tick();
+  });
+}
+
+/** Mount points under /run/jai/<user>, deepest first. */
+export function mountsUnder(prefix: string): string[] {
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .map((p) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .filter((p) => p === prefix || p.startsWith(`${prefix}/`))
+    .sort((a, b) => b.length - a.length);
+}
+
+export function helperProcesses(): string[] {
+  const found: string[] = [];
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      if (comm.startsWith('jai-helper') || comm.startsWith('jai-init')) found.push(`${pid} ${comm}`);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+/** Unmounts what the helper left mounted for the user (it keeps the overlay between sessions, as upstream). */
+export function unmountUserState(user: string): void {
+  const base = `/run/jai/${user}`;
+  for (const mount of mountsUnder(base)) spawnSync('umount', ['-l', mount]);
+  fs.rmSync(base, { recursive: true, force: true });
+}
+
+export async function startFixture(label: string): Promise<Fixture> {
+  const user = ensureTestUser();
+  unmountUserState(user.name);
+  fs.rmSync(path.join(user.home, '.jai'), { recursive: true, force: true });
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `jai-it-${label}-`));
+  const clientDir = path.join(stateDir, 'client');
+  execFileSync('bash', [path.join(REPO, 'scripts/install-client.sh'), clientDir]);
+  fs.chmodSync(stateDir, 0o755);
+  const project = path.join(user.home, `proj-${label}`);
+  fs.rmSync(project, { recursive: true, force: true });
+  fs.mkdirSync(project);
+  fs.chownSync(project, user.uid, user.gid);
+
+  const socket = `/run/jai/test-${label}-${process.pid}.sock`;
+  const auditDb = path.join(stateDir, 'audit.db');
+  let log = '';
+  const daemon = spawn(process.execPath, [path.join(REPO, 'bin/jaid'), '--socket', socket, '--audit-db', auditDb], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  daemon.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  daemon.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  const state = { exited: false };
+  daemon.on('exit', () => (state.exited = true));
+  await waitFor(() => state.exited || fs.existsSync(socket), 10_000, 'jaid socket');
+  if (state.exited) throw new Error(`jaid exited at start:\n${log}`);
+
+  return {
+    user,
+    socket,
+    auditDb,
+    clientDir,
+    project,
+    daemon,
+    daemonLog: () => log,
+    async teardown() {
+      if (!state.exited) {
+        daemon.kill('SIGTERM');
+        await waitFor(() => state.exited, 10_000, 'jaid exit');
+      }
+      unmountUserState(user.name);
+      fs.rmSync(project, { recursive: true, force: true });
+      fs.rmSync(path.join(user.home, '.jai'), { recursive: true, force: true });
+      fs.rmSync(stateDir, { recursive: true, force: true });
+      const leftMounts = mountsUnder('/run/jai');
+      const leftHelpers = helperProcesses();
+      if (leftMounts.length > 0 || leftHelpers.length > 0)
+        throw new Error(`left behind: mounts ${JSON.stringify(leftMounts)} helpers ${JSON.stringify(leftHelpers)}`);
+    },
+  };
+}
+
+export interface RunOptions {
+  cwd?: string;
+  input?: string | Buffer;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+function userEnv(f: Fixture, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    HOME: f.user.home,
+    USER: f.user.name,
+    LOGNAME: f.user.name,
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'C.UTF-8',
+    JAI_SOCKET: f.socket,
+    ...extra,
+  };
+}
+
+/** Runs `jai ARGS…` as the test user with pipes for stdio (no terminal). */
+export function runJai(f: Fixture, args: readonly string[], options: RunOptions = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [path.join(f.clientDir, 'bin/jai'), ...args], {
+    cwd: options.cwd ?? f.project,
+    uid: f.user.uid,
+    gid: f.user.gid,
+    env: userEnv(f, options.env),
+    input: options.input ?? '',
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 20_000,
+  });
+}
+
+/** Runs `jai ARGS…` as the test user inside a terminal (script(1) allocates the PTY). */
+export function runJaiInTerminal(
+  f: Fixture,
+  args: readonly string[],
+  options: RunOptions = {},
+): SpawnSyncReturns<string> {
+  const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, path.join(f.clientDir, 'bin/jai'), ...args].map(quote).join(' ');
+  return spawnSync('script', ['-qec', command, '/dev/null'], {
+    cwd: options.cwd ?? f.project,
+    uid: f.user.uid,
+    gid: f.user.gid,
+    env: userEnv(f, { TERM: 'xterm', ...options.env }),
+    input: options.input ?? '',
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 20_000,
+  });
+}
+
+/** Starts `jai ARGS…` as the test user without waiting (pipes for stdio). */
+export function spawnJai(f: Fixture, args: readonly string[], options: RunOptions = {}): ChildProcess {
+  return spawn(process.execPath, [path.join(f.clientDir, 'bin/jai'), ...args], {
+    cwd: options.cwd ?? f.project,
+    uid: f.user.uid,
+    gid: f.user.gid,
+    env: userEnv(f, options.env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}

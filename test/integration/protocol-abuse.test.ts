@@ -1,0 +1,109 @@
+// jaid keeps serving after hostile packets: each bad connection gets one Error and is closed.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as native from '../../native/addon';
+import { MAX_PACKET_BYTES, PROTOCOL_VERSION, decodeDaemonMessage, encodeClientMessage, v1 } from '../../proto/codec';
+import { privilegedSkipReason } from '../helpers/privileged';
+import { runJai, startFixture, type Fixture } from '../helpers/fixture';
+
+const skip = privilegedSkipReason();
+
+/** Sends raw packets and collects the daemon's replies until it closes the connection. */
+async function exchange(
+  socket: string,
+  packets: readonly Uint8Array[],
+  fds: readonly number[] = [],
+): Promise<v1.DaemonMessage[]> {
+  const fd = native.seqpacketConnect(socket);
+  const replies: v1.DaemonMessage[] = [];
+  packets.forEach((p, i) => native.sendMessage(fd, p, i === packets.length - 1 ? fds : []));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      watcher.close();
+      native.closeFd(fd);
+      reject(new Error(`daemon did not close the connection; replies: ${JSON.stringify(replies)}`));
+    }, 5000);
+    const watcher = native.watch(fd, () => {
+      for (;;) {
+        const got = native.recvMessage(fd, MAX_PACKET_BYTES, 4);
+        if (got === null) return;
+        got.fds.forEach((f) => native.closeFd(f));
+        if (got.eof) {
+          clearTimeout(timer);
+          watcher.close();
+          native.closeFd(fd);
+          resolve(replies);
+          return;
+        }
+        const decoded = decodeDaemonMessage(got.data);
+        if (decoded.ok) replies.push(decoded.message);
+      }
+    });
+    watcher.start('r');
+  });
+}
+
+const hello = encodeClientMessage({ hello: { version: PROTOCOL_VERSION } });
+
+function errorCode(replies: v1.DaemonMessage[]): string {
+  const error = replies.find((r) => r.body === 'error')?.error;
+  return v1.ErrorCode[error?.code ?? 0] ?? 'none';
+}
+
+describe('protocol abuse', { skip }, () => {
+  let f: Fixture;
+  before(async () => {
+    f = await startFixture('abuse');
+  });
+  after(async () => {
+    await f.teardown();
+  });
+
+  it('answers a garbage packet with PROTO_BAD_FRAME', async () => {
+    assert.equal(
+      errorCode(await exchange(f.socket, [Buffer.from('\xff\xff\xff garbage', 'latin1')])),
+      'PROTO_BAD_FRAME',
+    );
+  });
+
+  it('answers a 4 GiB length prefix inside a packet with PROTO_BAD_FRAME', async () => {
+    const hugeLength = Buffer.from([0x12, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x00]);
+    assert.equal(errorCode(await exchange(f.socket, [hello, hugeLength])), 'PROTO_BAD_FRAME');
+  });
+
+  it('answers an oversized packet with PROTO_FRAME_TOO_LARGE', async () => {
+    assert.equal(
+      errorCode(await exchange(f.socket, [Buffer.alloc(MAX_PACKET_BYTES + 1024, 0x0a)])),
+      'PROTO_FRAME_TOO_LARGE',
+    );
+  });
+
+  it('refuses a Spawn before Hello and a wrong protocol version', async () => {
+    const spawn = encodeClientMessage({ spawn: { argv: ['true'] } });
+    assert.equal(errorCode(await exchange(f.socket, [spawn])), 'PROTO_UNEXPECTED');
+    const wrong = encodeClientMessage({ hello: { version: 99 } });
+    assert.equal(errorCode(await exchange(f.socket, [wrong])), 'PROTO_VERSION');
+  });
+
+  it('refuses a request whose attached fds do not match, and closes fds sent on Hello', async () => {
+    const spawn = encodeClientMessage({
+      spawn: {
+        argv: ['true'],
+        cwd: '/',
+        stdin: v1.StdioKind.STDIO_PASS,
+        stdout: v1.StdioKind.STDIO_NULL,
+        stderr: v1.StdioKind.STDIO_NULL,
+        nocwd: true,
+      },
+    });
+    assert.equal(errorCode(await exchange(f.socket, [hello, spawn])), 'REQUEST_FDS');
+    assert.equal(errorCode(await exchange(f.socket, [hello], [0])), 'REQUEST_FDS');
+  });
+
+  it('still serves a normal session afterwards', () => {
+    const r = runJai(f, ['echo', 'still here']);
+    assert.equal(r.status, 0, r.stderr + f.daemonLog());
+    assert.equal(r.stdout, 'still here\n');
+    assert.equal(f.daemon.exitCode, null, 'jaid is running');
+  });
+});

@@ -1,0 +1,135 @@
+// A casual session end to end: real jaid, real helper, real kernel, run as a real unprivileged user.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { privilegedSkipReason } from '../helpers/privileged';
+import { runJai, startFixture, type Fixture } from '../helpers/fixture';
+
+const skip = privilegedSkipReason();
+
+describe('casual session', { skip }, () => {
+  let f: Fixture;
+  before(async () => {
+    f = await startFixture('session');
+  });
+  after(async () => {
+    await f.teardown();
+  });
+
+  it('relays the output and the exit code of the program', () => {
+    const r = runJai(f, ['sh', '-c', 'echo hello; echo oops >&2; exit 7']);
+    assert.equal(r.stdout, 'hello\n');
+    assert.equal(r.stderr, 'oops\n');
+    assert.equal(r.status, 7, f.daemonLog());
+  });
+
+  it('passes piped stdin through', () => {
+    const r = runJai(f, ['cat'], { input: 'line one\nline two\n' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'line one\nline two\n');
+  });
+
+  it('exits 128+N when the program dies of signal N', () => {
+    const r = runJai(f, ['sh', '-c', 'kill -TERM $$']);
+    assert.equal(r.status, 128 + 15, r.stderr);
+  });
+
+  it('reports a missing program with exit 127', () => {
+    const r = runJai(f, ['no-such-program-xyz']);
+    assert.equal(r.status, 127);
+    assert.match(r.stderr, /no-such-program-xyz: No such file or directory/);
+  });
+
+  it('keeps writes to the granted cwd on the host, owned by the user', () => {
+    const r = runJai(f, ['sh', '-c', 'echo persisted > out.txt']);
+    assert.equal(r.status, 0, r.stderr);
+    const file = path.join(f.project, 'out.txt');
+    assert.equal(fs.readFileSync(file, 'utf8'), 'persisted\n');
+    assert.equal(fs.statSync(file).uid, f.user.uid);
+  });
+
+  it('grants an extra directory with -d', () => {
+    const extra = fs.mkdtempSync(path.join(f.user.home, 'extra-'));
+    fs.chownSync(extra, f.user.uid, f.user.gid);
+    try {
+      const r = runJai(f, ['-d', extra, 'sh', '-c', `echo granted > ${extra}/g.txt`]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(fs.readFileSync(path.join(extra, 'g.txt'), 'utf8'), 'granted\n');
+    } finally {
+      fs.rmSync(extra, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to grant a directory the user does not own', () => {
+    const r = runJai(f, ['-d', '/etc', 'true']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^jai: .*\/etc: owned by 0 should be owned by \d+/m);
+  });
+
+  it('refuses to grant the whole home directory as cwd, and allows it with -D', () => {
+    const refused = runJai(f, ['true'], { cwd: f.user.home });
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /Refusing to grant your entire home directory/);
+    const allowed = runJai(f, ['-D', 'pwd'], { cwd: f.user.home });
+    assert.equal(allowed.status, 0, allowed.stderr);
+    assert.equal(allowed.stdout, `${f.user.home}\n`);
+  });
+
+  it('overlays the home: changes land in ~/.jai/default.changes and the real home is untouched', () => {
+    const keep = path.join(f.user.home, 'keep-me.txt');
+    fs.writeFileSync(keep, 'original\n');
+    fs.chownSync(keep, f.user.uid, f.user.gid);
+    try {
+      const r = runJai(f, ['sh', '-c', `rm ${keep} && echo new > ${f.user.home}/made-inside.txt && ls ${f.user.home}`]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.doesNotMatch(r.stdout, /keep-me\.txt/, 'deleted inside the jail');
+      assert.equal(fs.readFileSync(keep, 'utf8'), 'original\n', 'real file intact');
+      assert.equal(fs.existsSync(path.join(f.user.home, 'made-inside.txt')), false, 'new file not in the real home');
+      const changes = path.join(f.user.home, '.jai/default.changes');
+      const whiteout = fs.statSync(path.join(changes, 'keep-me.txt'));
+      assert.ok(whiteout.isCharacterDevice() && whiteout.rdev === 0, 'whiteout in default.changes');
+      assert.equal(fs.readFileSync(path.join(changes, 'made-inside.txt'), 'utf8'), 'new\n');
+      const again = runJai(f, ['cat', `${f.user.home}/made-inside.txt`]);
+      assert.equal(again.stdout, 'new\n', 'the overlay persists between sessions');
+    } finally {
+      fs.rmSync(keep, { force: true });
+    }
+  });
+
+  it('makes everything outside the grants read-only (EROFS), even where the user may write on the host', () => {
+    const outside = fs.mkdtempSync('/opt/jai-outside-');
+    fs.chownSync(outside, f.user.uid, f.user.gid);
+    try {
+      const r = runJai(f, ['sh', '-c', `echo x > ${outside}/f`]);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /Read-only file system/);
+      assert.equal(fs.existsSync(path.join(outside, 'f')), false);
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('gives the jail a private /tmp', () => {
+    const marker = path.join('/tmp', `jai-host-marker-${process.pid}`);
+    fs.writeFileSync(marker, 'host');
+    try {
+      const r = runJai(f, ['sh', '-c', `test -e ${marker} && echo visible; echo inside > /tmp/jail-file; ls /tmp`]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.doesNotMatch(r.stdout, /visible/);
+      assert.match(r.stdout, /jail-file/);
+      assert.equal(fs.existsSync('/tmp/jail-file'), false);
+    } finally {
+      fs.rmSync(marker, { force: true });
+    }
+  });
+
+  it('prints a clear error when the daemon is not running', () => {
+    const r = runJai(f, ['true'], { env: { JAI_SOCKET: '/run/jai/nobody-listens.sock' } });
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stderr,
+      /^jai: cannot reach jaid at \/run\/jai\/nobody-listens\.sock \(ENOENT\); is the daemon running\?\n$/,
+    );
+  });
+});

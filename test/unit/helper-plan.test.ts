@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildHelperPlan, encodePlan, PLAN_MAGIC } from '../../daemon/plan/helper-plan';
+import type { Identity } from '../../daemon/server/peer';
+import type { ValidRequest } from '../../daemon/server/validate';
+
+const identity: Identity = {
+  user: 'alice',
+  uid: 1001,
+  gid: 1001,
+  groups: [1001, 27],
+  home: '/home/alice',
+  shell: '/bin/bash',
+  peerPid: 4242,
+  peerUid: 1001,
+};
+
+function request(overrides: Partial<ValidRequest> = {}): ValidRequest {
+  return {
+    argv: ['make', 'test'],
+    cwd: '/home/alice/proj',
+    env: ['PATH=/usr/bin', 'TERM=xterm'],
+    mode: 'casual',
+    jail: 'default',
+    nocwd: false,
+    grants: [],
+    masks: [],
+    storage: null,
+    configDir: null,
+    stdio: ['pass', 'pass', 'pass'],
+    terminal: null,
+    umask: 0o022,
+    actAsUser: null,
+    ...overrides,
+  };
+}
+
+const values = (entries: readonly (readonly [string, string])[], key: string): string[] =>
+  entries.filter(([k]) => k === key).map(([, v]) => v);
+
+describe('helper plan builder', () => {
+  it('numbers attached fds after the status fd in request order: cwd, grants, passed stdio', () => {
+    const plan = buildHelperPlan(
+      identity,
+      request({
+        grants: [{ path: '/srv/data', readOnly: true }],
+        stdio: ['pass', 'pty', 'pass'],
+        terminal: { rows: 40, cols: 120 },
+      }),
+    );
+    assert.deepEqual(values(plan.entries, 'grant'), ['cwd:4:/home/alice/proj', 'ro:5:/srv/data']);
+    assert.deepEqual(values(plan.entries, 'stdin'), ['fd:6']);
+    assert.deepEqual(values(plan.entries, 'stdout'), ['pty']);
+    assert.deepEqual(values(plan.entries, 'stderr'), ['fd:7']);
+    assert.deepEqual(values(plan.entries, 'pty_rows'), ['40']);
+    assert.deepEqual(values(plan.entries, 'status_fd'), ['3']);
+  });
+
+  it('omits the cwd grant with nocwd but still starts in cwd', () => {
+    const plan = buildHelperPlan(identity, request({ nocwd: true }));
+    assert.deepEqual(values(plan.entries, 'grant'), []);
+    assert.deepEqual(values(plan.entries, 'cwd'), ['/home/alice/proj']);
+    assert.deepEqual(values(plan.entries, 'stdin'), ['fd:4']);
+  });
+
+  it('runs the login shell when no command is given', () => {
+    const plan = buildHelperPlan(identity, request({ argv: [] }));
+    assert.deepEqual(plan.argv, ['/bin/bash']);
+    assert.deepEqual(values(plan.entries, 'argv'), ['/bin/bash']);
+  });
+
+  it('defaults the config and storage dirs to ~/.jai, from the identity not the request', () => {
+    const plan = buildHelperPlan(identity, request());
+    assert.equal(plan.configDir, '/home/alice/.jai');
+    assert.equal(plan.storage, '/home/alice/.jai');
+    assert.deepEqual(values(plan.entries, 'home'), ['/home/alice']);
+    assert.deepEqual(values(plan.entries, 'uid'), ['1001']);
+    assert.deepEqual(values(plan.entries, 'group'), ['1001', '27']);
+    assert.deepEqual(values(plan.entries, 'umask'), ['22']);
+  });
+
+  it('encodes NUL-separated with magic and end marker', () => {
+    const bytes = encodePlan([
+      ['op', 'run'],
+      ['argv', 'a b'],
+    ]);
+    assert.equal(bytes.toString('utf8'), `${PLAN_MAGIC}\0op\0run\0argv\0a b\0end\0`);
+    assert.throws(() => encodePlan([['argv', 'x\0y']]), /NUL/);
+  });
+});

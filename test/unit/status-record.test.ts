@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseStatusRecord } from '../../daemon/session/status-record';
+
+const parse = (text: string) => parseStatusRecord(Buffer.from(text));
+
+describe('helper status records', () => {
+  it('parses every record kind', () => {
+    assert.deepEqual(parse('pty'), { kind: 'pty' });
+    assert.deepEqual(parse('started 1234'), { kind: 'started', pid: 1234 });
+    assert.deepEqual(parse('exit 3'), { kind: 'exit', code: 3 });
+    assert.deepEqual(parse('signal 9'), { kind: 'signal', signo: 9 });
+    assert.deepEqual(parse('error 127 exec: nope: No such file or directory'), {
+      kind: 'error',
+      code: 127,
+      message: 'exec: nope: No such file or directory',
+    });
+  });
+
+  it('rejects anything malformed', () => {
+    for (const bad of [
+      '',
+      'pty x',
+      'started',
+      'started 0',
+      'started -1',
+      'exit 256',
+      'exit x',
+      'signal 0',
+      'signal 65',
+      'error',
+      'error x msg',
+      'bogus 1',
+      'exit 1 2',
+    ])
+      assert.equal(parse(bad), null, bad);
+    assert.equal(parseStatusRecord(Buffer.alloc(5000, 0x61)), null);
+  });
+});
