@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'SESSION_LIMIT',
   'INTERNAL',
   'DAEMON_STOPPING',
+  'GRANT_REFUSED',
 ] as const;
 
 export type ErrorCodeName = (typeof ERROR_CODES)[number];

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Runs every test: lint, type check (part of the build), the helper's plan fuzzer, unit tests, and the
+# Runs every test: lint, type check (part of the build), the helper's plan fuzzer and smoke tests, unit tests, and the
 # privileged integration tests (real jaid as root, real unprivileged user, real kernel). Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npm run lint --silent
 bash test/helper/run-plan-fuzz.sh
+# The helper against the real kernel, built once with ASan/UBSan (the script rebuilds it normally afterwards).
+SANITIZE=1 bash test/helper/run-helper-smoke.sh
 node --test --test-concurrency=1 dist/test/unit/*.test.js dist/test/integration/*.test.js

@@ -3,10 +3,10 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
+import { escapeControl } from '../escape';
 
 export const SCHEMA_VERSION = 1;
-/** Cap on any single stored string, and on the stored argv as a whole. */
-const MAX_FIELD = 4096;
+/** Cap on the stored argv as a whole (each string is capped by escapeControl). */
 const MAX_ARGV_JSON = 65536;
 
 const MIGRATIONS: readonly string[] = [
@@ -74,16 +74,6 @@ export interface SessionRow {
   signal: number | null;
   error_code: string | null;
   error: string | null;
-}
-
-/** Control characters (C0, DEL, C1) are stored escaped so that a log viewer cannot be driven by them. */
-export function escapeControl(text: string, max = MAX_FIELD): string {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  const escaped = text.replace(
-    /[\u0000-\u001f\u007f-\u009f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
-  return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
 }
 
 function argvJson(argv: readonly string[]): string {

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as native from '../../native/addon';
 import { PacketChannel, closeQuietly } from '../../proto/channel';
 import { failure, type Failure } from '../errors';
+import { escapeControl } from '../escape';
 import type { Logger } from '../log';
 import { parseStatusRecord, type StatusRecord } from './status-record';
 
@@ -20,6 +21,23 @@ export interface SessionEvents {
 /** How long a hung-up session may take to exit before it is killed. */
 export const HANGUP_GRACE_MS = 2000;
 const MAX_HELPER_STDERR = 16 * 1024;
+
+/**
+ * The helper's error record as the user sees it. Its text may carry any byte of a path from the request, so
+ * control characters are escaped before it reaches a terminal or a log.
+ */
+export function helperFailure(record: Extract<StatusRecord, { kind: 'error' }>): Failure {
+  const message = escapeControl(record.message);
+  switch (record.code) {
+    case 1:
+      return failure('GRANT_REFUSED', message, 1);
+    case 126:
+    case 127:
+      return failure('EXEC_FAILED', message, record.code);
+    default:
+      return failure('HELPER_FAILED', `cannot set up the sandbox (${record.stage || 'helper'}): ${message}`, 125);
+  }
+}
 
 export class Session {
   private child: ChildProcess | null = null;
@@ -172,11 +190,7 @@ export class Session {
         kind: 'failed',
         failure: failure('HELPER_FAILED', `sandbox helper misbehaved: ${this.protocolFault}`, 125),
       };
-    if (this.errorRecord !== null) {
-      const { code, message } = this.errorRecord;
-      const wireCode = code === 126 || code === 127 ? 'EXEC_FAILED' : 'HELPER_FAILED';
-      return { kind: 'failed', failure: failure(wireCode, message, code) };
-    }
+    if (this.errorRecord !== null) return { kind: 'failed', failure: helperFailure(this.errorRecord) };
     if (this.finalRecord?.kind === 'exit') return { kind: 'exited', code: this.finalRecord.code };
     if (this.finalRecord?.kind === 'signal') return { kind: 'signaled', signal: this.finalRecord.signo };
     const exit = this.helperExit;

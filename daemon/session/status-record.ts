@@ -3,7 +3,7 @@
 export type StatusRecord =
   | { kind: 'pty' }
   | { kind: 'started'; pid: number }
-  | { kind: 'error'; code: number; message: string }
+  | { kind: 'error'; code: number; stage: string; message: string }
   | { kind: 'exit'; code: number }
   | { kind: 'signal'; signo: number };
 
@@ -40,7 +40,10 @@ export function parseStatusRecord(data: Buffer): StatusRecord | null {
       const sep = rest.indexOf(' ');
       const code = smallInt(sep < 0 ? rest : rest.slice(0, sep), 255);
       if (code === null) return null;
-      return { kind: 'error', code, message: sep < 0 ? '' : rest.slice(sep + 1) };
+      const text = sep < 0 ? '' : rest.slice(sep + 1);
+      const colon = text.indexOf(': ');
+      const stage = colon > 0 && /^[a-z]+$/.test(text.slice(0, colon)) ? text.slice(0, colon) : '';
+      return { kind: 'error', code, stage, message: stage === '' ? text : text.slice(colon + 2) };
     }
     default:
       return null;

@@ -56,7 +56,6 @@ static _Noreturn void die_report(int code, const char *msg)
 {
 	char record[DIE_RECORD_MAX];
 	int n;
-	int saved = errno;
 
 	die_write_stderr("", msg);
 	if (die_status_fd >= 0) {
@@ -69,7 +68,6 @@ static _Noreturn void die_report(int code, const char *msg)
 				die_write_stderr("", "send(status): cannot report the error");
 		}
 	}
-	errno = saved;
 	_exit(code);
 }
 
@@ -111,7 +109,7 @@ void die_code(int code, const char *fmt, ...)
 	die_vcode(code, false, fmt, ap);
 }
 
-void warn(const char *fmt, ...)
+void die_warn(const char *fmt, ...)
 {
 	char msg[DIE_RECORD_MAX];
 	va_list ap;

@@ -2,12 +2,15 @@
  *
  * A fatal error is reported once, as `error CODE STAGE: MESSAGE` on the status socket (when it is known), and as
  * `jai-helper: STAGE: MESSAGE` on stderr (while stderr is still the daemon's diagnostics pipe); then the process
- * exits with CODE (125 setup failed, 126 cannot execute, 127 not found). */
+ * exits with CODE (1 refused, 125 setup failed, 126 cannot execute, 127 not found). */
 #ifndef JAI_DIE_H
 #define JAI_DIE_H
 
 #include <stdbool.h>
 
+/* The request was refused by the helper's own checks (a grant not owned by the user, the home dir as cwd…):
+ * the user's mistake, reported like upstream jai's refusals with exit status 1. */
+#define DIE_REFUSED 1
 #define DIE_SETUP 125
 #define DIE_NOEXEC 126
 #define DIE_NOTFOUND 127
@@ -25,6 +28,6 @@ _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void die_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void die_code(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Non-fatal: stderr only. */
-void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void die_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -190,7 +190,8 @@ static void host_require_owner(int fd, const struct plan *p, const char *display
 	if (!S_ISDIR(st.st_mode))
 		die("%s: not a directory", display);
 	if (st.st_uid != p->uid)
-		die("%s: owned by %u should be owned by %u", display, (unsigned)st.st_uid, (unsigned)p->uid);
+		die_code(DIE_REFUSED, "%s: owned by %u should be owned by %u", display, (unsigned)st.st_uid,
+			 (unsigned)p->uid);
 	if (out != NULL)
 		*out = st;
 }
@@ -261,13 +262,13 @@ static void host_make_whiteouts(const struct plan *p, int changes_fd)
 			dir = path_openat_dir(changes_fd, parent, O_PATH, 0700);
 			if (dir < 0) {
 				if (errno != ENOTDIR && errno != EEXIST)
-					warn("mask %s: cannot open its parent in the changes dir: %s", mask,
+					die_warn("mask %s: cannot open its parent in the changes dir: %s", mask,
 					     strerror(errno));
 				continue;
 			}
 		}
 		if (mknodat(dir, leaf, S_IFCHR | 0000, makedev(0, 0)) < 0 && errno != EEXIST)
-			warn("mask %s: mknodat(whiteout): %s", mask, strerror(errno));
+			die_warn("mask %s: mknodat(whiteout): %s", mask, strerror(errno));
 		if (dir != changes_fd && close(dir) < 0)
 			die_errno("close(mask parent)");
 	}
@@ -310,6 +311,8 @@ void host_mount_overlay(const struct plan *p, struct host_state *h)
 			die_errno("open(%s)", display);
 		if (!mount_is_root(fd, display))
 			die("%s: not a mount point after mounting it", display);
+	} else if (p->nmasks > 0) {
+		die_warn("masks ignored because %s already mounted", display);
 	}
 	if (mount_fs_type(fd, display) != HOST_OVERLAYFS_MAGIC)
 		die("%s: mounted, but not an overlay", display);

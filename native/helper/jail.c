@@ -40,15 +40,16 @@ void jail_check_grants(const struct plan *p, const struct host_state *h)
 		if (fstat(g->fd, &st) < 0)
 			die_errno("fstat(%s) (grant fd %d)", g->path, g->fd);
 		if (!S_ISDIR(st.st_mode))
-			die("%s: not a directory", g->path);
+			die_code(DIE_REFUSED, "%s: not a directory", g->path);
 		if (st.st_uid != p->uid)
-			die("%s: owned by %u should be owned by %u", g->path, (unsigned)st.st_uid, (unsigned)p->uid);
+			die_code(DIE_REFUSED, "%s: owned by %u should be owned by %u", g->path, (unsigned)st.st_uid,
+				 (unsigned)p->uid);
 		if (g->kind == PLAN_GRANT_CWD && st.st_dev == h->home_dev && st.st_ino == h->home_ino)
-			die("Refusing to grant your entire home directory to jailed code.");
+			die_code(DIE_REFUSED, "Refusing to grant your entire home directory to jailed code.");
 		if (jail_path_within(g->path, p->storage))
-			die("%s: cannot export a directory within %s", g->path, p->storage);
+			die_code(DIE_REFUSED, "%s: cannot export a directory within %s", g->path, p->storage);
 		if (jail_path_within(g->path, p->config_dir))
-			die("%s: cannot export a directory within %s", g->path, p->config_dir);
+			die_code(DIE_REFUSED, "%s: cannot export a directory within %s", g->path, p->config_dir);
 	}
 }
 
@@ -120,7 +121,7 @@ static void jail_place_system(int clone, const char *path, bool optional)
 	mount_detach_all(path);
 	target = path_open_dir(path, O_PATH, 0);
 	if (target < 0 && optional && (errno == ENOENT || errno == ENOTDIR)) {
-		warn("%s does not exist in the jail: not mounted", path);
+		die_warn("%s does not exist in the jail: not mounted", path);
 		return;
 	}
 	if (target < 0)
@@ -144,8 +145,8 @@ static int jail_user_target(const struct plan *p, const char *path, bool create)
 	if (fstat(fd, &st) < 0)
 		die_errno("fstat(%s) in the jail", path);
 	if (st.st_uid != p->uid)
-		die("%s: mount point in the jail owned by %u should be owned by %u", path, (unsigned)st.st_uid,
-		    (unsigned)p->uid);
+		die_code(DIE_REFUSED, "%s: mount point in the jail owned by %u should be owned by %u", path,
+			 (unsigned)st.st_uid, (unsigned)p->uid);
 	return fd;
 }
 

@@ -47,7 +47,7 @@ if [ -z "${JAI_SMOKE_NO_BUILD:-}" ]; then
 	if [ "${SANITIZE:-}" = 1 ]; then
 		make -s -C "$ROOT/native" build/jai-helper SANITIZE=1 || exit 1
 	else
-		make -s -C "$ROOT/native" build/jai-helper || exit 1
+		make -s -C "$ROOT/native" build/jai-helper SANITIZE=0 || exit 1
 	fi
 fi
 # ASan: no leak check (the helper exits with _exit by design), abort on the first report.
@@ -116,6 +116,7 @@ ok() { # DESCRIPTION COMMAND...: a check
 rc_is() { [ "$RC" = "$1" ] || { echo "     rc=$RC, expected $1; stderr: $(head -c 600 "$WORK/$2.err")" >&2; return 1; }; }
 out_is() { [ "$(cat "$WORK/$1.out")" = "$2" ] || { echo "     out=$(head -c 600 "$WORK/$1.out")" >&2; return 1; }; }
 out_has() { grep -q -- "$2" "$WORK/$1.out" || { echo "     out=$(head -c 600 "$WORK/$1.out")" >&2; return 1; }; }
+out_lacks() { ! grep -q -- "$2" "$WORK/$1.out" || { echo "     out=$(head -c 600 "$WORK/$1.out")" >&2; return 1; }; }
 rec_is() { [ "$(cat "$WORK/$1.rec")" = "$2" ] || { echo "     records=$(cat "$WORK/$1.rec")" >&2; return 1; }; }
 rec_line() { [ "$(sed -n "${2}p" "$WORK/$1.rec")" = "$3" ] || { echo "     records=$(cat "$WORK/$1.rec")" >&2; return 1; }; }
 rec_match() { sed -n "${2}p" "$WORK/$1.rec" | grep -Eq -- "$3" || { echo "     records=$(cat "$WORK/$1.rec")" >&2; return 1; }; }
@@ -162,7 +163,7 @@ bad_plan huge 'plan larger than 1048576 bytes'
 mkplan "$WORK/not-seqpacket.plan" "${STD[@]}"
 drive not-seqpacket --no-status-socket --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
 ok "status fd not SEQPACKET: exit 125" rc_is 125 not-seqpacket
-ok "status fd not SEQPACKET: diagnostics say so" grep -q 'not an AF_UNIX SOCK_SEQPACKET socket' "$WORK/not-seqpacket.err"
+ok "status fd not SEQPACKET: diagnostics say so" grep -Eq 'not an AF_UNIX SOCK_SEQPACKET socket|SO_TYPE\) \(status socket\)' "$WORK/not-seqpacket.err"
 ok "status fd not SEQPACKET: nothing created" no_state
 
 # --- a normal run ---------------------------------------------------------------------------------------------------
@@ -216,7 +217,7 @@ ok "a whiteout (char 0:0) is in default.changes" \
 	[ "$(stat -c '%F %t:%T' "$H/.jai/default.changes/realfile" 2>/dev/null)" = "character special file 0:0" ]
 
 run_prog tmp sh -c 'test -e /tmp/jai-smoke-hostfile && echo visible; echo in > /tmp/jail-file; cat /var/tmp/jail-file'
-ok "host /tmp is not visible" ! out_has tmp visible
+ok "host /tmp is not visible" out_lacks tmp visible
 ok "/var/tmp is the same dir as /tmp" out_is tmp in
 ok "jail /tmp is /run/jai/<user>/tmp/default on the host" [ -e "/run/jai/$U/tmp/default/jail-file" ]
 ok "host /tmp untouched" [ ! -e /tmp/jail-file ]
@@ -258,7 +259,7 @@ drive stdin-fd --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --fd 7=in:piped-inpu
 ok "stdin fd:N passes through" out_is stdin-fd piped-input
 
 mkplan "$WORK/ro-grant.plan" cwd "$H/proj" grant "cwd:4:$H/proj" grant "ro:7:$H/ro-dir" \
-	argv sh argv -c argv "cat $H/ro-dir/file; echo x > $H/ro-dir/new 2>/dev/null || echo refused" \
+	argv sh argv -c argv "cat $H/ro-dir/file; (echo x > $H/ro-dir/new) 2>/dev/null || echo refused" \
 	stdin null stdout fd:5 stderr fd:6
 drive ro-grant --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --fd "7=grant:$H/ro-dir"
 ok "ro grant readable, not writable" out_is ro-grant "ro
@@ -320,20 +321,20 @@ ok "SIGKILL on the helper kills the whole jail" [ -z "$(pgrep -u "$U")" ]
 # --- refusals -----------------------------------------------------------------------------------------------------
 mkplan "$WORK/cwd-home.plan" cwd "$H" grant "cwd:4:$H" argv true stdin null stdout fd:5 stderr fd:6
 drive cwd-home --fd "4=grant:$H" --fd 5=out --fd 6=out
-ok "cwd grant of the home dir refused (125)" rc_is 125 cwd-home
+ok "cwd grant of the home dir refused (exit 1)" rc_is 1 cwd-home
 ok "cwd == home: upstream's message" rec_line cwd-home 1 \
-	'error 125 grant: Refusing to grant your entire home directory to jailed code.'
+	'error 1 grant: Refusing to grant your entire home directory to jailed code.'
 
 mkplan "$WORK/grant-etc.plan" cwd "$H/proj" grant "rw:4:/etc" argv true stdin null stdout fd:5 stderr fd:6
 drive grant-etc --fd 4=grant:/etc --fd 5=out --fd 6=out
 ok "grant of a dir the user does not own refused" rec_line grant-etc 1 \
-	"error 125 grant: /etc: owned by 0 should be owned by $UID_"
+	"error 1 grant: /etc: owned by 0 should be owned by $UID_"
 
 mkplan "$WORK/grant-storage.plan" cwd "$H/proj" grant "cwd:4:$H/proj" grant "rw:7:$H/.jai" argv true \
 	stdin null stdout fd:5 stderr fd:6
 drive grant-storage --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --fd "7=grant:$H/.jai"
 ok "grant inside the storage dir refused" rec_line grant-storage 1 \
-	"error 125 grant: $H/.jai: cannot export a directory within $H/.jai"
+	"error 1 grant: $H/.jai: cannot export a directory within $H/.jai"
 
 run_prog notfound no-such-command-xyz
 ok "exec not found: 127" rc_is 127 notfound
@@ -353,7 +354,7 @@ ln -s /etc "$H/.jai/evil.changes" 2>/dev/null
 JAIL=evil mkplan "$WORK/symlink-changes.plan" "${STD[@]}"
 drive symlink-changes --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
 ok "a symlinked <jail>.changes is refused" rec_match symlink-changes 1 \
-	"^error 125 storage: open\\($H/.jai/evil.changes\\) as $U: Too many levels of symbolic links"
+	"^error 125 storage: open\\($H/.jai/evil.changes\\) as $U: (Not a directory|Too many levels of symbolic links)"
 rm -f "$H/.jai/evil.changes"
 
 # --- host state -------------------------------------------------------------------------------------------------
@@ -366,7 +367,9 @@ sys.exit(0 if struct.unpack_from('<I', b)[0] == 2 and ents == [(1,7,0xffffffff),
 ok "the test user can read /run/jai/<user>" su -s /bin/sh "$U" -c "ls /run/jai/$U >/dev/null"
 ok "the overlay stays mounted in the host namespace" \
 	awk -v p="/run/jai/$U/default.home" '$5 == p && / - overlay jai-default.home / { f = 1 } END { exit !f }' /proc/self/mountinfo
-no_procs() { [ -z "$(pgrep -u "$U")" ] && [ -z "$(pgrep -x jai-init)" ] && [ -z "$(pgrep -x jai-helper)" ]; }
+no_procs_now() { [ -z "$(pgrep -u "$U")" ] && [ -z "$(pgrep -x jai-init)" ] && [ -z "$(pgrep -x jai-helper)" ]; }
+# Processes of the last checks (su, a killed jail) may take a moment to be reaped.
+no_procs() { for _ in $(seq 20); do no_procs_now && return 0; sleep 0.1; done; return 1; }
 ok "no helper or jailed process left" no_procs
 
 cleanup_state
@@ -378,6 +381,6 @@ echo "helper smoke ($([ "${SANITIZE:-}" = 1 ] && echo "ASan/UBSan build" || echo
 for f in "${FAILED[@]}"; do echo "  failed: $f"; done
 if [ "${SANITIZE:-}" = 1 ] && [ -z "${JAI_SMOKE_NO_BUILD:-}" ]; then
 	rm -f "$HELPER"
-	make -s -C "$ROOT/native" build/jai-helper || exit 1
+	make -s -C "$ROOT/native" build/jai-helper SANITIZE=0 || exit 1
 fi
 [ "$FAIL" = 0 ]

@@ -83,7 +83,7 @@ export function unmountUserState(user: string): void {
   fs.rmSync(base, { recursive: true, force: true });
 }
 
-export async function startFixture(label: string): Promise<Fixture> {
+export async function startFixture(label: string, daemonEnv: NodeJS.ProcessEnv = process.env): Promise<Fixture> {
   const user = ensureTestUser();
   unmountUserState(user.name);
   fs.rmSync(path.join(user.home, '.jai'), { recursive: true, force: true });
@@ -101,6 +101,7 @@ export async function startFixture(label: string): Promise<Fixture> {
   let log = '';
   const daemon = spawn(process.execPath, [path.join(REPO, 'bin/jaid'), '--socket', socket, '--audit-db', auditDb], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: daemonEnv,
   });
   daemon.stdout.on('data', (d: Buffer) => (log += d.toString()));
   daemon.stderr.on('data', (d: Buffer) => (log += d.toString()));

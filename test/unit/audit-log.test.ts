@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { AuditLog, SCHEMA_VERSION, escapeControl } from '../../daemon/audit/audit-log';
+import { AuditLog, SCHEMA_VERSION } from '../../daemon/audit/audit-log';
+import { escapeControl } from '../../daemon/escape';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jai-audit-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -13,7 +13,14 @@ describe('helper status records', () => {
     assert.deepEqual(parse('error 127 exec: nope: No such file or directory'), {
       kind: 'error',
       code: 127,
-      message: 'exec: nope: No such file or directory',
+      stage: 'exec',
+      message: 'nope: No such file or directory',
+    });
+    assert.deepEqual(parse('error 125 no stage here'), {
+      kind: 'error',
+      code: 125,
+      stage: '',
+      message: 'no stage here',
     });
   });
 

@@ -1,0 +1,398 @@
+/* plan_fuzz.c — a bounded random fuzz loop over plan_parse (native/helper/plan.c), meant to run under
+ * -fsanitize=address,undefined (test/helper/run-plan-fuzz.sh builds and runs it).
+ *
+ * Inputs: valid seed plans mutated at the token level (replace, insert, delete, duplicate a NUL-separated string,
+ * splice in dictionary tokens) and at the byte level (flip, insert, delete, truncate). Each input is copied into a
+ * malloc'd buffer of exactly its size so that any read past the end is caught by ASan. For every accepted plan the
+ * invariants the helper relies on are checked; for every refused one, the error message must be a non-empty line of
+ * printable ASCII. Every prefix of the seeds must be refused.
+ *
+ *   plan_fuzz [ITERATIONS [SEED]]     exit 0 when no invariant broke (sanitizer reports abort the run)
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "plan.h"
+
+#define FUZZ_MAX_TOKENS 512
+#define FUZZ_MAX_BYTES (PLAN_MAX_BYTES + 4096)
+
+static uint64_t fuzz_state;
+
+static uint64_t fuzz_rand(void)
+{
+	/* xorshift64* */
+	fuzz_state ^= fuzz_state >> 12;
+	fuzz_state ^= fuzz_state << 25;
+	fuzz_state ^= fuzz_state >> 27;
+	return fuzz_state * 2685821657736338717ULL;
+}
+
+static size_t fuzz_below(size_t n)
+{
+	return n == 0 ? 0 : (size_t)(fuzz_rand() % n);
+}
+
+static const char *const fuzz_seed_a[] = {
+	"op", "run", "mode", "casual", "user", "alice", "uid", "1000", "gid", "1000", "group", "1000", "group", "27",
+	"home", "/home/alice", "jail", "default", "storage", "/home/alice/.jai", "config_dir", "/home/alice/.jai",
+	"cwd", "/home/alice/proj", "grant", "cwd:4:/home/alice/proj", "grant", "ro:5:/home/alice/ref",
+	"grant", "rw:6:/home/alice/proj/sub", "mask", ".ssh", "mask", ".config/gh", "argv", "bash", "argv", "-c",
+	"argv", "echo hi", "env", "PATH=/usr/bin:/bin", "env", "TERM=xterm", "env", "EMPTY=", "umask", "022",
+	"stdin", "pty", "stdout", "pty", "stderr", "fd:7", "pty_rows", "24", "pty_cols", "80", "status_fd", "3",
+};
+
+static const char *const fuzz_seed_b[] = {
+	"status_fd", "3", "stderr", "null", "stdout", "fd:9", "stdin", "null", "umask", "0", "argv", "/bin/true",
+	"cwd", "/", "config_dir", "/etc/jai-cfg", "storage", "/var/jai/bob", "jail", "a-b_c.d", "home", "/h/bob",
+	"gid", "4294967294", "uid", "65534", "user", "bob_1", "mode", "casual", "op", "run",
+};
+
+static const char *const fuzz_dict[] = {
+	"op", "mode", "user", "uid", "gid", "group", "home", "jail", "storage", "config_dir", "cwd", "grant", "mask",
+	"argv", "env", "umask", "stdin", "stdout", "stderr", "pty_rows", "pty_cols", "status_fd", "end", "jai-plan-1",
+	"run", "casual", "strict", "bare", "0", "1", "3", "4", "00", "01", "4294967295", "4294967294", "4294967296",
+	"99999999999", "-1", "+1", " 1", "65535", "65536", "0777", "0778", "01777", "pty", "null", "fd:", "fd:3",
+	"fd:4", "fd:2", "fd:01", "fd:2147483648", "/", "//", "/a", "/a/", "/a/./b", "/a/../b", "/a//b", "..", ".",
+	"a/b", "../x", ".x", "-x", "x\001y", "cwd:4:/x", "rw:5:/x", "ro:6:/x/y", "cwd:3:/x", "rw:4:/", "rw::/x",
+	"rw:4:", "xx:4:/x", "cwd:4:x", "=x", "A=", "A=b", "A", "", "\xff\xfe", "%s%n%x",
+};
+
+struct fuzz_tokens {
+	size_t n;
+	const char *s[FUZZ_MAX_TOKENS];
+	size_t len[FUZZ_MAX_TOKENS];
+};
+
+static char fuzz_scratch[FUZZ_MAX_TOKENS][256];
+
+static void fuzz_tokens_seed(struct fuzz_tokens *t, const char *const *seed, size_t n)
+{
+	size_t i;
+
+	t->n = 0;
+	t->s[t->n] = "jai-plan-1";
+	t->len[t->n++] = strlen("jai-plan-1");
+	for (i = 0; i < n; i++) {
+		t->s[t->n] = seed[i];
+		t->len[t->n++] = strlen(seed[i]);
+	}
+	t->s[t->n] = "end";
+	t->len[t->n++] = 3;
+}
+
+static const char *fuzz_pick_token(size_t *len, size_t slot)
+{
+	const char *s;
+
+	switch (fuzz_below(4)) {
+	case 0: {
+		/* A long run of one byte: bounds on value and path lengths. */
+		static char big[PLAN_MAX_VALUE + 16];
+		size_t n = (size_t[]){ PLAN_MAX_PATH, PLAN_MAX_PATH + 1, PLAN_MAX_VALUE, PLAN_MAX_VALUE + 1, 64, 65, 255,
+				       256 }[fuzz_below(8)];
+
+		memset(big, "a/x."[fuzz_below(4)], n);
+		big[0] = fuzz_below(2) ? '/' : 'a';
+		*len = n;
+		return big;
+	}
+	case 1: {
+		/* Random bytes (no NUL: that would split the token). */
+		size_t n = fuzz_below(40), i;
+
+		for (i = 0; i < n; i++)
+			fuzz_scratch[slot][i] = (char)(1 + fuzz_below(255));
+		*len = n;
+		return fuzz_scratch[slot];
+	}
+	default:
+		s = fuzz_dict[fuzz_below(sizeof fuzz_dict / sizeof fuzz_dict[0])];
+		*len = strlen(s);
+		return s;
+	}
+}
+
+static void fuzz_mutate_tokens(struct fuzz_tokens *t)
+{
+	size_t rounds = 1 + fuzz_below(4), r;
+
+	for (r = 0; r < rounds; r++) {
+		size_t i = fuzz_below(t->n);
+
+		switch (fuzz_below(5)) {
+		case 0: /* replace */
+			t->s[i] = fuzz_pick_token(&t->len[i], i);
+			break;
+		case 1: /* insert */
+			if (t->n < FUZZ_MAX_TOKENS) {
+				memmove(&t->s[i + 1], &t->s[i], (t->n - i) * sizeof t->s[0]);
+				memmove(&t->len[i + 1], &t->len[i], (t->n - i) * sizeof t->len[0]);
+				t->s[i] = fuzz_pick_token(&t->len[i], i);
+				t->n++;
+			}
+			break;
+		case 2: /* delete */
+			if (t->n > 1) {
+				memmove(&t->s[i], &t->s[i + 1], (t->n - i - 1) * sizeof t->s[0]);
+				memmove(&t->len[i], &t->len[i + 1], (t->n - i - 1) * sizeof t->len[0]);
+				t->n--;
+			}
+			break;
+		case 3: { /* duplicate a key/value pair many times: count caps */
+			size_t times = fuzz_below(2) ? 1 : 70 + fuzz_below(300), k;
+
+			if (i + 1 >= t->n)
+				break;
+			for (k = 0; k < times && t->n + 2 < FUZZ_MAX_TOKENS; k++) {
+				memmove(&t->s[i + 2], &t->s[i], (t->n - i) * sizeof t->s[0]);
+				memmove(&t->len[i + 2], &t->len[i], (t->n - i) * sizeof t->len[0]);
+				t->n += 2;
+			}
+			break;
+		}
+		default: { /* swap */
+			size_t j = fuzz_below(t->n);
+			const char *s = t->s[i];
+			size_t l = t->len[i];
+
+			t->s[i] = t->s[j];
+			t->len[i] = t->len[j];
+			t->s[j] = s;
+			t->len[j] = l;
+			break;
+		}
+		}
+	}
+}
+
+static size_t fuzz_serialise(const struct fuzz_tokens *t, char *buf, size_t max)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < t->n; i++) {
+		if (o + t->len[i] + 1 > max)
+			break;
+		memcpy(buf + o, t->s[i], t->len[i]);
+		o += t->len[i];
+		buf[o++] = '\0';
+	}
+	return o;
+}
+
+static void fuzz_mutate_bytes(char *buf, size_t *len, size_t max)
+{
+	size_t rounds = 1 + fuzz_below(3), r;
+
+	for (r = 0; r < rounds; r++) {
+		size_t i = fuzz_below(*len + 1);
+
+		switch (fuzz_below(5)) {
+		case 0:
+			if (i < *len)
+				buf[i] ^= (char)(1u << fuzz_below(8));
+			break;
+		case 1:
+			if (*len < max) {
+				memmove(buf + i + 1, buf + i, *len - i);
+				buf[i] = (char)fuzz_below(256);
+				(*len)++;
+			}
+			break;
+		case 2:
+			if (i < *len) {
+				memmove(buf + i, buf + i + 1, *len - i - 1);
+				(*len)--;
+			}
+			break;
+		case 3:
+			*len = i;
+			break;
+		default:
+			if (i < *len)
+				buf[i] = '\0';
+			break;
+		}
+	}
+}
+
+static int fuzz_failures;
+
+static void fuzz_fail(const char *why, const char *buf, size_t len)
+{
+	fprintf(stderr, "plan_fuzz: invariant broken: %s (input of %zu bytes)\n", why, len);
+	fwrite(buf, 1, len > 2000 ? 2000 : len, stderr);
+	fputc('\n', stderr);
+	fuzz_failures++;
+}
+
+static int fuzz_in(const char *p, const char *buf, size_t len)
+{
+	return p >= buf && p < buf + len && memchr(p, '\0', (size_t)(buf + len - p)) != NULL;
+}
+
+static int fuzz_abs_canonical(const char *p, int allow_root)
+{
+	size_t n = strlen(p);
+
+	if (p[0] != '/' || n > PLAN_MAX_PATH)
+		return 0;
+	if (n == 1)
+		return allow_root;
+	if (p[n - 1] == '/' || strstr(p, "//") || strstr(p, "/./") || strstr(p, "/../"))
+		return 0;
+	if ((n >= 2 && strcmp(p + n - 2, "/.") == 0) || (n >= 3 && strcmp(p + n - 3, "/..") == 0))
+		return 0;
+	return 1;
+}
+
+static void fuzz_check_accepted(const struct plan *p, const char *buf, size_t len)
+{
+	int fds[PLAN_MAX_GRANTS + 8];
+	size_t nfds, i, j;
+
+	if (p->argc < 1 || p->argc > PLAN_MAX_ARGV || p->argv[p->argc] != NULL)
+		fuzz_fail("argv count/termination", buf, len);
+	for (i = 0; i < p->argc; i++)
+		if (!fuzz_in(p->argv[i], buf, len) || strlen(p->argv[i]) > PLAN_MAX_VALUE)
+			fuzz_fail("argv outside the buffer or too long", buf, len);
+	if (p->argv[0][0] == '\0')
+		fuzz_fail("empty argv[0]", buf, len);
+	if (p->nenv > PLAN_MAX_ENV || p->env[p->nenv] != NULL)
+		fuzz_fail("env count/termination", buf, len);
+	for (i = 0; i < p->nenv; i++)
+		if (!fuzz_in(p->env[i], buf, len) || p->env[i][0] == '=' || strchr(p->env[i], '=') == NULL)
+			fuzz_fail("env entry", buf, len);
+	if (p->uid == 0 || p->gid == 0 || p->uid == (uid_t)-1 || p->gid == (gid_t)-1)
+		fuzz_fail("root or invalid id accepted", buf, len);
+	for (i = 0; i < p->ngroups; i++)
+		if (p->groups[i] == 0)
+			fuzz_fail("group 0 accepted", buf, len);
+	if (!fuzz_in(p->user, buf, len) || p->user[0] == '.' || p->user[0] == '-' || strlen(p->user) > PLAN_MAX_USER ||
+	    strspn(p->user, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(p->user))
+		fuzz_fail("user name", buf, len);
+	if (!fuzz_in(p->jail, buf, len) || p->jail[0] == '.' || p->jail[0] == '\0' || strlen(p->jail) > PLAN_MAX_JAIL ||
+	    strspn(p->jail, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(p->jail))
+		fuzz_fail("jail name", buf, len);
+	if (!fuzz_abs_canonical(p->home, 0) || !fuzz_abs_canonical(p->storage, 0) ||
+	    !fuzz_abs_canonical(p->config_dir, 0) || !fuzz_abs_canonical(p->cwd, 1))
+		fuzz_fail("path not absolute and canonical", buf, len);
+	for (i = 0; i < p->nmasks; i++) {
+		const char *m = p->masks[i];
+
+		if (!fuzz_in(m, buf, len) || m[0] == '/' || m[0] == '\0' || strcmp(m, "..") == 0 ||
+		    strncmp(m, "../", 3) == 0 || strstr(m, "/../") || strstr(m, "//") ||
+		    (strlen(m) >= 3 && strcmp(m + strlen(m) - 3, "/..") == 0))
+			fuzz_fail("mask escapes", buf, len);
+	}
+	for (i = 0; i < p->ngrants; i++) {
+		if (!fuzz_in(p->grants[i].path, buf, len) || !fuzz_abs_canonical(p->grants[i].path, 0))
+			fuzz_fail("grant path", buf, len);
+		if (i > 0 && strcmp(p->grants[i - 1].path, p->grants[i].path) >= 0)
+			fuzz_fail("grants not sorted or duplicated", buf, len);
+	}
+	if (p->umask > 0777)
+		fuzz_fail("umask", buf, len);
+	if (p->status_fd != PLAN_STATUS_FD)
+		fuzz_fail("status fd", buf, len);
+	if (p->uses_pty && (!p->has_winsize || p->pty_rows == 0 || p->pty_cols == 0))
+		fuzz_fail("pty without window size", buf, len);
+	nfds = plan_fds(p, fds, sizeof fds / sizeof fds[0]);
+	for (i = 0; i < nfds; i++) {
+		if (fds[i] < 3)
+			fuzz_fail("fd below 3", buf, len);
+		for (j = i + 1; j < nfds; j++)
+			if (fds[i] == fds[j])
+				fuzz_fail("fd named twice", buf, len);
+	}
+}
+
+static void fuzz_check_error(const char *err, const char *buf, size_t len)
+{
+	size_t i, n = strlen(err);
+
+	if (n == 0)
+		fuzz_fail("refused without a message", buf, len);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)err[i] < 0x20 || (unsigned char)err[i] > 0x7e)
+			fuzz_fail("unprintable byte in the error message", buf, len);
+}
+
+static struct plan fuzz_plan;
+
+/* One parse of exactly len bytes in a buffer of exactly that size. Returns plan_parse's result. */
+static int fuzz_one(const char *data, size_t len)
+{
+	char err[PLAN_ERR_MAX];
+	char *copy = malloc(len ? len : 1);
+	int r;
+
+	if (copy == NULL) {
+		perror("malloc");
+		exit(2);
+	}
+	memcpy(copy, data, len);
+	r = plan_parse(copy, len, &fuzz_plan, err, sizeof err);
+	if (r == 0)
+		fuzz_check_accepted(&fuzz_plan, copy, len);
+	else if (r == -1)
+		fuzz_check_error(err, copy, len);
+	else
+		fuzz_fail("plan_parse returned neither 0 nor -1", copy, len);
+	free(copy);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	static char buf[FUZZ_MAX_BYTES];
+	static struct fuzz_tokens t;
+	unsigned long long iterations = argc > 1 ? strtoull(argv[1], NULL, 10) : 200000;
+	unsigned long long seed = argc > 2 ? strtoull(argv[2], NULL, 10) : (unsigned long long)time(NULL);
+	unsigned long long it, accepted = 0;
+	size_t len, i;
+
+	fuzz_state = seed ? seed : 1;
+	printf("plan_fuzz: %llu iterations, seed %llu\n", iterations, seed);
+
+	/* The seeds are valid; every proper prefix of them is not. */
+	fuzz_tokens_seed(&t, fuzz_seed_a, sizeof fuzz_seed_a / sizeof fuzz_seed_a[0]);
+	len = fuzz_serialise(&t, buf, sizeof buf);
+	if (fuzz_one(buf, len) != 0) {
+		char err[PLAN_ERR_MAX];
+
+		plan_parse(buf, len, &fuzz_plan, err, sizeof err);
+		fprintf(stderr, "plan_fuzz: seed A refused: %s\n", err);
+		return 1;
+	}
+	for (i = 0; i < len; i++)
+		if (fuzz_one(buf, i) == 0)
+			fuzz_fail("a proper prefix of seed A was accepted", buf, i);
+	fuzz_tokens_seed(&t, fuzz_seed_b, sizeof fuzz_seed_b / sizeof fuzz_seed_b[0]);
+	len = fuzz_serialise(&t, buf, sizeof buf);
+	if (fuzz_one(buf, len) != 0) {
+		char err[PLAN_ERR_MAX];
+
+		plan_parse(buf, len, &fuzz_plan, err, sizeof err);
+		fprintf(stderr, "plan_fuzz: seed B refused: %s\n", err);
+		return 1;
+	}
+
+	for (it = 0; it < iterations && fuzz_failures == 0; it++) {
+		if (fuzz_below(2))
+			fuzz_tokens_seed(&t, fuzz_seed_a, sizeof fuzz_seed_a / sizeof fuzz_seed_a[0]);
+		else
+			fuzz_tokens_seed(&t, fuzz_seed_b, sizeof fuzz_seed_b / sizeof fuzz_seed_b[0]);
+		fuzz_mutate_tokens(&t);
+		len = fuzz_serialise(&t, buf, sizeof buf);
+		if (fuzz_below(3) == 0)
+			fuzz_mutate_bytes(buf, &len, sizeof buf);
+		if (fuzz_one(buf, len) == 0)
+			accepted++;
+	}
+	printf("plan_fuzz: %llu inputs, %llu accepted, %d invariant failures\n", it, accepted, fuzz_failures);
+	return fuzz_failures == 0 ? 0 : 1;
+}
