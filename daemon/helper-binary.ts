@@ -14,10 +14,10 @@ export function checkHelperBinary(helperPath: string): string | null {
     return `${helperPath}: must be owned by root and not group/other writable`;
   for (let dir = path.dirname(helperPath); ; dir = path.dirname(dir)) {
     const d = fs.statSync(dir);
-    if (d.uid !== 0 || (d.mode & 0o022) !== 0) {
-      // Sticky world-writable dirs (/tmp) still let others rename our entries away: refuse them too.
-      return `${dir}: directories above the helper must be owned by root and not group/other writable`;
-    }
+    // A sticky directory (/tmp) is fine: others cannot rename or remove the root-owned entry in it.
+    const sticky = (d.mode & 0o1000) !== 0;
+    if (d.uid !== 0 || ((d.mode & 0o022) !== 0 && !sticky))
+      return `${dir}: directories above the helper must be owned by root and not writable by others`;
     if (dir === '/') return null;
   }
 }
