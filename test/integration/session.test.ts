@@ -25,6 +25,12 @@ describe('casual session', { skip }, () => {
     assert.equal(r.status, 7, f.daemonLog());
   });
 
+  it('runs the login shell when no command is given', () => {
+    const r = runJai(f, [], { input: 'echo "shell=$0 pid=$$"\n' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'shell=/bin/bash pid=2\n');
+  });
+
   it('passes piped stdin through', () => {
     const r = runJai(f, ['cat'], { input: 'line one\nline two\n' });
     assert.equal(r.status, 0, r.stderr);

@@ -8,9 +8,17 @@ import { startFixture, type Fixture } from '../helpers/fixture';
 
 const skip = privilegedSkipReason();
 
-/** Types `lines` into `jai ARGS…` running under script(1), one line at a time, and collects the screen bytes. */
-function typeInto(f: Fixture, args: string[], lines: string[]): Promise<{ output: string; status: number | null }> {
-  const command = [process.execPath, path.join(f.clientDir, 'bin/jai'), ...args].join(' ');
+/**
+ * Runs `PREFIX jai ARGS…` in a shell under script(1) (so the client's stdio is a terminal), types `lines` one at a
+ * time, and collects the screen bytes.
+ */
+function typeInto(
+  f: Fixture,
+  args: string[],
+  lines: string[],
+  prefix = '',
+): Promise<{ output: string; status: number | null }> {
+  const command = `${prefix}${[process.execPath, path.join(f.clientDir, 'bin/jai'), ...args].join(' ')}`;
   const child = spawn('script', ['-qec', command, '/dev/null'], {
     cwd: f.project,
     uid: f.user.uid,
@@ -48,5 +56,16 @@ describe('interactive terminal session', { skip }, () => {
     );
     assert.match(output, /answer=42 pid=2/, output);
     assert.equal(status, 5, output);
+  });
+
+  it("gives the PTY the terminal's size and follows resizes (SIGWINCH)", async () => {
+    const { output, status } = await typeInto(
+      f,
+      ['sh', '-c', "'stty size; sleep 1.5; stty size'"],
+      [],
+      'stty rows 33 cols 111; (sleep 0.7; stty rows 40 cols 100 </dev/tty) & ',
+    );
+    assert.equal(status, 0, output);
+    assert.deepEqual(output.replace(/\r/g, '').trim().split('\n'), ['33 111', '40 100']);
   });
 });

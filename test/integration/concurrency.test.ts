@@ -1,0 +1,36 @@
+// Concurrent first sessions of one user race for the same per-user state: the helper's lock makes exactly one
+// overlay and one tmp, and every session succeeds.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { privilegedSkipReason } from '../helpers/privileged';
+import { mountsUnder, spawnJai, startFixture, type Fixture } from '../helpers/fixture';
+
+const skip = privilegedSkipReason();
+
+describe('concurrent sessions of one user', { skip }, () => {
+  let f: Fixture;
+  before(async () => {
+    f = await startFixture('concurrency');
+  });
+  after(async () => {
+    await f.teardown();
+  });
+
+  it('all succeed on fresh state and share one overlay', async () => {
+    const runs = Array.from({ length: 12 }, (_, i) => {
+      const child = spawnJai(f, ['sh', '-c', `echo run-${i} > /tmp/run-${i}; cat /tmp/run-${i}`]);
+      let out = '';
+      child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+      return new Promise<{ code: number | null; out: string }>((resolve) =>
+        child.on('close', (code) => resolve({ code, out })),
+      );
+    });
+    const results = await Promise.all(runs);
+    results.forEach((r, i) => {
+      assert.equal(r.code, 0, f.daemonLog());
+      assert.equal(r.out, `run-${i}\n`);
+    });
+    const mounts = mountsUnder(`/run/jai/${f.user.name}`).sort();
+    assert.deepEqual(mounts, [`/run/jai/${f.user.name}/default.home`, `/run/jai/${f.user.name}/tmp`]);
+  });
+});
