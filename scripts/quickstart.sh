@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a sandboxed command: sets up and builds (scripts/setup.sh),
 # starts jaid in the background as root (log: /var/log/jai/jaid.log), then runs `jai` as the invoking user
-# (SUDO_USER) with the given command, default `jai sh -c 'echo hello from the jail; id; ls /proc'`.
+# (SUDO_USER) with the given command, a short demo that shows the PID and a refused write to /etc.
 # Usage: sudo scripts/quickstart.sh [CMD [ARG]...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +27,7 @@ fi
 home=$(getent passwd "$user" | cut -d: -f6)
 work="$home/jai-quickstart"
 runuser -u "$user" -- mkdir -p "$work"
-if [ "$#" -eq 0 ]; then set -- sh -c 'echo hello from the jail; id; ls /proc | grep -E "^[0-9]+$"'; fi
+if [ "$#" -eq 0 ]; then set -- sh -c 'echo "hello from the jail: pid $$, $(id)"; touch /etc/x || echo "(the rest of the system is read-only)"'; fi
 # The client must be readable by the user: the checkout may sit in a directory they cannot traverse (/root).
 client="$root"
 if ! runuser -u "$user" -- test -r "$root/dist/client/cli/main.js"; then

@@ -25,10 +25,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# npm ci only when the installed tree does not match the lockfile (it recompiles better-sqlite3, ~60 s).
-if [ ! -f node_modules/.package-lock.json ] || ! cmp -s <(sed -n '/"packages"/,$p' package-lock.json) \
-     <(sed -n '/"packages"/,$p' node_modules/.package-lock.json 2>/dev/null) ; then
+# npm ci only when node_modules was not installed from this exact lockfile (it recompiles better-sqlite3, ~2 min).
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.jai-lock-sha256 2>/dev/null)" != "$lock_hash" ]; then
   npm ci --no-audit --no-fund
+  echo "$lock_hash" > node_modules/.jai-lock-sha256
 fi
 npm run build --silent
 
