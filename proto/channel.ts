@@ -19,6 +19,11 @@ export interface ChannelHandlers {
   onOversize?(): void;
 }
 
+/** Packets queued behind a peer that does not read; past this the channel is closed. */
+export const MAX_QUEUED_PACKETS = 64;
+/** How long end() waits for a peer to take the last packets before closing anyway. */
+export const END_LINGER_MS = 5000;
+
 /**
  * Owns `fd`. Packets are read as they arrive (one per readiness callback round, all that are queued) and
  * writes that would block are queued and flushed on writability, in order.
@@ -51,6 +56,11 @@ export class PacketChannel {
       return;
     }
     if (data.length > this.maxBytes) throw new RangeError(`packet of ${data.length} bytes over the cap`);
+    if (this.queue.length >= MAX_QUEUED_PACKETS) {
+      done?.();
+      this.finish({ kind: 'error', error: new Error('peer is not reading; send queue full') });
+      return;
+    }
     this.queue.push({ data, fds, done });
     this.flush();
   }
@@ -76,10 +86,21 @@ export class PacketChannel {
     this.finish({ kind: 'closed' });
   }
 
-  /** Closes once every queued packet has been sent (or the peer has gone). */
+  /**
+   * Stops reading and closes once every queued packet has been sent, the peer has gone, or END_LINGER_MS passed.
+   * Nothing the peer sends after this is looked at.
+   */
   end(): void {
+    if (this.closed || this.ending) return;
     this.ending = true;
-    if (this.queue.length === 0) this.close();
+    if (this.queue.length === 0) {
+      this.close();
+      return;
+    }
+    this.pause();
+    setTimeout(() => {
+      this.close();
+    }, END_LINGER_MS).unref();
   }
 
   get isClosed(): boolean {

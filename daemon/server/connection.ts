@@ -39,6 +39,7 @@ export interface ConnectionContext {
 
 export class Connection {
   private state: State = 'hello';
+  private reported = false;
   private readonly channel: PacketChannel;
   private session: Session | null = null;
   private sessionId: string | null = null;
@@ -75,6 +76,11 @@ export class Connection {
   }
 
   private onPacket(packet: Packet): void {
+    if (this.state === 'done') {
+      // Refused already: whatever else arrives before the close is dropped unread.
+      packet.fds.forEach(closeQuietly);
+      return;
+    }
     const decoded = decodeClientMessage(packet.data);
     if (!decoded.ok) {
       packet.fds.forEach(closeQuietly);
@@ -122,7 +128,14 @@ export class Connection {
 
   private onSpawn(request: v1.SpawnRequest, fds: number[]): void {
     clearTimeout(this.deadline);
-    const outcome = this.admit(request, fds.length);
+    let outcome: ReturnType<Connection['admit']>;
+    try {
+      outcome = this.admit(request, fds.length);
+    } catch (e) {
+      // A bug or an NSS backend failure: this request fails, the daemon and everyone else's sessions do not.
+      this.ctx.log.error({ peer: this.peer, err: e }, 'spawn admission failed');
+      outcome = failure('INTERNAL', 'internal error while checking the request');
+    }
     if (!outcome.ok) {
       fds.forEach(closeQuietly);
       this.ctx.log.info({ peer: this.peer, code: outcome.code, reason: outcome.message }, 'spawn refused');
@@ -222,6 +235,14 @@ export class Connection {
     // The client went away mid-session: hang the session up; the connection finishes when it has ended.
     if (this.session !== null && !this.session.isEnded) this.session.hangup();
     else this.finish();
+    this.reportClosedOnce();
+  }
+
+  /** The listener forgets a connection only when its fd is closed and its session (if any) recorded. */
+  private reportClosedOnce(): void {
+    if (this.reported || this.state !== 'done' || !this.channel.isClosed) return;
+    this.reported = true;
+    this.ctx.onClosed(this);
   }
 
   private send(message: v1.DaemonMessage.$Properties, fds: number[] = [], done?: () => void): void {
@@ -243,6 +264,6 @@ export class Connection {
     this.state = 'done';
     clearTimeout(this.deadline);
     this.channel.end();
-    this.ctx.onClosed(this);
+    this.reportClosedOnce();
   }
 }

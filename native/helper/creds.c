@@ -119,4 +119,7 @@ void creds_drop_final(const struct plan *p)
 		die_errno("prctl(PR_SET_NO_NEW_PRIVS)");
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		die("no_new_privs is not set");
+	/* Still holding the status socket until exec: not ptrace-able by the user even with fs.suid_dumpable=1. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die_errno("prctl(PR_SET_DUMPABLE, 0)");
 }

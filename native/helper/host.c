@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include "path.h"
 
 #define HOST_OVERLAYFS_MAGIC 0x794c7630L
+#define FUSE_SUPER_MAGIC 0x65735546L
 #define HOST_TMPFS_MAGIC 0x01021994L
 
 /* Opens (creating if missing) a directory below a root-owned parent, and checks it is root-owned and not writable
@@ -216,6 +218,18 @@ static int host_user_subdir(int storage_fd, const struct plan *p, const char *su
 	return fd;
 }
 
+/* The overlay is mounted by root, so copy-up keeps a lower file's owner and mode: a FUSE home (allow_other) could
+ * present a setuid-root file that copy-up would then create for real in the storage dir. Refused. */
+static void host_refuse_fuse_home(int fd, const char *display)
+{
+	struct statfs sfs;
+
+	if (fstatfs(fd, &sfs) < 0)
+		die_errno("fstatfs(%s)", display);
+	if (sfs.f_type == FUSE_SUPER_MAGIC)
+		die_code(DIE_REFUSED, "%s: a FUSE home directory cannot be the lower layer of a casual overlay", display);
+}
+
 void host_prepare_storage(const struct plan *p, struct host_state *h)
 {
 	struct stat st;
@@ -225,6 +239,7 @@ void host_prepare_storage(const struct plan *p, struct host_state *h)
 	if (h->home_fd < 0)
 		die_errno("open(%s) as %s", p->home, p->user);
 	host_require_owner(h->home_fd, p, p->home, &st);
+	host_refuse_fuse_home(h->home_fd, p->home);
 	h->home_dev = st.st_dev;
 	h->home_ino = st.st_ino;
 

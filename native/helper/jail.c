@@ -9,11 +9,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -29,6 +32,42 @@ static bool jail_path_within(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
+/* Kernel pseudo filesystems: a grant of one would hand the jail a view of the host (/proc/<pid>/root, fd/ — the
+ * user's real terminal —, cgroups, namespaces…) that no mount flag contains. Only real file storage is granted. */
+static const long jail_pseudo_fs[] = {
+	PROC_SUPER_MAGIC, SYSFS_MAGIC,	      CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, DEVPTS_SUPER_MAGIC,
+	NSFS_MAGIC,	  DEBUGFS_MAGIC,      TRACEFS_MAGIC,	  BPF_FS_MAGIC,	       SECURITYFS_MAGIC,
+	0x65735543 /* fusectl */,	      0x62656570 /* configfs */, PSTOREFS_MAGIC, EFIVARFS_MAGIC,
+	BINFMTFS_MAGIC, 0x19800202 /* mqueue */, SELINUX_MAGIC, SMACK_MAGIC, AUTOFS_SUPER_MAGIC,
+};
+
+static bool jail_is_pseudo_fs(long type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof jail_pseudo_fs / sizeof jail_pseudo_fs[0]; i++)
+		if (jail_pseudo_fs[i] == type)
+			return true;
+	return false;
+}
+
+/* The path a grant is mounted at must be where its fd really is (in the helper's, i.e. the host's, mount
+ * namespace): the client names both, and a mismatch would let it mount its storage or config dir under another
+ * name, past the "within storage" check below. */
+static void jail_check_grant_path(const struct plan_grant *g)
+{
+	char link[64], actual[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof link, "/proc/self/fd/%d", g->fd);
+	n = readlink(link, actual, sizeof actual - 1);
+	if (n < 0)
+		die_errno("readlink(%s) (grant %s)", link, g->path);
+	actual[n] = '\0';
+	if (strcmp(actual, g->path) != 0)
+		die_code(DIE_REFUSED, "%s: the granted directory is %s", g->path, actual);
+}
+
 void jail_check_grants(const struct plan *p, const struct host_state *h)
 {
 	size_t i;
@@ -37,10 +76,17 @@ void jail_check_grants(const struct plan *p, const struct host_state *h)
 		const struct plan_grant *g = &p->grants[i];
 		struct stat st;
 
+		struct statfs sfs;
+
 		if (fstat(g->fd, &st) < 0)
 			die_errno("fstat(%s) (grant fd %d)", g->path, g->fd);
 		if (!S_ISDIR(st.st_mode))
 			die_code(DIE_REFUSED, "%s: not a directory", g->path);
+		if (fstatfs(g->fd, &sfs) < 0)
+			die_errno("fstatfs(%s)", g->path);
+		if (jail_is_pseudo_fs((long)sfs.f_type))
+			die_code(DIE_REFUSED, "%s: cannot grant a directory of a kernel pseudo filesystem", g->path);
+		jail_check_grant_path(g);
 		if (st.st_uid != p->uid)
 			die_code(DIE_REFUSED, "%s: owned by %u should be owned by %u", g->path, (unsigned)st.st_uid,
 				 (unsigned)p->uid);
@@ -90,7 +136,8 @@ void jail_take_clones(const struct plan *p, const struct host_state *h, struct j
 		bool ro = g->kind == PLAN_GRANT_RO;
 
 		c->grants[i] = mount_clone(g->fd, "", g->path);
-		mount_set_attrs(c->grants[i], safe | (ro ? MOUNT_ATTR_RDONLY : 0), ro ? 0 : MOUNT_ATTR_RDONLY, g->path);
+		/* Never clear RDONLY: a read-only source mount (an admin's ro bind) stays read-only whatever the kind. */
+		mount_set_attrs(c->grants[i], safe | (ro ? MOUNT_ATTR_RDONLY : 0), 0, g->path);
 		if (close(g->fd) < 0)
 			die_errno("close(grant fd %d)", g->fd);
 	}
@@ -272,18 +319,25 @@ void jail_mount(const struct plan *p, struct jail_clones *c, gid_t tty_gid)
 	}
 }
 
-/* Covers a user dir (storage, config) in the jail with a clone of the empty /run/jai cover. Opened as root (the
- * cover must not be skippable by permission tricks the jailed user could undo) but without following any symlink:
- * a symlink in the path means the jail shows something else under that name, not the real dir. Skipped when the
- * jail does not show it (masked), or it is already covered (same filesystem as the cover). */
-static void jail_cover_user_dir(const char *path, int cover, dev_t cover_dev)
+/* Covers a user dir (storage, config) in the jail with a clone of the empty /run/jai cover. Opened as the user
+ * (root walking a client-named path would tell the client which unreadable paths exist), without following any
+ * symlink: a symlink in the path means the jail shows something else under that name, not the real dir. Skipped
+ * when the jail does not show it, or it is already covered (same filesystem as the cover). A permission error
+ * refuses the session rather than skipping the cover: a jailed program could chmod its overlay home to cause it. */
+static void jail_cover_user_dir(const struct plan *p, const char *path, int cover, dev_t cover_dev)
 {
 	struct stat st;
-	int fd, clone;
+	int fd, clone, saved;
 
+	creds_enter_user(p);
 	fd = path_open_dir(path, O_PATH, 0);
+	saved = errno;
+	creds_leave_user();
+	errno = saved;
 	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP))
 		return;
+	if (fd < 0 && errno == EACCES)
+		die_code(DIE_REFUSED, "%s: not accessible in the jail, so it cannot be hidden there", path);
 	if (fd < 0)
 		die_errno("open(%s) in the jail", path);
 	if (fstat(fd, &st) < 0)
@@ -321,8 +375,8 @@ void jail_hide(const struct plan *p)
 		die_errno("close(/run/jai)");
 	if (fstat(cover, &st) < 0)
 		die_errno("fstat(/run/jai cover)");
-	jail_cover_user_dir(p->storage, cover, st.st_dev);
-	jail_cover_user_dir(p->config_dir, cover, st.st_dev);
+	jail_cover_user_dir(p, p->storage, cover, st.st_dev);
+	jail_cover_user_dir(p, p->config_dir, cover, st.st_dev);
 	if (close(cover) < 0)
 		die_errno("close(/run/jai cover)");
 }

@@ -267,7 +267,11 @@ refused"
 
 mkplan "$WORK/tmp-grant.plan" cwd /tmp/sub/dir grant "rw:7:/tmp/sub/dir" grant "cwd:4:$H/proj" \
 	argv sh argv -c argv 'pwd; ls' stdin null stdout fd:5 stderr fd:6
-drive tmp-grant --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --fd "7=grant:$H/ro-dir"
+# The grant really is /tmp/sub/dir on the host (the helper checks the fd is where the plan says); in the jail's
+# private /tmp the mount point does not exist yet.
+mkdir -p /tmp/sub/dir && touch /tmp/sub/dir/file && chown -R "$U:" /tmp/sub
+drive tmp-grant --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --fd "7=grant:/tmp/sub/dir"
+rm -rf /tmp/sub
 ok "a grant target missing in the jail is created as the user (under /tmp)" out_is tmp-grant "/tmp/sub/dir
 file"
 ok "the created grant target is the user's" [ "$(stat -c %u "/run/jai/$U/tmp/default/sub" 2>/dev/null)" = "$UID_" ]

@@ -136,6 +136,10 @@ export async function startFixture(label: string, daemonEnv: NodeJS.ProcessEnv =
 }
 
 export interface RunOptions {
+  /** Lines typed into the terminal one at a time, 400 ms apart (runJaiInTerminal only). */
+  typed?: readonly string[];
+  /** Shell text run before jai in the terminal, e.g. `stty rows 33 cols 111; ` (runJaiInTerminal only). */
+  shellPrefix?: string;
   cwd?: string;
   input?: string | Buffer;
   env?: Record<string, string>;
@@ -167,22 +171,36 @@ export function runJai(f: Fixture, args: readonly string[], options: RunOptions 
   });
 }
 
-/** Runs `jai ARGS…` as the test user inside a terminal (script(1) allocates the PTY). */
+/**
+ * Runs `jai ARGS…` as the test user inside a terminal (script(1) allocates the PTY). script's stdin stays open
+ * until the end: at EOF script would type an end-of-file into the terminal.
+ */
 export function runJaiInTerminal(
   f: Fixture,
   args: readonly string[],
   options: RunOptions = {},
-): SpawnSyncReturns<string> {
+): Promise<{ output: string; status: number | null }> {
   const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
   const command = [process.execPath, path.join(f.clientDir, 'bin/jai'), ...args].map(quote).join(' ');
-  return spawnSync('script', ['-qec', command, '/dev/null'], {
+  const child = spawn('script', ['-qec', `${options.shellPrefix ?? ''}${command}`, '/dev/null'], {
     cwd: options.cwd ?? f.project,
     uid: f.user.uid,
     gid: f.user.gid,
     env: userEnv(f, { TERM: 'xterm', ...options.env }),
-    input: options.input ?? '',
-    encoding: 'utf8',
-    timeout: options.timeoutMs ?? 20_000,
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const typing = (options.typed ?? []).map((line, i) =>
+    setTimeout(() => child.stdin.write(`${line}\n`), 400 * (i + 1)),
+  );
+  const deadline = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+  return new Promise((resolve) => {
+    child.on('close', (status) => {
+      typing.forEach(clearTimeout);
+      clearTimeout(deadline);
+      resolve({ output, status });
+    });
   });
 }
 

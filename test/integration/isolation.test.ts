@@ -45,11 +45,11 @@ describe('jail isolation', { skip }, () => {
     assert.deepEqual(r.stdout.trim().split('\n'), ['0', '1', '2', '3']);
   });
 
-  it("gives a terminal session a PTY of the jail's own devpts instance", () => {
-    const r = runJaiInTerminal(f, ['sh', '-c', 'tty; ls -1 /dev/pts; test -t 0 && test -t 1 && echo both-tty']);
-    assert.equal(r.status, 0, r.stdout);
-    const lines = r.stdout.replace(/\r/g, '').trim().split('\n');
-    assert.equal(lines[0], '/dev/pts/0', r.stdout);
+  it("gives a terminal session a PTY of the jail's own devpts instance", async () => {
+    const r = await runJaiInTerminal(f, ['sh', '-c', 'tty; ls -1 /dev/pts; test -t 0 && test -t 1 && echo both-tty']);
+    assert.equal(r.status, 0, r.output);
+    const lines = r.output.replace(/\r/g, '').trim().split('\n');
+    assert.equal(lines[0], '/dev/pts/0', r.output);
     assert.deepEqual(lines.slice(1, -1).sort(), ['0', 'ptmx'], "none of the user's other terminals");
     assert.equal(lines.at(-1), 'both-tty');
   });

@@ -1,5 +1,7 @@
 // jaid keeps serving after hostile packets: each bad connection gets one Error and is closed.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as native from '../../native/addon';
 import { MAX_PACKET_BYTES, PROTOCOL_VERSION, decodeDaemonMessage, encodeClientMessage, v1 } from '../../proto/codec';
@@ -98,6 +100,34 @@ describe('protocol abuse', { skip }, () => {
     });
     assert.equal(errorCode(await exchange(f.socket, [hello, spawn])), 'REQUEST_FDS');
     assert.equal(errorCode(await exchange(f.socket, [hello], [0])), 'REQUEST_FDS');
+  });
+
+  it('refuses a grant whose path is not where its fd is (the fd decides, not the claimed name)', async () => {
+    const O_PATH = 0o10000000;
+    const real = fs.mkdtempSync(path.join(f.user.home, 'real-'));
+    fs.chownSync(real, f.user.uid, f.user.gid);
+    const cwdFd = fs.openSync(f.project, O_PATH | fs.constants.O_DIRECTORY);
+    const grantFd = fs.openSync(real, O_PATH | fs.constants.O_DIRECTORY);
+    try {
+      const spawn = encodeClientMessage({
+        spawn: {
+          argv: ['true'],
+          cwd: f.project,
+          actAsUser: f.user.name,
+          grants: [{ path: `${f.project}/claimed`, access: v1.GrantAccess.GRANT_READ_WRITE }],
+          stdin: v1.StdioKind.STDIO_NULL,
+          stdout: v1.StdioKind.STDIO_NULL,
+          stderr: v1.StdioKind.STDIO_NULL,
+        },
+      });
+      const replies = await exchange(f.socket, [hello, spawn], [cwdFd, grantFd]);
+      assert.equal(errorCode(replies), 'GRANT_REFUSED');
+      assert.match(replies.find((r) => r.body === 'error')?.error?.message ?? '', /the granted directory is .*real-/);
+    } finally {
+      fs.closeSync(cwdFd);
+      fs.closeSync(grantFd);
+      fs.rmSync(real, { recursive: true, force: true });
+    }
   });
 
   it('still serves a normal session afterwards', () => {

@@ -74,6 +74,29 @@ describe('casual session', { skip }, () => {
     assert.equal(r.stderr, `jai: /etc: owned by 0 should be owned by ${f.user.uid}\n`);
   });
 
+  it('refuses to grant kernel pseudo filesystems (/proc/self would expose the host)', () => {
+    const r = runJai(f, ['-d', '/proc/self', 'true']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^jai: \/proc\/\d+: cannot grant a directory of a kernel pseudo filesystem\n$/);
+  });
+
+  it('keeps a read-only source mount read-only even in a read-write grant', () => {
+    const base = fs.mkdtempSync('/opt/jai-ro-');
+    fs.chmodSync(base, 0o755);
+    const dir = path.join(base, 'd');
+    fs.mkdirSync(dir);
+    fs.chownSync(dir, f.user.uid, f.user.gid);
+    spawnSync('mount', ['--bind', '-o', 'ro', dir, dir]);
+    try {
+      const r = runJai(f, ['-d', dir, 'sh', '-c', `touch ${dir}/x`]);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /Read-only file system/);
+    } finally {
+      spawnSync('umount', [dir]);
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to grant the whole home directory as cwd, and allows it with -D', () => {
     const refused = runJai(f, ['true'], { cwd: f.user.home });
     assert.equal(refused.status, 1);
