@@ -65,9 +65,11 @@ describe('daemon lifecycle', { skip }, () => {
   });
 
   it('on SIGTERM sends STOPPING=1, ends running sessions and records them, and exits 0', async () => {
-    const client = spawnJai(f, ['sleep', '60']);
+    const client = spawnJai(f, ['sh', '-c', 'echo started; exec sleep 60']);
     let clientStderr = '';
+    let clientStdout = '';
     client.stderr?.on('data', (d: Buffer) => (clientStderr += d.toString()));
+    client.stdout?.on('data', (d: Buffer) => (clientStdout += d.toString()));
     const readRows = (): SessionRow[] => {
       const db = new Database(f.auditDb, { readonly: true });
       try {
@@ -76,7 +78,8 @@ describe('daemon lifecycle', { skip }, () => {
         db.close();
       }
     };
-    await until(() => readRows().some((r) => r.outcome === 'running'), 'running session');
+    // The program is running (not just set up): SIGTERM now ends a live session.
+    await until(() => clientStdout === 'started\n', 'the program to start');
     const clientExit = new Promise<number | null>((resolve) => client.on('exit', (code) => resolve(code)));
     const daemonExit = new Promise<number | null>((resolve) => f.daemon.on('exit', (code) => resolve(code)));
     f.daemon.kill('SIGTERM');
