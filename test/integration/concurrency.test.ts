@@ -1,6 +1,7 @@
 // Concurrent first sessions of one user race for the same per-user state: the helper's lock makes exactly one
 // overlay and one tmp, and every session succeeds.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { mountsUnder, spawnJai, startFixture, type Fixture } from '../helpers/fixture';
@@ -17,6 +18,8 @@ describe('concurrent sessions of one user', { skip }, () => {
   });
 
   it('all succeed on fresh state and share one overlay', async () => {
+    const daemonFds = (): string[] => fs.readdirSync(`/proc/${String(f.daemon.pid)}/fd`).sort();
+    const fdsBefore = daemonFds();
     const runs = Array.from({ length: 12 }, (_, i) => {
       const child = spawnJai(f, ['sh', '-c', `echo run-${i} > /tmp/run-${i}; cat /tmp/run-${i}`]);
       let out = '';
@@ -30,6 +33,8 @@ describe('concurrent sessions of one user', { skip }, () => {
       assert.equal(r.code, 0, f.daemonLog());
       assert.equal(r.out, `run-${i}\n`);
     });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(daemonFds(), fdsBefore, 'jaid keeps no fd of a finished session');
     const mounts = mountsUnder(`/run/jai/${f.user.name}`).sort();
     assert.deepEqual(mounts, [`/run/jai/${f.user.name}/default.home`, `/run/jai/${f.user.name}/tmp`]);
   });
