@@ -1,12 +1,14 @@
-// jai: the command-line client. Entry point only; the work is in the SDK and terminal modules.
+// jai: the command-line client. Entry point only: resolution of the command line and config files is in
+// resolve.ts, the protocol in the SDK, the terminal in terminal/.
+import os from 'node:os';
 import tty from 'node:tty';
 import * as native from '../../native/addon';
 import { JaiClientError } from '../sdk/errors';
-import { spawn, type StdioSpec } from '../sdk/spawn';
+import { spawn, teardown, type NoticeKind, type StdioSpec } from '../sdk/spawn';
 import { RawMode } from '../terminal/raw-mode';
 import { PtyRelay } from '../terminal/relay';
-import { HELP, parseCli } from './args';
-import { VERSION_TEXT } from './version';
+import { nodeResolveFs } from './node-fs';
+import { resolveInvocation, type RunInvocation, type TeardownInvocation } from './resolve';
 
 const FORWARDED_SIGNALS = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM'] as const;
 const SIGNAL_NUMBERS: Readonly<Record<(typeof FORWARDED_SIGNALS)[number], number>> = {
@@ -16,29 +18,41 @@ const SIGNAL_NUMBERS: Readonly<Record<(typeof FORWARDED_SIGNALS)[number], number
   SIGTERM: 15,
 };
 
-function fail(message: string, code: number): void {
-  process.stderr.write(`jai: ${message}\n`);
-  process.exitCode = code;
+/** Who the sandbox is for: this user, or SUDO_USER when run by root (as upstream). */
+function targetUser(): native.Passwd {
+  const sudoUser = process.env['SUDO_USER'];
+  const entry =
+    process.getuid?.() === 0 && sudoUser !== undefined && sudoUser !== ''
+      ? native.getpwnam(sudoUser)
+      : native.getpwuid(process.getuid?.() ?? -1);
+  if (entry === null)
+    throw new JaiClientError('USER_UNKNOWN', `cannot find password entry for uid ${os.userInfo().uid}`);
+  return entry;
 }
 
-async function main(): Promise<void> {
-  const parsed = parseCli(process.argv.slice(2));
-  switch (parsed.kind) {
-    case 'help':
-      process.stdout.write(HELP);
-      return;
-    case 'version':
-      process.stdout.write(VERSION_TEXT);
-      return;
-    case 'usage-error':
-      process.stderr.write(`jai: ${parsed.message}\nTry jai --help for more information.\n`);
-      process.exitCode = 2;
-      return;
-    case 'run':
-      break;
-  }
-  const { options } = parsed;
+/** Prints a notice; in raw mode a bare LF would not return the cursor. */
+function noticePrinter(run: RunInvocation | null, raw: () => boolean) {
+  return (kind: NoticeKind, message: string): void => {
+    const eol = raw() ? '\r\n' : '\n';
+    if (kind === 'info') process.stderr.write(`jai: ${message}${eol}`);
+    else if (run?.maskWarning === true)
+      process.stderr.write(
+        `jai: --mask ignored because ${message} already mounted.${eol}     Run "jai -u" to unmount overlays.${eol}`,
+      );
+  };
+}
 
+async function runTeardown(inv: TeardownInvocation): Promise<number> {
+  return teardown({
+    ...(inv.jail === null ? {} : { jail: inv.jail }),
+    mode: inv.mode,
+    storage: inv.storage,
+    configDir: inv.configDir,
+    onNotice: noticePrinter(null, () => false),
+  });
+}
+
+async function runSession(inv: RunInvocation): Promise<number> {
   // Each stdio that is a terminal is replaced by the slave of a fresh PTY; the others are passed unchanged.
   // The user's terminal itself never reaches the daemon or the jail.
   const isTerminal = [0, 1, 2].map((fd) => tty.isatty(fd));
@@ -55,22 +69,21 @@ async function main(): Promise<void> {
     }
   }
 
-  if (!options.nocwd && process.env['HOME'] !== undefined) {
-    // Upstream's rule, checked early for a clear message (the helper enforces it by inode).
-    const cwd = process.cwd();
-    if (cwd === process.env['HOME'].replace(/\/+$/, '')) {
-      fail(
-        'Refusing to grant your entire home directory to jailed code.\n     Run "jai -D" to avoid granting the current working directory.',
-        1,
-      );
-      return;
-    }
-  }
-
+  let raw: RawMode | null = null;
   const session = await spawn({
-    argv: options.command,
-    nocwd: options.nocwd,
-    grants: options.dirs.map((path) => ({ path })),
+    argv: inv.argv,
+    cwd: inv.cwd,
+    nocwd: inv.nocwd,
+    grants: inv.grants,
+    env: inv.env,
+    mode: inv.mode,
+    jail: inv.jail,
+    masks: inv.masks,
+    storage: inv.storage,
+    configDir: inv.configDir,
+    ...(inv.script === null ? {} : { script: inv.script }),
+    ...(inv.initjail === null ? {} : { initjail: inv.initjail }),
+    onNotice: noticePrinter(inv, () => raw?.isActive === true),
     stdio,
     ...(terminal === undefined ? {} : { terminal }),
   });
@@ -78,7 +91,6 @@ async function main(): Promise<void> {
   for (const name of FORWARDED_SIGNALS) process.on(name, () => session.kill(SIGNAL_NUMBERS[name]));
 
   let relay: PtyRelay | null = null;
-  let raw: RawMode | null = null;
   if (session.ptyMaster !== null && sizeFd !== undefined) {
     const input = isTerminal[0] === true ? new tty.ReadStream(0) : null;
     if (input !== null) {
@@ -91,17 +103,54 @@ async function main(): Promise<void> {
   try {
     const status = await session.wait();
     await relay?.finish();
-    raw?.restore();
-    process.exitCode = status.signal !== undefined ? 128 + status.signal : status.code;
+    return status.signal !== undefined ? 128 + status.signal : status.code;
   } finally {
     raw?.restore();
   }
-  // Nothing else may keep the process: stdin reading, signal handlers.
-  process.exit();
 }
 
-main().catch((e: unknown) => {
-  if (e instanceof JaiClientError) fail(e.message, e.exitCode);
-  else fail(e instanceof Error ? (e.stack ?? e.message) : String(e), 1);
-  process.exit();
-});
+async function main(): Promise<number> {
+  const user = targetUser();
+  // `sudo jai`: HOME is the target user's, for ${HOME} in config files and in the jail (upstream rewrites it first).
+  const env = process.getuid?.() === 0 && user.uid !== 0 ? { ...process.env, HOME: user.dir } : process.env;
+  const invocation = resolveInvocation({
+    argv: process.argv.slice(2),
+    env,
+    cwd: process.cwd(),
+    home: user.dir,
+    user: user.name,
+    uid: user.uid,
+    loginShell: user.shell,
+    umask: native.umask(),
+    fs: nodeResolveFs,
+    stderr: (line) => process.stderr.write(line.endsWith('\n') ? line : `${line}\n`),
+  });
+  switch (invocation.kind) {
+    case 'output':
+      process.stdout.write(invocation.stdout);
+      process.stderr.write(invocation.stderr);
+      return invocation.exitCode;
+    case 'teardown':
+    case 'run':
+      if (user.uid === 0)
+        throw new JaiClientError(
+          'POLICY_DENIED',
+          'refusing to run a sandbox as root; run jai as your own user or through sudo',
+        );
+      return invocation.kind === 'run' ? runSession(invocation) : runTeardown(invocation);
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+    // Nothing else may keep the process: stdin reading, signal handlers.
+    process.exit();
+  },
+  (e: unknown) => {
+    if (e instanceof JaiClientError) process.stderr.write(`jai: ${e.message}\n`);
+    else process.stderr.write(`jai: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = e instanceof JaiClientError ? e.exitCode : 1;
+    process.exit();
+  },
+);

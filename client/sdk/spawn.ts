@@ -11,6 +11,17 @@ export const DEFAULT_SOCKET = '/run/jai/jaid.sock';
 
 export type StdioSpec = { kind: 'pass'; fd: number } | { kind: 'pty' } | { kind: 'null' };
 
+export type Mode = 'casual' | 'strict' | 'bare';
+export type NoticeKind = 'info' | 'masks-ignored';
+/** A message from jaid or the helper for the user (initjail results, teardown progress, masks not applied). */
+export type NoticeHandler = (kind: NoticeKind, message: string) => void;
+
+const MODE: Readonly<Record<Mode, v1.Mode>> = {
+  casual: v1.Mode.MODE_CASUAL,
+  strict: v1.Mode.MODE_STRICT,
+  bare: v1.Mode.MODE_BARE,
+};
+
 export interface SpawnOptions {
   /** Empty: the user's login shell. */
   argv: readonly string[];
@@ -19,7 +30,19 @@ export interface SpawnOptions {
   nocwd?: boolean;
   /** Extra directories to grant. */
   grants?: readonly { path: string; readOnly?: boolean }[];
-  env?: NodeJS.ProcessEnv;
+  /** The program's environment: a map, or a final NAME=VALUE list (default: this process's environment). */
+  env?: NodeJS.ProcessEnv | readonly string[];
+  mode?: Mode;
+  /** Default: "default". */
+  jail?: string;
+  masks?: readonly string[];
+  storage?: string;
+  configDir?: string;
+  /** Startup script text; the jail sees it as $JAI_SCRIPT. */
+  script?: string;
+  /** Program run outside the jail, as the user, when the jail's home is first created. */
+  initjail?: string;
+  onNotice?: NoticeHandler;
   stdio: readonly [StdioSpec, StdioSpec, StdioSpec];
   terminal?: { rows: number; cols: number };
   umask?: number;
@@ -45,8 +68,13 @@ const STDIO_KIND: Readonly<Record<StdioSpec['kind'], v1.StdioKind>> = {
   null: v1.StdioKind.STDIO_NULL,
 };
 
-function envList(env: NodeJS.ProcessEnv): string[] {
+function envList(env: NodeJS.ProcessEnv | readonly string[]): string[] {
+  if (Array.isArray(env)) return [...(env as readonly string[])];
   return Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+}
+
+function actAsUser(): string {
+  return process.getuid?.() === 0 ? (process.env['SUDO_USER'] ?? '') : '';
 }
 
 function connect(socketPath: string): number {
@@ -90,7 +118,13 @@ export function spawn(options: SpawnOptions): Promise<JaiSession> {
       argv: [...options.argv],
       cwd: cwdPath,
       env: envList(options.env ?? process.env),
-      mode: v1.Mode.MODE_CASUAL,
+      mode: MODE[options.mode ?? 'casual'],
+      jail: options.jail ?? '',
+      masks: [...(options.masks ?? [])],
+      storage: options.storage ?? '',
+      configDir: options.configDir ?? '',
+      script: options.script ?? '',
+      initjail: options.initjail ?? '',
       nocwd: options.nocwd === true,
       grants,
       stdin: STDIO_KIND[options.stdio[0].kind],
@@ -98,7 +132,7 @@ export function spawn(options: SpawnOptions): Promise<JaiSession> {
       stderr: STDIO_KIND[options.stdio[2].kind],
       terminal: options.terminal ?? null,
       umask: options.umask ?? native.umask(),
-      actAsUser: process.getuid?.() === 0 ? (process.env['SUDO_USER'] ?? '') : '',
+      actAsUser: actAsUser(),
     };
   } catch (e) {
     release();
@@ -122,8 +156,71 @@ export function spawn(options: SpawnOptions): Promise<JaiSession> {
     return Promise.reject(e instanceof Error ? e : new Error(String(e)));
   }
   return new Promise<JaiSession>((resolve, reject) => {
-    new ClientSession(fd, resolve, reject).begin(spawnPacket, fds, release);
+    new ClientSession(fd, resolve, reject, options.onNotice).begin(spawnPacket, fds, release);
   });
+}
+
+export interface TeardownOptions {
+  /** Default: every jail of the user. */
+  jail?: string;
+  mode?: Mode;
+  storage?: string;
+  configDir?: string;
+  socketPath?: string;
+  onNotice?: NoticeHandler;
+}
+
+/** `jai -u`: releases the user's overlays and private tmp; resolves with 0, or 1 when something is still in use. */
+export function teardown(options: TeardownOptions = {}): Promise<number> {
+  const socketPath = options.socketPath ?? process.env['JAI_SOCKET'] ?? DEFAULT_SOCKET;
+  let fd: number;
+  try {
+    fd = connect(socketPath);
+  } catch (e) {
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  }
+  const request = encodeClientMessage({
+    teardown: {
+      jail: options.jail ?? '',
+      mode: MODE[options.mode ?? 'casual'],
+      storage: options.storage ?? '',
+      configDir: options.configDir ?? '',
+      actAsUser: actAsUser(),
+    },
+  });
+  return new Promise<number>((resolve, reject) => {
+    let hello = false;
+    const channel = new PacketChannel(fd, {
+      onPacket: (packet) => {
+        packet.fds.forEach(closeQuietly);
+        const decoded = decodeDaemonMessage(packet.data);
+        const m = decoded.ok ? decoded.message : null;
+        const done = (result: () => void): void => {
+          result(); // first: closing ends the channel, whose onEnd would otherwise report a lost connection
+          channel.close();
+        };
+        if (m?.body === 'hello' && !hello) hello = true;
+        else if (m?.body === 'notice') options.onNotice?.(noticeKind(m.notice?.kind), m.notice?.message ?? '');
+        else if (m?.body === 'tornDown') done(() => resolve(m.tornDown?.exitCode ?? 1));
+        else if (m?.body === 'error') done(() => reject(daemonError(m.error ?? {})));
+        else done(() => reject(new JaiClientError('DAEMON_PROTOCOL', 'unexpected reply from jaid')));
+      },
+      onEnd: () => {
+        reject(new JaiClientError('DAEMON_LOST', 'lost the connection to jaid'));
+      },
+    });
+    channel.send(encodeClientMessage({ hello: { version: PROTOCOL_VERSION, agent: 'jai-client' } }));
+    channel.send(request);
+  });
+}
+
+function noticeKind(kind: v1.NoticeKind | null | undefined): NoticeKind {
+  return kind === v1.NoticeKind.NOTICE_MASKS_IGNORED ? 'masks-ignored' : 'info';
+}
+
+function daemonError(e: v1.Error.$Properties): JaiClientError {
+  const name = v1.ErrorCode[e.code ?? 0] ?? 'ERROR_UNSPECIFIED';
+  return new JaiClientError(name, e.message ?? 'refused', e.exitCode ?? 1);
 }
 
 class ClientSession implements JaiSession {
@@ -139,6 +236,7 @@ class ClientSession implements JaiSession {
     fd: number,
     private readonly onStarted: (s: JaiSession) => void,
     private readonly onRefused: (e: Error) => void,
+    private readonly onNotice: NoticeHandler | undefined,
   ) {
     this.channel = new PacketChannel(fd, {
       onPacket: (p) => {
@@ -199,12 +297,15 @@ class ClientSession implements JaiSession {
         this.settle(m.exited?.status === 'signal' && signal != null ? { signal } : { code: m.exited?.code ?? 0 });
         return;
       }
-      case 'error': {
-        const e = m.error ?? {};
-        const name = v1.ErrorCode[e.code ?? 0] ?? 'ERROR_UNSPECIFIED';
-        this.fail(new JaiClientError(name, e.message ?? 'refused', e.exitCode ?? 1));
+      case 'error':
+        this.fail(daemonError(m.error ?? {}));
         return;
-      }
+      case 'notice':
+        this.onNotice?.(noticeKind(m.notice?.kind), m.notice?.message ?? '');
+        return;
+      case 'tornDown':
+        this.fail(new JaiClientError('DAEMON_PROTOCOL', 'unexpected TornDown'));
+        return;
       case undefined:
         this.fail(new JaiClientError('DAEMON_PROTOCOL', 'empty message from jaid'));
         return;

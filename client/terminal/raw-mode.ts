@@ -9,6 +9,10 @@ export class RawMode {
 
   constructor(private readonly input: tty.ReadStream) {}
 
+  get isActive(): boolean {
+    return this.active;
+  }
+
   enter(): void {
     if (this.active) return;
     this.input.setRawMode(true);

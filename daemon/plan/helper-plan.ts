@@ -1,7 +1,7 @@
 // Builds the helper's plan (native/README.md, format jai-plan-1) from an approved request. Pure; the helper
 // re-validates everything it is given.
 import type { Identity } from '../server/peer';
-import type { StdioChoice, ValidRequest } from '../server/validate';
+import type { StdioChoice, ValidRequest, ValidTeardown } from '../server/validate';
 
 export const PLAN_MAGIC = 'jai-plan-1';
 /** The status socket's fd number in the helper. Attached client fds follow it. */
@@ -28,6 +28,20 @@ function stdioValue(choice: StdioChoice, nextFd: () => number): string {
   }
 }
 
+/** The config dir and storage dir of a user: ~/.jai unless the request names them. */
+function userDirs(identity: Identity, req: { configDir: string | null; storage: string | null }) {
+  const configDir = req.configDir ?? `${identity.home === '/' ? '' : identity.home}/.jai`;
+  return { configDir, storage: req.storage ?? configDir };
+}
+
+function identityEntries(identity: Identity): PlanEntry[] {
+  return [
+    ['user', identity.user],
+    ['uid', String(identity.uid)],
+    ['gid', String(identity.gid)],
+  ];
+}
+
 /**
  * The attached fds arrive in request order (cwd, grants, passed stdio) and are handed to the helper as fds
  * STATUS_FD+1, STATUS_FD+2, … in the same order.
@@ -35,16 +49,13 @@ function stdioValue(choice: StdioChoice, nextFd: () => number): string {
 export function buildHelperPlan(identity: Identity, request: ValidRequest): HelperPlan {
   let fd = STATUS_FD;
   const nextFd = (): number => ++fd;
-  const configDir = request.configDir ?? `${identity.home === '/' ? '' : identity.home}/.jai`;
-  const storage = request.storage ?? configDir;
+  const { configDir, storage } = userDirs(identity, request);
   const argv = request.argv.length > 0 ? request.argv : [identity.shell];
 
   const entries: PlanEntry[] = [
     ['op', 'run'],
     ['mode', request.mode],
-    ['user', identity.user],
-    ['uid', String(identity.uid)],
-    ['gid', String(identity.gid)],
+    ...identityEntries(identity),
     ...identity.groups.map((g): PlanEntry => ['group', String(g)]),
     ['home', identity.home],
     ['jail', request.jail],
@@ -67,8 +78,25 @@ export function buildHelperPlan(identity: Identity, request: ValidRequest): Help
     entries.push(['pty_rows', String(request.terminal.rows)]);
     entries.push(['pty_cols', String(request.terminal.cols)]);
   }
+  if (request.script !== null) entries.push(['script', request.script]);
+  if (request.initjail !== null) entries.push(['initjail', request.initjail]);
   entries.push(['status_fd', String(STATUS_FD)]);
   return { entries, argv, configDir, storage };
+}
+
+/** `jai -u`: the helper's teardown op (one jail, or every jail when `jail` is null). */
+export function buildTeardownPlan(identity: Identity, request: ValidTeardown): PlanEntry[] {
+  const { storage } = userDirs(identity, request);
+  const entries: PlanEntry[] = [
+    ['op', 'teardown'],
+    ['mode', request.mode],
+    ...identityEntries(identity),
+    ['home', identity.home],
+    ['storage', storage],
+  ];
+  if (request.jail !== null) entries.push(['jail', request.jail]);
+  entries.push(['status_fd', String(STATUS_FD)]);
+  return entries;
 }
 
 /** NUL-separated: magic, key/value pairs, `end`. Values never contain NUL (validated earlier; asserted here). */

@@ -6,20 +6,21 @@ import { PacketChannel, closeQuietly, type Packet } from '../../proto/channel';
 import { failure, toWireCode, type Failure } from '../errors';
 import type { Logger } from '../log';
 import { decide } from '../policy/decide';
-import { buildHelperPlan, encodePlan } from '../plan/helper-plan';
+import { buildHelperPlan, buildTeardownPlan, encodePlan, type PlanEntry } from '../plan/helper-plan';
 import type { AuditLog, SessionEnd } from '../audit/audit-log';
-import { Session, type SessionResult } from '../session/session';
+import { Session, type NoticeKind, type SessionResult } from '../session/session';
 import { resolveIdentity, type NssLookup, type PeerCredentials } from './peer';
-import { expectedFdCount, validateSpawnRequest } from './validate';
+import { expectedFdCount, validateSpawnRequest, validateTeardown } from './validate';
 
-type State = 'hello' | 'spawn' | 'running' | 'done';
+type State = 'hello' | 'spawn' | 'running' | 'teardown' | 'done';
 type Body = NonNullable<v1.ClientMessage['body']>;
 
 /** Which message each state accepts. */
 const ACCEPTS: Readonly<Record<State, readonly Body[]>> = {
   hello: ['hello'],
-  spawn: ['spawn'],
+  spawn: ['spawn', 'teardown'],
   running: ['signal'],
+  teardown: [],
   done: [],
 };
 
@@ -109,6 +110,9 @@ export class Connection {
       case 'signal':
         this.onSignal(message.signal?.signo ?? 0);
         return;
+      case 'teardown':
+        this.onTeardown(v1.Teardown.create(message.teardown ?? {}));
+        return;
     }
   }
 
@@ -176,6 +180,9 @@ export class Connection {
         if (master === null) this.send({ started: { sessionId: id, pty: false } });
         else this.send({ started: { sessionId: id, pty: true } }, [master], () => closeQuietly(master));
       },
+      onNotice: (kind, message) => {
+        this.sendNotice(kind, message);
+      },
       onEnded: (result) => {
         this.onSessionEnded(id, result);
       },
@@ -195,6 +202,51 @@ export class Connection {
     if (!decision.ok) return decision;
     const plan = buildHelperPlan(identity.value, valid.value);
     return { ok: true as const, identity: identity.value, valid: valid.value, plan, rule: decision.rule };
+  }
+
+  /** `jai -u`: the helper's teardown op, run like a session without a program; no audit row (it is logged). */
+  private onTeardown(request: v1.Teardown): void {
+    clearTimeout(this.deadline);
+    let plan: PlanEntry[];
+    let user: string;
+    try {
+      const valid = validateTeardown(request);
+      if (!valid.ok) return this.refuse(valid);
+      const identity = resolveIdentity(this.peer, valid.value.actAsUser, this.ctx.nss);
+      if (!identity.ok) return this.refuse(identity);
+      plan = buildTeardownPlan(identity.value, valid.value);
+      user = identity.value.user;
+    } catch (e) {
+      this.ctx.log.error({ peer: this.peer, err: e }, 'teardown admission failed');
+      return this.refuse(failure('INTERNAL', 'internal error while checking the request'));
+    }
+    this.state = 'teardown';
+    const id = randomBytes(16).toString('hex');
+    this.ctx.log.info({ teardown: id, user, jail: request.jail || '(all)' }, 'teardown');
+    this.session = new Session(id, this.ctx.helperPath, this.ctx.log, {
+      onStarted: () => undefined,
+      onNotice: (kind, message) => {
+        this.sendNotice(kind, message);
+      },
+      onEnded: (result) => {
+        this.ctx.log.info({ teardown: id, user, result }, 'teardown end');
+        if (result.kind === 'exited') {
+          this.send({ tornDown: { exitCode: result.code } });
+          this.finish();
+        } else if (result.kind === 'failed') this.refuse(result.failure);
+        else this.refuse(failure('HELPER_FAILED', `teardown helper killed by signal ${result.signal}`, 125));
+      },
+    });
+    this.session.start(encodePlan(plan), []);
+  }
+
+  private sendNotice(kind: NoticeKind, message: string): void {
+    this.send({
+      notice: {
+        kind: kind === 'masks-ignored' ? v1.NoticeKind.NOTICE_MASKS_IGNORED : v1.NoticeKind.NOTICE_INFO,
+        message,
+      },
+    });
   }
 
   private onSignal(signo: number): void {

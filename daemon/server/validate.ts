@@ -11,6 +11,7 @@ export const LIMITS = {
   stringBytes: 65536,
   jailBytes: 255,
   userBytes: 64,
+  scriptBytes: 60 * 1024,
 } as const;
 
 export type Mode = 'casual' | 'strict' | 'bare';
@@ -36,6 +37,19 @@ export interface ValidRequest {
   stdio: readonly [StdioChoice, StdioChoice, StdioChoice];
   terminal: { rows: number; cols: number } | null;
   umask: number;
+  actAsUser: string | null;
+  /** Startup script text, or null. */
+  script: string | null;
+  /** Canonical path of the initjail program, or null. */
+  initjail: string | null;
+}
+
+export interface ValidTeardown {
+  /** null: every jail of the user. */
+  jail: string | null;
+  mode: Mode;
+  storage: string | null;
+  configDir: string | null;
   actAsUser: string | null;
 }
 
@@ -155,14 +169,8 @@ export function validateSpawnRequest(req: v1.SpawnRequest): Checked<ValidRequest
   const jail = req.jail === '' ? 'default' : req.jail;
   if (!isValidJailName(jail)) return invalid(`${jail.slice(0, 64)}: invalid sandbox name`);
 
-  for (const [field, value] of [
-    ['storage', req.storage],
-    ['config_dir', req.configDir],
-  ] as const) {
-    if (value === '') continue;
-    const bad = checkCanonicalPath(value, field);
-    if (bad !== null) return bad;
-  }
+  const dirs = checkUserDirs(req.storage, req.configDir);
+  if (dirs !== null) return dirs;
 
   const mode = modeOf(req.mode);
   if (!mode.ok) return mode;
@@ -190,10 +198,14 @@ export function validateSpawnRequest(req: v1.SpawnRequest): Checked<ValidRequest
 
   if (req.umask > 0o777) return invalid('umask: out of range');
 
-  let actAsUser: string | null = null;
-  if (req.actAsUser !== '') {
-    if (!isValidUserName(req.actAsUser)) return invalid('act_as_user: invalid user name');
-    actAsUser = req.actAsUser;
+  const actAsUser = checkActAsUser(req.actAsUser);
+  if (typeof actAsUser !== 'string' && actAsUser !== null) return actAsUser;
+
+  const scriptProblem = checkText(req.script, 'script', LIMITS.scriptBytes);
+  if (scriptProblem !== null) return scriptProblem;
+  if (req.initjail !== '') {
+    const bad = checkCanonicalPath(req.initjail, 'initjail');
+    if (bad !== null) return bad;
   }
 
   return {
@@ -213,14 +225,57 @@ export function validateSpawnRequest(req: v1.SpawnRequest): Checked<ValidRequest
       terminal,
       umask: req.umask,
       actAsUser,
+      script: req.script === '' ? null : req.script,
+      initjail: req.initjail === '' ? null : req.initjail,
     },
   };
 }
+
+function checkActAsUser(name: string): string | null | Failure {
+  if (name === '') return null;
+  return isValidUserName(name) ? name : invalid('act_as_user: invalid user name');
+}
+
+function checkUserDirs(storage: string, configDir: string): Failure | null {
+  for (const [field, value] of [
+    ['storage', storage],
+    ['config_dir', configDir],
+  ] as const) {
+    if (value === '') continue;
+    const bad = checkCanonicalPath(value, field);
+    if (bad !== null) return bad;
+  }
+  return null;
+}
+
+export function validateTeardown(req: v1.Teardown): Checked<ValidTeardown> {
+  if (req.jail !== '' && !isValidJailName(req.jail)) return invalid(`${req.jail.slice(0, 64)}: invalid sandbox name`);
+  const dirs = checkUserDirs(req.storage, req.configDir);
+  if (dirs !== null) return dirs;
+  const mode = modeOf(req.mode);
+  if (!mode.ok) return mode;
+  const actAsUser = checkActAsUser(req.actAsUser);
+  if (typeof actAsUser !== 'string' && actAsUser !== null) return actAsUser;
+  return {
+    ok: true,
+    value: {
+      jail: req.jail === '' ? null : req.jail,
+      mode: mode.value,
+      storage: req.storage === '' ? null : req.storage,
+      configDir: req.configDir === '' ? null : req.configDir,
+      actAsUser,
+    },
+  };
+}
+
+/** Set by the helper for the startup script it writes; never taken from a client. */
+const HELPER_OWNED_ENV = 'JAI_SCRIPT';
 
 /** Last assignment of a name wins, as in a shell. */
 function dedupeEnv(env: readonly string[]): string[] {
   const byName = new Map<string, string>();
   for (const entry of env) byName.set(entry.slice(0, entry.indexOf('=')), entry);
+  byName.delete(HELPER_OWNED_ENV);
   return [...byName.values()];
 }
 

@@ -11,9 +11,16 @@ import { parseStatusRecord, type StatusRecord } from './status-record';
 export type SessionResult =
   { kind: 'exited'; code: number } | { kind: 'signaled'; signal: number } | { kind: 'failed'; failure: Failure };
 
+export type NoticeKind = 'info' | 'masks-ignored';
+
 export interface SessionEvents {
-  /** The program is starting; `ptyMaster` (if any) is now the receiver's to send and close. */
+  /**
+   * The session exists: with a PTY as soon as its master is there (an initjail program may already write to it),
+   * otherwise when init has started. `ptyMaster` (if any) is now the receiver's to send and close.
+   */
   onStarted(ptyMaster: number | null): void;
+  /** A message for the user (control characters already escaped). */
+  onNotice(kind: NoticeKind, message: string): void;
   /** Called exactly once. */
   onEnded(result: SessionResult): void;
 }
@@ -42,8 +49,8 @@ export function helperFailure(record: Extract<StatusRecord, { kind: 'error' }>):
 export class Session {
   private child: ChildProcess | null = null;
   private status: PacketChannel | null = null;
-  private ptyMaster: number | null = null;
   private started = false;
+  private initStarted = false;
   private finalRecord: StatusRecord | null = null;
   private errorRecord: Extract<StatusRecord, { kind: 'error' }> | null = null;
   private protocolFault: string | null = null;
@@ -151,19 +158,25 @@ export class Session {
     switch (record.kind) {
       case 'pty': {
         const [fd] = fds;
-        if (fds.length !== 1 || fd === undefined || this.ptyMaster !== null || this.started)
-          return fault('pty record without exactly one fd');
-        this.ptyMaster = fd;
-        return;
-      }
-      case 'started': {
-        if (this.started) return fault('started twice');
+        if (fds.length !== 1 || fd === undefined || this.started) return fault('pty record without exactly one fd');
         this.started = true;
-        const master = this.ptyMaster;
-        this.ptyMaster = null;
-        this.events.onStarted(master);
+        this.events.onStarted(fd);
         return;
       }
+      case 'started':
+        if (this.initStarted) return fault('started twice');
+        this.initStarted = true;
+        if (!this.started) {
+          this.started = true;
+          this.events.onStarted(null);
+        }
+        return;
+      case 'notice':
+        this.events.onNotice('info', escapeControl(record.text));
+        return;
+      case 'masks-ignored':
+        this.events.onNotice('masks-ignored', escapeControl(record.path));
+        return;
       case 'error':
         this.errorRecord ??= record;
         return;
@@ -177,8 +190,6 @@ export class Session {
   private maybeEnd(): void {
     if (this.ended || this.helperExit === null || !this.statusClosed) return;
     if (this.killTimer !== null) clearTimeout(this.killTimer);
-    if (this.ptyMaster !== null) closeQuietly(this.ptyMaster);
-    this.ptyMaster = null;
     const stderr = this.helperStderr.trim();
     if (stderr !== '') this.log.warn({ session: this.id, helperStderr: stderr.slice(0, 2000) }, 'helper diagnostics');
     this.end(this.result());

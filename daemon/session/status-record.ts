@@ -5,7 +5,9 @@ export type StatusRecord =
   | { kind: 'started'; pid: number }
   | { kind: 'error'; code: number; stage: string; message: string }
   | { kind: 'exit'; code: number }
-  | { kind: 'signal'; signo: number };
+  | { kind: 'signal'; signo: number }
+  | { kind: 'notice'; text: string }
+  | { kind: 'masks-ignored'; path: string };
 
 const MAX_RECORD = 4096;
 
@@ -36,6 +38,10 @@ export function parseStatusRecord(data: Buffer): StatusRecord | null {
       const signo = smallInt(rest, 64);
       return signo === null || signo < 1 ? null : { kind: 'signal', signo };
     }
+    case 'notice':
+      return rest === '' ? null : { kind: 'notice', text: rest };
+    case 'masks-ignored':
+      return rest.startsWith('/') ? { kind: 'masks-ignored', path: rest } : null;
     case 'error': {
       const sep = rest.indexOf(' ');
       const code = smallInt(sep < 0 ? rest : rest.slice(0, sep), 255);

@@ -14,6 +14,7 @@
 static const char *die_current_stage = "start";
 static int die_status_fd = -1;
 static bool die_stderr_enabled = true;
+static int die_exit_override = -1;
 
 void die_set_stage(const char *stage)
 {
@@ -28,6 +29,12 @@ const char *die_stage(void)
 void die_set_status_fd(int fd)
 {
 	die_status_fd = fd;
+}
+
+void die_set_child(int code)
+{
+	die_status_fd = -1;
+	die_exit_override = code;
 }
 
 void die_set_stderr(bool enabled)
@@ -68,7 +75,7 @@ static _Noreturn void die_report(int code, const char *msg)
 				die_write_stderr("", "send(status): cannot report the error");
 		}
 	}
-	_exit(code);
+	_exit(die_exit_override >= 0 ? die_exit_override : code);
 }
 
 static _Noreturn void die_vcode(int code, bool with_errno, const char *fmt, va_list ap)
@@ -118,4 +125,27 @@ void die_warn(const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	die_write_stderr("warning: ", msg);
+}
+
+void die_notice(const char *fmt, ...)
+{
+	char msg[DIE_NOTICE_MAX + 1];
+	char record[DIE_NOTICE_MAX + 16];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	die_write_stderr("notice: ", msg);
+	if (die_status_fd < 0)
+		return;
+	n = snprintf(record, sizeof record, "notice %s", msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof record)
+		n = sizeof record - 1;
+	/* Best effort: a notice is for the user's information, and the daemon may be gone. */
+	if (send(die_status_fd, record, (size_t)n, MSG_NOSIGNAL) < 0)
+		die_write_stderr("", "send(status): cannot send a notice");
 }

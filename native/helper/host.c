@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -21,6 +22,7 @@
 
 #include "creds.h"
 #include "die.h"
+#include "fdio.h"
 #include "mount.h"
 #include "path.h"
 
@@ -28,11 +30,22 @@
 #define FUSE_SUPER_MAGIC 0x65735546L
 #define HOST_TMPFS_MAGIC 0x01021994L
 
+/* A directory fd must be root-owned and not writable by group or others: then only root creates in it. */
+static void host_require_root_dir(int fd, const char *display)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		die_errno("fstat(%s)", display);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) != 0)
+		die("%s: owned by %u with mode %04o, should be a root-owned directory not writable by others", display,
+		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+}
+
 /* Opens (creating if missing) a directory below a root-owned parent, and checks it is root-owned and not writable
  * by group or others. Never follows a symlink. */
 static int host_root_dir(int parent, const char *name, mode_t mode, const char *display)
 {
-	struct stat st;
 	int fd;
 
 	if (mkdirat(parent, name, mode) < 0 && errno != EEXIST)
@@ -40,11 +53,20 @@ static int host_root_dir(int parent, const char *name, mode_t mode, const char *
 	fd = path_open_one(parent, name, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
 		die_errno("open(%s)", display);
-	if (fstat(fd, &st) < 0)
-		die_errno("fstat(%s)", display);
-	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) != 0)
-		die("%s: owned by %u with mode %04o, should be a root-owned directory not writable by others", display,
-		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	host_require_root_dir(fd, display);
+	return fd;
+}
+
+/* The same without creating: -1 when it does not exist. */
+static int host_existing_root_dir(int parent, const char *name, const char *display)
+{
+	int fd = path_open_one(parent, name, O_RDONLY | O_DIRECTORY);
+
+	if (fd < 0 && errno == ENOENT)
+		return -1;
+	if (fd < 0)
+		die_errno("open(%s)", display);
+	host_require_root_dir(fd, display);
 	return fd;
 }
 
@@ -104,11 +126,67 @@ static void host_set_user_acl(int fd, uid_t uid, const char *display)
 		die_errno("fsetxattr(%s, system.posix_acl_access)", display);
 }
 
+int host_lock(int user_fd, const struct plan *p)
+{
+	char display[PLAN_MAX_USER + 32];
+	struct stat st, now;
+	int fd, r;
+
+	snprintf(display, sizeof display, "/run/jai/%s/.lock", p->user);
+	/* Only root can create in /run/jai/<user>: O_CREAT|O_NOFOLLOW cannot be redirected. ENOENT: the directory
+	 * itself was removed since it was opened. */
+	fd = openat(user_fd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT)
+		return -1;
+	if (fd < 0)
+		die_errno("open(%s)", display);
+	if (fstat(fd, &st) < 0)
+		die_errno("fstat(%s)", display);
+	if (!S_ISREG(st.st_mode) || st.st_uid != 0)
+		die("%s: not a root-owned regular file", display);
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			die_errno("flock(%s)", display);
+	/* A teardown unlinks the lock file (and may remove the directory) while holding the lock: a lock on a file
+	 * that is no longer the one at .lock excludes nobody, so start again. */
+	r = fstatat(user_fd, ".lock", &now, AT_SYMLINK_NOFOLLOW);
+	if (r < 0 && errno != ENOENT)
+		die_errno("fstatat(%s)", display);
+	if (r < 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino) {
+		if (close(fd) < 0)
+			die_errno("close(%s)", display);
+		return -1;
+	}
+	return fd;
+}
+
+int host_open_user_dir(const struct plan *p, int *jai_fd)
+{
+	char display[PLAN_MAX_USER + 32];
+	int run_fd, user_fd;
+
+	run_fd = open("/run", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (run_fd < 0)
+		die_errno("open(/run)");
+	*jai_fd = host_existing_root_dir(run_fd, "jai", "/run/jai");
+	if (close(run_fd) < 0)
+		die_errno("close(/run)");
+	if (*jai_fd < 0)
+		return -1;
+	snprintf(display, sizeof display, "/run/jai/%s", p->user);
+	user_fd = host_existing_root_dir(*jai_fd, p->user, display);
+	if (user_fd < 0) {
+		if (close(*jai_fd) < 0)
+			die_errno("close(/run/jai)");
+		*jai_fd = -1;
+	}
+	return user_fd;
+}
+
 void host_prepare_run(const struct plan *p, struct host_state *h)
 {
 	char display[PLAN_MAX_PATH + 64];
-	struct stat st;
-	int run_fd, jai_fd;
+	int run_fd, jai_fd, attempt;
 
 	run_fd = open("/run", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (run_fd < 0)
@@ -117,27 +195,24 @@ void host_prepare_run(const struct plan *p, struct host_state *h)
 	if (fchmod(jai_fd, 0755) < 0)
 		die_errno("fchmod(/run/jai, 0755)");
 	snprintf(display, sizeof display, "/run/jai/%s", p->user);
-	h->user_fd = host_root_dir(jai_fd, p->user, 0750, display);
-	if (fchown(h->user_fd, 0, 0) < 0)
-		die_errno("fchown(%s, 0, 0)", display);
-	if (fchmod(h->user_fd, 0750) < 0)
-		die_errno("fchmod(%s, 0750)", display);
-	host_set_user_acl(h->user_fd, p->uid, display);
+	/* Bounded: each retry means a teardown removed the lock in between. */
+	for (attempt = 0;; attempt++) {
+		if (attempt == 100)
+			die("%s/.lock: removed 100 times while waiting for it", display);
+		h->user_fd = host_root_dir(jai_fd, p->user, 0750, display);
+		if (fchown(h->user_fd, 0, 0) < 0)
+			die_errno("fchown(%s, 0, 0)", display);
+		if (fchmod(h->user_fd, 0750) < 0)
+			die_errno("fchmod(%s, 0750)", display);
+		host_set_user_acl(h->user_fd, p->uid, display);
+		h->lock_fd = host_lock(h->user_fd, p);
+		if (h->lock_fd >= 0)
+			break;
+		if (close(h->user_fd) < 0)
+			die_errno("close(%s)", display);
+	}
 	if (close(jai_fd) < 0 || close(run_fd) < 0)
 		die_errno("close(/run/jai)");
-
-	/* Only root can create in /run/jai/<user>: O_CREAT|O_NOFOLLOW cannot be redirected. */
-	snprintf(display, sizeof display, "/run/jai/%s/.lock", p->user);
-	h->lock_fd = openat(h->user_fd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (h->lock_fd < 0)
-		die_errno("open(%s)", display);
-	if (fstat(h->lock_fd, &st) < 0)
-		die_errno("fstat(%s)", display);
-	if (!S_ISREG(st.st_mode) || st.st_uid != 0)
-		die("%s: not a root-owned regular file", display);
-	while (flock(h->lock_fd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			die_errno("flock(%s)", display);
 
 	snprintf(display, sizeof display, "/run/jai/%s/tmp", p->user);
 	h->tmp_fd = host_root_dir(h->user_fd, "tmp", 0755, display);
@@ -198,8 +273,9 @@ static void host_require_owner(int fd, const struct plan *p, const char *display
 		*out = st;
 }
 
-/* <storage>/<name> as the user: created 0700 if missing, never a symlink, owned by the user, not a mount point. */
-static int host_user_subdir(int storage_fd, const struct plan *p, const char *suffix)
+/* <storage>/<name> as the user: created 0700 if missing (*created says whether this call did), never a symlink,
+ * owned by the user, not a mount point. */
+static int host_user_subdir(int storage_fd, const struct plan *p, const char *suffix, bool *created)
 {
 	char name[PLAN_MAX_JAIL + 16];
 	char display[PLAN_MAX_PATH + PLAN_MAX_JAIL + 16];
@@ -207,7 +283,8 @@ static int host_user_subdir(int storage_fd, const struct plan *p, const char *su
 
 	snprintf(name, sizeof name, "%s.%s", p->jail, suffix);
 	snprintf(display, sizeof display, "%s/%s", p->storage, name);
-	if (mkdirat(storage_fd, name, 0700) < 0 && errno != EEXIST)
+	*created = mkdirat(storage_fd, name, 0700) == 0;
+	if (!*created && errno != EEXIST)
 		die_errno("mkdirat(%s) as %s", display, p->user);
 	fd = path_open_one(storage_fd, name, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
@@ -233,6 +310,7 @@ static void host_refuse_fuse_home(int fd, const char *display)
 void host_prepare_storage(const struct plan *p, struct host_state *h)
 {
 	struct stat st;
+	bool work_created;
 
 	creds_enter_user(p);
 	h->home_fd = path_open_dir(p->home, O_RDONLY, 0);
@@ -250,8 +328,8 @@ void host_prepare_storage(const struct plan *p, struct host_state *h)
 	if ((st.st_mode & 077) != 0 && fchmod(h->storage_fd, st.st_mode & 0700) < 0)
 		die_errno("fchmod(%s, %04o) as %s", p->storage, (unsigned)(st.st_mode & 0700), p->user);
 
-	h->changes_fd = host_user_subdir(h->storage_fd, p, "changes");
-	h->work_fd = host_user_subdir(h->storage_fd, p, "work");
+	h->changes_fd = host_user_subdir(h->storage_fd, p, "changes", &h->changes_created);
+	h->work_fd = host_user_subdir(h->storage_fd, p, "work", &work_created);
 	creds_leave_user();
 }
 
@@ -327,7 +405,10 @@ void host_mount_overlay(const struct plan *p, struct host_state *h)
 		if (!mount_is_root(fd, display))
 			die("%s: not a mount point after mounting it", display);
 	} else if (p->nmasks > 0) {
+		/* The user should know their masks are not in effect (upstream warns): a record of its own, so that the
+		 * daemon can phrase it; best effort, as the session goes on either way. */
 		die_warn("masks ignored because %s already mounted", display);
+		(void)fdio_send_record(p->status_fd, "masks-ignored %s", display);
 	}
 	if (mount_fs_type(fd, display) != HOST_OVERLAYFS_MAGIC)
 		die("%s: mounted, but not an overlay", display);
@@ -343,16 +424,115 @@ static void host_close(int *fd, const char *what)
 
 void host_release(struct host_state *h)
 {
-	host_close(&h->overlay_fd, "overlay");
 	host_close(&h->work_fd, "work dir");
 	host_close(&h->changes_fd, "changes dir");
 	host_close(&h->storage_fd, "storage dir");
 	host_close(&h->home_fd, "home");
 	host_close(&h->shm_jail_fd, "tmp/.shm/<jail>");
 	host_close(&h->run_jail_fd, "tmp/.run/<jail>");
-	host_close(&h->tmp_jail_fd, "tmp/<jail>");
-	host_close(&h->tmp_fd, "tmp");
 	/* Closing the lock's only fd releases the flock. */
 	host_close(&h->lock_fd, ".lock");
 	host_close(&h->user_fd, "/run/jai/<user>");
+}
+
+size_t host_held_fds(const struct host_state *h, int *fds, size_t max)
+{
+	const int held[HOST_HELD_MAX] = { h->tmp_fd, h->tmp_jail_fd, h->overlay_fd };
+	size_t i, n = 0;
+
+	for (i = 0; i < HOST_HELD_MAX && n < max; i++)
+		if (held[i] >= 0)
+			fds[n++] = held[i];
+	return n;
+}
+
+/* `.jairc` + 10 characters of [+0-9=A-Za-z] (64 of them: 6 random bits each), as upstream. */
+static void host_script_name(char *name, size_t size)
+{
+	static const char alphabet[] = "+0123456789=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	unsigned char bytes[10];
+	size_t got = 0, i;
+
+	while (got < sizeof bytes) {
+		ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die_errno("getrandom(%zu)", sizeof bytes);
+		got += (size_t)n;
+	}
+	snprintf(name, size, ".jairc");
+	for (i = 0; i < sizeof bytes; i++)
+		name[6 + i] = alphabet[bytes[i] & 63];
+	name[6 + sizeof bytes] = '\0';
+}
+
+/* Why this is safe: the file is created, written and linked with the user's fsuid/fsgid, so it is the user's and
+ * the kernel applies the user's permissions in the 01777 tmp/<jail> (a root-owned directory on the per-user tmpfs,
+ * opened with O_NOFOLLOW). O_TMPFILE makes it nameless until it is complete; linkat never replaces an existing
+ * name (EEXIST: another random name), so nothing the jail planted is overwritten or followed. The link goes through
+ * /proc/self/fd with AT_SYMLINK_FOLLOW because AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, which the user scope has
+ * dropped from the effective set. */
+void host_write_script(const struct plan *p, struct host_state *h)
+{
+	char display[PLAN_MAX_USER + PLAN_MAX_JAIL + 64];
+	char proc[64];
+	struct stat st;
+	size_t done = 0;
+	int fd, attempt;
+
+	snprintf(display, sizeof display, "/run/jai/%s/tmp/%s", p->user, p->jail);
+	creds_enter_user(p);
+	fd = openat(h->tmp_jail_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0400);
+	if (fd < 0)
+		die_errno("open(%s, O_TMPFILE) as %s", display, p->user);
+	while (done < p->script_len) {
+		ssize_t n = write(fd, p->script + done, p->script_len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die_errno("write(%s/<startup script>) as %s", display, p->user);
+		done += (size_t)n;
+	}
+	if (fstat(fd, &st) < 0)
+		die_errno("fstat(%s/<startup script>)", display);
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	for (attempt = 0;; attempt++) {
+		if (attempt == 100)
+			die("linkat(%s/.jairc…): 100 random names taken", display);
+		host_script_name(h->script_name, sizeof h->script_name);
+		if (linkat(AT_FDCWD, proc, h->tmp_jail_fd, h->script_name, AT_SYMLINK_FOLLOW) == 0)
+			break;
+		if (errno != EEXIST)
+			die_errno("linkat(%s, %s/%s) as %s", proc, display, h->script_name, p->user);
+	}
+	if (close(fd) < 0)
+		die_errno("close(%s/%s)", display, h->script_name);
+	creds_leave_user();
+	h->has_script = true;
+	h->script_dev = st.st_dev;
+	h->script_ino = st.st_ino;
+	snprintf(h->script_env, sizeof h->script_env, "%s=/tmp/%s", PLAN_SCRIPT_ENV, h->script_name);
+}
+
+/* As upstream's init on exit: the script goes unless the jail replaced it (then it is the user's own file). As the
+ * user, so that whatever the name points to by now, nothing is removed that the user could not remove. */
+void host_remove_script(const struct plan *p, struct host_state *h)
+{
+	struct stat st;
+
+	if (!h->has_script)
+		return;
+	creds_enter_user(p);
+	if (fstatat(h->tmp_jail_fd, h->script_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			die_warn("fstatat(/tmp/%s): %s", h->script_name, strerror(errno));
+	} else if (st.st_dev == h->script_dev && st.st_ino == h->script_ino &&
+		   unlinkat(h->tmp_jail_fd, h->script_name, 0) < 0 && errno != ENOENT) {
+		die_warn("unlinkat(/tmp/%s): %s", h->script_name, strerror(errno));
+	}
+	creds_leave_user();
+	h->has_script = false;
 }

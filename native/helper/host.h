@@ -3,6 +3,8 @@
 #ifndef JAI_HOST_H
 #define JAI_HOST_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "plan.h"
@@ -19,9 +21,20 @@ struct host_state {
 	ino_t home_ino;
 	int storage_fd;   /* opened as the user */
 	int changes_fd;   /* <storage>/<jail>.changes */
+	bool changes_created; /* this session created it: initjail runs */
 	int work_fd;      /* <storage>/<jail>.work */
 	int overlay_fd;   /* /run/jai/<user>/<jail>.home, the mounted overlay's root */
+	bool has_script;
+	char script_name[32];  /* .jairc + 10 characters, in tmp/<jail> */
+	char script_env[48];   /* JAI_SCRIPT=/tmp/<script_name> */
+	dev_t script_dev;
+	ino_t script_ino;
 };
+
+/* What the outer helper keeps open for the session's lifetime, after host_release: the tmp tmpfs root
+ * (tmp_fd), tmp/<jail> (tmp_jail_fd) and the overlay root (overlay_fd). They pin those host mounts, so that a
+ * non-lazy unmount fails with EBUSY while a session of the jail runs. O_CLOEXEC; every forked child closes them. */
+#define HOST_HELD_MAX 3
 
 /* Steps 1–2: /run/jai, /run/jai/<user> (0750 + ACL), the lock (held until host_release), the tmp tmpfs and the
  * jail's tmp, .run and .shm dirs. */
@@ -30,7 +43,24 @@ void host_prepare_run(const struct plan *plan, struct host_state *host);
 void host_prepare_storage(const struct plan *plan, struct host_state *host);
 /* Step 4: the overlay at /run/jai/<user>/<jail>.home, mounted with the masks' whiteouts unless already mounted. */
 void host_mount_overlay(const struct plan *plan, struct host_state *host);
-/* Unlocks and closes every fd of the host state. */
+/* Unlocks and closes every fd of the host state but the held ones. */
 void host_release(struct host_state *host);
+/* The held fds (see HOST_HELD_MAX) into fds; returns their count. */
+size_t host_held_fds(const struct host_state *host, int *fds, size_t max);
+
+/* The startup script (plan key `script`), as the user: an O_TMPFILE (0400) in tmp/<jail>, filled and linked as
+ * .jairc + 10 random characters of [+0-9=A-Za-z]; sets has_script, script_name, script_env. */
+void host_write_script(const struct plan *plan, struct host_state *host);
+/* After the session: removes the script, as the user, if it is still the file written (best effort: warnings
+ * only, this runs after the program's exit was reported). */
+void host_remove_script(const struct plan *plan, struct host_state *host);
+
+/* For the teardown: /run/jai/<user>, never created, root-owned and not writable by others; *jai_fd is
+ * /run/jai. Returns -1 (nothing opened) when /run/jai or /run/jai/<user> does not exist. */
+int host_open_user_dir(const struct plan *plan, int *jai_fd);
+/* flock on /run/jai/<user>/.lock (created root 0600 when missing). Returns the lock's fd, or -1 when the lock
+ * file or the directory was removed (by a teardown, which removes both under the lock) before the lock was
+ * obtained: start again from opening /run/jai/<user>. */
+int host_lock(int user_fd, const struct plan *plan);
 
 #endif

@@ -143,7 +143,7 @@ void jail_take_clones(const struct plan *p, const struct host_state *h, struct j
 	}
 }
 
-void jail_enter(void)
+int jail_enter(void)
 {
 	struct mount_attr attr = {
 		.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
@@ -151,12 +151,16 @@ void jail_enter(void)
 		.propagation = MS_PRIVATE,
 		.userns_fd = 0,
 	};
+	int host_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 
+	if (host_ns < 0)
+		die_errno("open(/proc/self/ns/mnt)");
 	if (unshare(CLONE_NEWNS) < 0)
 		die_errno("unshare(CLONE_NEWNS)");
 	/* Private first and in the same call: nothing done from here on propagates back to the host. */
 	if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &attr, sizeof attr) < 0)
 		die_errno("mount_setattr(/, AT_RECURSIVE, ro|nosuid|nodev|private)");
+	return host_ns;
 }
 
 /* Moves clone onto the directory at path (opened as root without following symlinks), after detaching whatever

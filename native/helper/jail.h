@@ -23,8 +23,9 @@ void jail_check_grants(const struct plan *plan, const struct host_state *host);
 /* Detached clones (nosuid, nodev, private; ro for ro grants) of everything the jail mounts, taken in the host
  * namespace (the grant fds and /run/jai belong to it). Closes the plan's grant fds. */
 void jail_take_clones(const struct plan *plan, const struct host_state *host, struct jail_clones *clones);
-/* Step 6: unshare(CLONE_NEWNS); / recursively read-only, nosuid, nodev, private. */
-void jail_enter(void);
+/* Step 6: unshare(CLONE_NEWNS); / recursively read-only, nosuid, nodev, private. Returns an fd (O_CLOEXEC) of the
+ * host mount namespace, opened before leaving it (for the initjail child's setns). */
+int jail_enter(void);
 /* Steps 7–8: home, /tmp, /var/tmp, /run/user/<uid>, a minimal /dev (devpts gid tty_gid unless (gid_t)-1), then
  * the grants, parents first. Closes the clones. */
 void jail_mount(const struct plan *plan, struct jail_clones *clones, gid_t tty_gid);

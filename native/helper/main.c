@@ -1,21 +1,25 @@
-/* main.c — jai-helper: the per-session, root-until-exec mechanism exec'd by jaid. The contract (fds, plan, status
- * records, steps) is native/README.md; this file is the straight-line sequence of its stages. */
+/* main.c — jai-helper: the per-session, root-until-exec mechanism exec'd by jaid (op run), and the teardown of a
+ * user's /run/jai state (op teardown). The contract (fds, plan, status records, steps) is native/README.md; this file
+ * is the straight-line sequence of its stages. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "die.h"
 #include "fdio.h"
 #include "host.h"
+#include "initjail.h"
 #include "jail.h"
 #include "ns.h"
 #include "plan.h"
 #include "program.h"
 #include "pty.h"
+#include "teardown.h"
 
 static char main_plan_buf[PLAN_MAX_BYTES + 1];
 static struct plan main_plan;
@@ -92,8 +96,10 @@ static void main_close_fds(void)
 int main(void)
 {
 	struct program_io io;
+	int held[HOST_HELD_MAX];
+	size_t nheld;
 	gid_t tty_gid;
-	int i;
+	int host_ns, status, i;
 
 	/* Non-dumpable from the first instruction: the user cannot ptrace or read /proc/<pid>/mem of a root process
 	 * that holds their namespace, mount and pty fds. */
@@ -117,6 +123,11 @@ int main(void)
 	die_set_stage("fds");
 	main_close_fds();
 
+	if (main_plan.op == PLAN_OP_TEARDOWN) {
+		die_set_stage("teardown");
+		teardown_run(&main_plan);
+	}
+
 	/* Host mount namespace. */
 	die_set_stage("host");
 	host_prepare_run(&main_plan, &main_host);
@@ -128,11 +139,17 @@ int main(void)
 	die_set_stage("grant");
 	jail_check_grants(&main_plan, &main_host);
 	jail_take_clones(&main_plan, &main_host, &main_clones);
+	if (main_plan.script != NULL) {
+		die_set_stage("script");
+		host_write_script(&main_plan, &main_host);
+	}
+	/* The lock goes; the tmp and overlay mounts stay pinned by the held fds until this process exits. */
 	host_release(&main_host);
+	nheld = host_held_fds(&main_host, held, HOST_HELD_MAX);
 
 	/* The jail's mount namespace. */
 	die_set_stage("jail");
-	jail_enter();
+	host_ns = jail_enter();
 	jail_mount(&main_plan, &main_clones, tty_gid);
 	jail_hide(&main_plan);
 
@@ -144,6 +161,26 @@ int main(void)
 		io.stdio[i] = s->kind == PLAN_STDIO_PTY ? io.pty_slave : s->kind == PLAN_STDIO_FD ? s->fd : -1;
 	}
 
+	/* The jail's home is new: the initjail program, outside the jail, before the jailed program. */
+	if (main_plan.initjail != NULL && main_host.changes_created) {
+		die_set_stage("initjail");
+		initjail_run(&main_plan, &io, host_ns, main_host.overlay_fd);
+	}
+	if (close(host_ns) < 0)
+		die_errno("close(host mount namespace)");
+	if (main_host.has_script && plan_append_env(&main_plan, main_host.script_env) < 0)
+		die("internal error: no room for %s in the environment", PLAN_SCRIPT_ENV);
+
 	die_set_stage("init");
-	ns_run(&main_plan, &io);
+	status = ns_run(&main_plan, &io, held, nheld);
+
+	/* The session's end was reported by init (`exit`/`signal`): nothing more on the status socket. */
+	die_set_stage("end");
+	die_set_status_fd(-1);
+	host_remove_script(&main_plan, &main_host);
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status));
+	die_set_stage("init");
+	die_set_status_fd(PLAN_STATUS_FD);
+	die("jai-init was killed by signal %d", WTERMSIG(status));
 }

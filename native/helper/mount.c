@@ -218,9 +218,9 @@ static int mount_cmp_deepest_first(const void *a, const void *b)
 	return (la < lb) - (la > lb);
 }
 
-void mount_detach_under(const char *prefix)
+char **mount_points_under(const char *prefix, bool include_prefix, size_t *out_n, char **storage)
 {
-	size_t len, n = 0, cap = 16, i, plen = strlen(prefix);
+	size_t len, n = 0, cap = 16, plen = strlen(prefix);
 	char *info = mount_read_mountinfo(&len);
 	char **points = malloc(cap * sizeof *points);
 	char *line, *next;
@@ -246,7 +246,9 @@ void mount_detach_under(const char *prefix)
 		if (end != NULL)
 			*end = '\0';
 		mount_unescape(field);
-		if (strncmp(field, prefix, plen) != 0 || (field[plen] != '\0' && field[plen] != '/'))
+		if (strncmp(field, prefix, plen) != 0)
+			continue;
+		if (!(field[plen] == '/' || (include_prefix && field[plen] == '\0')))
 			continue;
 		if (n == cap) {
 			char **bigger;
@@ -259,10 +261,37 @@ void mount_detach_under(const char *prefix)
 		}
 		points[n++] = field;
 	}
-	/* A child's mount point is longer than its parent's: longest first detaches children before parents. */
+	/* A child's mount point is longer than its parent's: longest first lists children before parents. */
 	qsort(points, n, sizeof *points, mount_cmp_deepest_first);
+	*out_n = n;
+	*storage = info;
+	return points;
+}
+
+void mount_detach_under(const char *prefix)
+{
+	size_t n, i;
+	char *info;
+	char **points = mount_points_under(prefix, true, &n, &info);
+
 	for (i = 0; i < n; i++)
 		mount_detach_all(points[i]);
 	free(points);
 	free(info);
+}
+
+int mount_unmount_at(int parent_fd, const char *name)
+{
+	int r, saved;
+
+	/* umount2 takes a path: resolve it from the parent's fd (cwd), never following the last component, then leave
+	 * the parent again so that the cwd does not keep its mount busy. */
+	if (fchdir(parent_fd) < 0)
+		return -1;
+	r = umount2(name, UMOUNT_NOFOLLOW);
+	saved = errno;
+	if (chdir("/") < 0)
+		die_errno("chdir(/)");
+	errno = saved;
+	return r;
 }

@@ -1,5 +1,6 @@
 /* mount.h — thin, checked wrappers over the fd-based mount API (fsopen/fsconfig/fsmount, open_tree, move_mount,
- * mount_setattr) and lazy detaching. Every function dies on failure, naming the syscall and the object. */
+ * mount_setattr), lazy detaching and the teardown's unmounts. Every function dies on failure, naming the syscall and
+ * the object, unless it says it returns an error. */
 #ifndef JAI_MOUNT_H
 #define JAI_MOUNT_H
 
@@ -31,5 +32,13 @@ long mount_fs_type(int fd, const char *what);
 void mount_detach_all(const char *path);
 /* Detaches every mount whose mount point is prefix or below it, deepest first (from /proc/self/mountinfo). */
 void mount_detach_under(const char *prefix);
+/* The mount points below prefix (and prefix itself when include_prefix) in this mount namespace, from
+ * /proc/self/mountinfo with its \ooo escapes undone, deepest first (a stacked point once per mount). The strings
+ * live in *storage: free() the array and *storage. */
+char **mount_points_under(const char *prefix, bool include_prefix, size_t *n, char **storage);
+/* A non-lazy umount2(UMOUNT_NOFOLLOW) of the mount on name inside the directory parent_fd (resolved from that fd,
+ * so no symlink of an earlier component is followed). Returns 0, or -1 with errno (EBUSY while in use; EINVAL when
+ * nothing is mounted there). The cwd is "/" afterwards. */
+int mount_unmount_at(int parent_fd, const char *name);
 
 #endif

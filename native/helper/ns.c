@@ -77,15 +77,21 @@ static int ns_report(int status_fd, int status)
 	return 128 + WTERMSIG(status);
 }
 
-static _Noreturn void ns_init(const struct plan *p, const struct program_io *io, int sync_fd)
+static _Noreturn void ns_init(const struct plan *p, const struct program_io *io, int sync_fd, const int *held,
+			      size_t nheld)
 {
 	sigset_t set;
 	pid_t program;
 	char go;
 	ssize_t n;
+	size_t i;
 
 	if (prctl(PR_SET_NAME, "jai-init", 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_NAME)");
+	/* The host mounts stay pinned by the outer helper; init and the program never hold them. */
+	for (i = 0; i < nheld; i++)
+		if (close(held[i]) < 0)
+			die_errno("close(held host mount fd %d)", held[i]);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_PDEATHSIG)");
 	do
@@ -142,7 +148,7 @@ static pid_t ns_clone3(void)
 	return (pid_t)syscall(SYS_clone3, &args, sizeof args);
 }
 
-void ns_run(const struct plan *p, const struct program_io *io)
+int ns_run(const struct plan *p, const struct program_io *io, const int *held, size_t nheld)
 {
 	sigset_t set;
 	int sync[2];
@@ -160,7 +166,7 @@ void ns_run(const struct plan *p, const struct program_io *io)
 	if (init == 0) {
 		if (close(sync[1]) < 0)
 			die_errno("close(sync pipe)");
-		ns_init(p, io, sync[0]);
+		ns_init(p, io, sync[0], held, nheld);
 	}
 	if (close(sync[0]) < 0)
 		die_errno("close(sync pipe)");
@@ -198,7 +204,5 @@ void ns_run(const struct plan *p, const struct program_io *io)
 		if (r == init)
 			break;
 	}
-	if (WIFEXITED(status))
-		_exit(WEXITSTATUS(status));
-	die("jai-init was killed by signal %d", WTERMSIG(status));
+	return status;
 }

@@ -2,13 +2,16 @@
 #ifndef JAI_NS_H
 #define JAI_NS_H
 
+#include <stddef.h>
+
 #include "plan.h"
 #include "program.h"
 
-/* Step 11 and the rest of the session; never returns. Creates init with clone3(CLONE_NEWPID|CLONE_NEWIPC), sends
- * `started PID`, forwards SIGHUP/SIGINT/SIGTERM/SIGQUIT to init, and exits with init's code: the program's exit
- * code, 128+signal for a signal death, or 125 when init failed. Init mounts a fresh /proc, forks the program
- * (program_exec), forwards signals to its process group, reaps every child, and reports `exit N` / `signal N`. */
-_Noreturn void ns_run(const struct plan *plan, const struct program_io *io);
+/* Step 11 and the rest of the session. Creates init with clone3(CLONE_NEWPID|CLONE_NEWIPC), sends `started PID`,
+ * forwards SIGHUP/SIGINT/SIGTERM/SIGQUIT to init, and returns init's wait status once it ended (signals stay
+ * blocked). Init closes the held fds (host_held_fds), mounts a fresh /proc, forks the program (program_exec),
+ * forwards signals to its process group, reaps every child, reports `exit N` / `signal N` and exits with the
+ * program's code (128+signal for a signal death, 125 when init failed). */
+int ns_run(const struct plan *plan, const struct program_io *io, const int *held, size_t nheld);
 
 #endif

@@ -2,7 +2,8 @@
  *
  * Why this is safe: the buffer is walked with explicit bounds (memchr for each NUL within what is left), every
  * value is checked against its bound before it is looked at, counts are checked against the fixed arrays before a
- * write, and nothing is acted upon until the whole plan is accepted. */
+ * write, and nothing is acted upon until the whole plan is accepted. Which keys an op takes is one table
+ * (plan_keys: allowed and required sets per op), checked once the whole plan is in, whatever the keys' order. */
 #include "plan.h"
 
 #include <stdarg.h>
@@ -26,6 +27,8 @@ enum plan_key {
 	KEY_MASK,
 	KEY_ARGV,
 	KEY_ENV,
+	KEY_SCRIPT,
+	KEY_INITJAIL,
 	KEY_UMASK,
 	KEY_STDIN,
 	KEY_STDOUT,
@@ -36,35 +39,51 @@ enum plan_key {
 	KEY_COUNT
 };
 
+/* Sets of operations, as bits. */
+#define RUN (1u << PLAN_OP_RUN)
+#define TEARDOWN (1u << PLAN_OP_TEARDOWN)
+#define ANY_OP (RUN | TEARDOWN)
+
 struct plan_key_info {
 	const char *name;
-	size_t min; /* required count */
-	size_t max; /* cap */
+	size_t max;            /* cap on the count, whatever the op */
+	unsigned int allowed;  /* ops the key may appear in */
+	unsigned int required; /* ops the key must appear in (at least once) */
 };
 
+/* Which key goes with which op, explicitly: a key outside its op's allowed set is refused, so a teardown plan can
+ * carry no argv, env, grant, stdio… and a run plan none of teardown's (it has none of its own). */
 static const struct plan_key_info plan_keys[KEY_COUNT] = {
-	[KEY_OP] = { "op", 1, 1 },
-	[KEY_MODE] = { "mode", 1, 1 },
-	[KEY_USER] = { "user", 1, 1 },
-	[KEY_UID] = { "uid", 1, 1 },
-	[KEY_GID] = { "gid", 1, 1 },
-	[KEY_GROUP] = { "group", 0, PLAN_MAX_GROUPS },
-	[KEY_HOME] = { "home", 1, 1 },
-	[KEY_JAIL] = { "jail", 1, 1 },
-	[KEY_STORAGE] = { "storage", 1, 1 },
-	[KEY_CONFIG_DIR] = { "config_dir", 1, 1 },
-	[KEY_CWD] = { "cwd", 1, 1 },
-	[KEY_GRANT] = { "grant", 0, PLAN_MAX_GRANTS },
-	[KEY_MASK] = { "mask", 0, PLAN_MAX_MASKS },
-	[KEY_ARGV] = { "argv", 1, PLAN_MAX_ARGV },
-	[KEY_ENV] = { "env", 0, PLAN_MAX_ENV },
-	[KEY_UMASK] = { "umask", 1, 1 },
-	[KEY_STDIN] = { "stdin", 1, 1 },
-	[KEY_STDOUT] = { "stdout", 1, 1 },
-	[KEY_STDERR] = { "stderr", 1, 1 },
-	[KEY_PTY_ROWS] = { "pty_rows", 0, 1 },
-	[KEY_PTY_COLS] = { "pty_cols", 0, 1 },
-	[KEY_STATUS_FD] = { "status_fd", 1, 1 },
+	/*                 name          cap               allowed  required */
+	[KEY_OP] = { "op", 1, ANY_OP, ANY_OP },
+	[KEY_MODE] = { "mode", 1, ANY_OP, ANY_OP },
+	[KEY_USER] = { "user", 1, ANY_OP, ANY_OP },
+	[KEY_UID] = { "uid", 1, ANY_OP, ANY_OP },
+	[KEY_GID] = { "gid", 1, ANY_OP, ANY_OP },
+	[KEY_GROUP] = { "group", PLAN_MAX_GROUPS, ANY_OP, 0 },
+	[KEY_HOME] = { "home", 1, ANY_OP, ANY_OP },
+	[KEY_JAIL] = { "jail", 1, ANY_OP, RUN }, /* teardown: absent = every jail of the user */
+	[KEY_STORAGE] = { "storage", 1, ANY_OP, ANY_OP },
+	[KEY_CONFIG_DIR] = { "config_dir", 1, RUN, RUN },
+	[KEY_CWD] = { "cwd", 1, RUN, RUN },
+	[KEY_GRANT] = { "grant", PLAN_MAX_GRANTS, RUN, 0 },
+	[KEY_MASK] = { "mask", PLAN_MAX_MASKS, RUN, 0 },
+	[KEY_ARGV] = { "argv", PLAN_MAX_ARGV, RUN, RUN },
+	[KEY_ENV] = { "env", PLAN_MAX_ENV, RUN, 0 },
+	[KEY_SCRIPT] = { "script", 1, RUN, 0 },
+	[KEY_INITJAIL] = { "initjail", 1, RUN, 0 },
+	[KEY_UMASK] = { "umask", 1, RUN, RUN },
+	[KEY_STDIN] = { "stdin", 1, RUN, RUN },
+	[KEY_STDOUT] = { "stdout", 1, RUN, RUN },
+	[KEY_STDERR] = { "stderr", 1, RUN, RUN },
+	[KEY_PTY_ROWS] = { "pty_rows", 1, RUN, 0 },
+	[KEY_PTY_COLS] = { "pty_cols", 1, RUN, 0 },
+	[KEY_STATUS_FD] = { "status_fd", 1, ANY_OP, ANY_OP },
+};
+
+static const char *const plan_op_names[] = {
+	[PLAN_OP_RUN] = "run",
+	[PLAN_OP_TEARDOWN] = "teardown",
 };
 
 /* An error message; input bytes go through plan_quote. Always returns -1. */
@@ -305,17 +324,24 @@ static int plan_apply(struct plan *p, enum plan_key key, const char *v, size_t v
 
 	switch (key) {
 	case KEY_OP:
-		if (!plan_eq(v, vlen, "run"))
+		if (plan_eq(v, vlen, "run"))
+			p->op = PLAN_OP_RUN;
+		else if (plan_eq(v, vlen, "teardown"))
+			p->op = PLAN_OP_TEARDOWN;
+		else
 			return plan_fail(err, errlen, "op: unsupported operation \"%s\"", Q(v, vlen));
 		return 0;
 	case KEY_MODE:
-		if (plan_eq(v, vlen, "casual")) {
+		/* Which modes an op supports is checked with the whole plan (op may come later). */
+		if (plan_eq(v, vlen, "casual"))
 			p->mode = PLAN_MODE_CASUAL;
-			return 0;
-		}
-		if (plan_eq(v, vlen, "strict") || plan_eq(v, vlen, "bare"))
-			return plan_fail(err, errlen, "mode: %s mode is not supported yet", Q(v, vlen));
-		return plan_fail(err, errlen, "mode: invalid mode \"%s\"", Q(v, vlen));
+		else if (plan_eq(v, vlen, "strict"))
+			p->mode = PLAN_MODE_STRICT;
+		else if (plan_eq(v, vlen, "bare"))
+			p->mode = PLAN_MODE_BARE;
+		else
+			return plan_fail(err, errlen, "mode: invalid mode \"%s\"", Q(v, vlen));
+		return 0;
 	case KEY_USER:
 		if (!plan_is_name(v, vlen, PLAN_MAX_USER, true))
 			return plan_fail(err, errlen, "user: invalid user name \"%s\"", Q(v, vlen));
@@ -378,9 +404,22 @@ static int plan_apply(struct plan *p, enum plan_key key, const char *v, size_t v
 
 		if (eq == NULL || eq == v)
 			return plan_fail(err, errlen, "env: invalid entry \"%s\" (NAME=VALUE)", Q(v, vlen));
+		/* The helper sets it (to the script it wrote); a client-chosen value would name any file. */
+		if (plan_eq(v, (size_t)(eq - v), PLAN_SCRIPT_ENV))
+			return plan_fail(err, errlen, "env: %s is set by the helper", PLAN_SCRIPT_ENV);
 		p->env[p->nenv++] = v;
 		return 0;
 	}
+	case KEY_SCRIPT:
+		/* Any bytes but NUL (which ends the value), up to PLAN_MAX_VALUE: checked by the caller. */
+		p->script = v;
+		p->script_len = vlen;
+		return 0;
+	case KEY_INITJAIL:
+		if (!plan_is_abs_path(v, vlen, false))
+			return plan_fail(err, errlen, "initjail: not an absolute canonical path: \"%s\"", Q(v, vlen));
+		p->initjail = v;
+		return 0;
 	case KEY_UMASK:
 		if (!plan_parse_umask(v, vlen, &p->umask))
 			return plan_fail(err, errlen, "umask: invalid umask \"%s\" (octal, at most 0777)", Q(v, vlen));
@@ -432,15 +471,31 @@ static size_t plan_env_name_len(const char *e)
 	return (size_t)(strchr(e, '=') - e);
 }
 
-/* Whole-plan checks once every pair is in. */
-static int plan_check(struct plan *p, const size_t *seen, char *err, size_t errlen)
+/* The op's key sets: nothing outside its allowed set, everything of its required set. */
+static int plan_check_keys(const struct plan *p, const size_t *seen, char *err, size_t errlen)
+{
+	unsigned int op = 1u << p->op;
+	size_t i;
+
+	for (i = 0; i < KEY_COUNT; i++)
+		if (seen[i] > 0 && !(plan_keys[i].allowed & op))
+			return plan_fail(err, errlen, "%s: not allowed with op %s", plan_keys[i].name,
+					 plan_op_names[p->op]);
+	for (i = 0; i < KEY_COUNT; i++)
+		if (seen[i] == 0 && (plan_keys[i].required & op))
+			return plan_fail(err, errlen, "missing key %s", plan_keys[i].name);
+	return 0;
+}
+
+/* op run: stdio, fds, grants, env. */
+static int plan_check_run(struct plan *p, const size_t *seen, char *err, size_t errlen)
 {
 	int fds[PLAN_MAX_GRANTS + 4];
 	size_t nfds, i, j, ncwd = 0;
 
-	for (i = 0; i < KEY_COUNT; i++)
-		if (seen[i] < plan_keys[i].min)
-			return plan_fail(err, errlen, "missing key %s", plan_keys[i].name);
+	if (p->mode != PLAN_MODE_CASUAL)
+		return plan_fail(err, errlen, "mode: %s mode is not supported yet",
+				 p->mode == PLAN_MODE_STRICT ? "strict" : "bare");
 	for (i = 0; i < 3; i++)
 		if (p->stdio[i].kind == PLAN_STDIO_PTY)
 			p->uses_pty = true;
@@ -476,12 +531,38 @@ static int plan_check(struct plan *p, const size_t *seen, char *err, size_t errl
 	}
 
 	/* The storage dir must never be visible or writable through the overlay's own home. */
-	if (plan_path_within(p->home, p->storage) || plan_path_within(p->home, p->config_dir))
+	if (plan_path_within(p->home, p->config_dir))
 		return plan_fail(err, errlen, "home: %s is within the storage or config dir",
 				 Q(p->home, strlen(p->home)));
 
 	plan_sort_grants(p);
 	p->argv[p->argc] = NULL;
+	p->env[p->nenv] = NULL;
+	return 0;
+}
+
+/* Whole-plan checks once every pair is in. */
+static int plan_check(struct plan *p, const size_t *seen, char *err, size_t errlen)
+{
+	if (seen[KEY_OP] == 0)
+		return plan_fail(err, errlen, "missing key op");
+	if (plan_check_keys(p, seen, err, errlen) < 0)
+		return -1;
+	if (plan_path_within(p->home, p->storage))
+		return plan_fail(err, errlen, "home: %s is within the storage or config dir",
+				 Q(p->home, strlen(p->home)));
+	if (p->op == PLAN_OP_RUN)
+		return plan_check_run(p, seen, err, errlen);
+	p->argv[0] = NULL;
+	p->env[0] = NULL;
+	return 0;
+}
+
+int plan_append_env(struct plan *p, const char *entry)
+{
+	if (p->nenv > PLAN_MAX_ENV)
+		return -1;
+	p->env[p->nenv++] = entry;
 	p->env[p->nenv] = NULL;
 	return 0;
 }
@@ -515,10 +596,15 @@ int plan_parse(const char *buf, size_t len, struct plan *p, char *err, size_t er
 {
 	size_t seen[KEY_COUNT] = { 0 };
 	size_t pos = 0;
+	size_t i;
 	bool ended = false;
 
 	memset(p, 0, sizeof *p);
 	p->status_fd = -1;
+	for (i = 0; i < 3; i++) {
+		p->stdio[i].kind = PLAN_STDIO_NULL;
+		p->stdio[i].fd = -1;
+	}
 	if (errlen > 0)
 		err[0] = '\0';
 	if (len > PLAN_MAX_BYTES)

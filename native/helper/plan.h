@@ -22,8 +22,11 @@
 #define PLAN_MAX_ENV 4096u
 #define PLAN_STATUS_FD 3
 #define PLAN_ERR_MAX 256u
+#define PLAN_SCRIPT_ENV "JAI_SCRIPT"
 
-enum plan_mode { PLAN_MODE_CASUAL };
+enum plan_op { PLAN_OP_RUN, PLAN_OP_TEARDOWN };
+
+enum plan_mode { PLAN_MODE_CASUAL, PLAN_MODE_STRICT, PLAN_MODE_BARE };
 
 enum plan_stdio_kind { PLAN_STDIO_PTY, PLAN_STDIO_NULL, PLAN_STDIO_FD };
 
@@ -40,7 +43,9 @@ struct plan_grant {
 	const char *path;
 };
 
+/* Keys absent from the plan are NULL / 0; an op teardown plan has no run key set (argc 0, no stdio, no grants). */
 struct plan {
+	enum plan_op op;
 	enum plan_mode mode;
 	const char *user;
 	uid_t uid;
@@ -48,7 +53,7 @@ struct plan {
 	size_t ngroups;
 	gid_t groups[PLAN_MAX_GROUPS];
 	const char *home;
-	const char *jail;
+	const char *jail; /* NULL only for a teardown of all jails */
 	const char *storage;
 	const char *config_dir;
 	const char *cwd;
@@ -59,7 +64,10 @@ struct plan {
 	size_t argc;
 	const char *argv[PLAN_MAX_ARGV + 1]; /* NULL-terminated */
 	size_t nenv;
-	const char *env[PLAN_MAX_ENV + 1]; /* NULL-terminated */
+	const char *env[PLAN_MAX_ENV + 2]; /* NULL-terminated; room for JAI_SCRIPT (plan_append_env) */
+	const char *script; /* the startup script's bytes (no NUL), or NULL */
+	size_t script_len;
+	const char *initjail; /* absolute canonical path, or NULL */
 	mode_t umask;
 	struct plan_stdio stdio[3];
 	bool uses_pty;
@@ -72,6 +80,10 @@ struct plan {
 /* Parses and validates buf[0..len). Returns 0, or -1 with a one-line message in err (control characters and bytes
  * of the input escaped, long input truncated). Makes no syscalls and allocates nothing. */
 int plan_parse(const char *buf, size_t len, struct plan *plan, char *err, size_t errlen);
+
+/* Appends NAME=VALUE to the program's environment (one entry beyond the plan's own, for JAI_SCRIPT; the plan
+ * refuses that name itself). Returns 0, or -1 when that entry is already used. */
+int plan_append_env(struct plan *plan, const char *entry);
 
 /* Every fd the plan names (status, grants, stdio fd:N), in no particular order; returns the count (≤ 68). */
 size_t plan_fds(const struct plan *plan, int *fds, size_t max);

@@ -20,7 +20,7 @@
 
 extern char **environ;
 
-static void program_reset_signals(void)
+void program_reset_signals(void)
 {
 	struct sigaction sa;
 	sigset_t none;

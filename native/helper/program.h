@@ -10,6 +10,8 @@ struct program_io {
 	int pty_slave; /* -1 without a pty */
 };
 
+/* Default dispositions for every signal and an empty mask (what the exec'd program must start with). */
+void program_reset_signals(void);
 /* Step 12; never returns: execs, or reports `error 125|126|127 ...` and exits with that code. */
 _Noreturn void program_exec(const struct plan *plan, const struct program_io *io);
 

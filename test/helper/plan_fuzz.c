@@ -5,7 +5,8 @@
  * splice in dictionary tokens) and at the byte level (flip, insert, delete, truncate). Each input is copied into a
  * malloc'd buffer of exactly its size so that any read past the end is caught by ASan. For every accepted plan the
  * invariants the helper relies on are checked; for every refused one, the error message must be a non-empty line of
- * printable ASCII. Every prefix of the seeds must be refused.
+ * printable ASCII. Every prefix of the seeds must be refused. Seeds: two op run plans (one with script and
+ * initjail) and an op teardown of every jail; a teardown plan must carry none of the run keys.
  *
  *   plan_fuzz [ITERATIONS [SEED]]     exit 0 when no invariant broke (sanitizer reports abort the run)
  */
@@ -43,12 +44,19 @@ static const char *const fuzz_seed_a[] = {
 	"grant", "rw:6:/home/alice/proj/sub", "mask", ".ssh", "mask", ".config/gh", "argv", "bash", "argv", "-c",
 	"argv", "echo hi", "env", "PATH=/usr/bin:/bin", "env", "TERM=xterm", "env", "EMPTY=", "umask", "022",
 	"stdin", "pty", "stdout", "pty", "stderr", "fd:7", "pty_rows", "24", "pty_cols", "80", "status_fd", "3",
+	"script", "echo hi\n\001\377", "initjail", "/home/alice/bin/init-jail",
 };
 
 static const char *const fuzz_seed_b[] = {
 	"status_fd", "3", "stderr", "null", "stdout", "fd:9", "stdin", "null", "umask", "0", "argv", "/bin/true",
 	"cwd", "/", "config_dir", "/etc/jai-cfg", "storage", "/var/jai/bob", "jail", "a-b_c.d", "home", "/h/bob",
 	"gid", "4294967294", "uid", "65534", "user", "bob_1", "mode", "casual", "op", "run",
+};
+
+/* op teardown of every jail (no jail key), keys in an unusual order. */
+static const char *const fuzz_seed_c[] = {
+	"status_fd", "3", "storage", "/home/carol/.jai", "home", "/home/carol", "gid", "1001", "uid", "1001",
+	"group", "1001", "user", "carol", "mode", "strict", "op", "teardown",
 };
 
 static const char *const fuzz_dict[] = {
@@ -59,6 +67,8 @@ static const char *const fuzz_dict[] = {
 	"fd:4", "fd:2", "fd:01", "fd:2147483648", "/", "//", "/a", "/a/", "/a/./b", "/a/../b", "/a//b", "..", ".",
 	"a/b", "../x", ".x", "-x", "x\001y", "cwd:4:/x", "rw:5:/x", "ro:6:/x/y", "cwd:3:/x", "rw:4:/", "rw::/x",
 	"rw:4:", "xx:4:/x", "cwd:4:x", "=x", "A=", "A=b", "A", "", "\xff\xfe", "%s%n%x",
+	"script", "initjail", "teardown", "JAI_SCRIPT=/x", "JAI_SCRIPT", "JAI_SCRIPTX=1", "JAI_SCRIP=1", "/bin/sh",
+	"init", "#!/bin/sh\nexit 0\n",
 };
 
 struct fuzz_tokens {
@@ -249,10 +259,49 @@ static int fuzz_abs_canonical(const char *p, int allow_root)
 	return 1;
 }
 
+/* An accepted op teardown: none of the run keys' fields set; a jail, when given, valid. */
+static void fuzz_check_teardown(const struct plan *p, const char *buf, size_t len)
+{
+	size_t i;
+
+	if (p->argc != 0 || p->argv[0] != NULL || p->nenv != 0 || p->env[0] != NULL || p->ngrants != 0 ||
+	    p->nmasks != 0 || p->cwd != NULL || p->config_dir != NULL || p->script != NULL || p->initjail != NULL ||
+	    p->uses_pty || p->has_winsize)
+		fuzz_fail("teardown plan with run keys", buf, len);
+	for (i = 0; i < 3; i++)
+		if (p->stdio[i].kind != PLAN_STDIO_NULL || p->stdio[i].fd != -1)
+			fuzz_fail("teardown plan with stdio", buf, len);
+	if (p->jail != NULL && (!fuzz_in(p->jail, buf, len) || p->jail[0] == '.' || p->jail[0] == '\0' ||
+				strlen(p->jail) > PLAN_MAX_JAIL))
+		fuzz_fail("teardown jail name", buf, len);
+	if (p->mode != PLAN_MODE_CASUAL && p->mode != PLAN_MODE_STRICT && p->mode != PLAN_MODE_BARE)
+		fuzz_fail("teardown mode", buf, len);
+	if (!fuzz_abs_canonical(p->home, 0) || !fuzz_abs_canonical(p->storage, 0))
+		fuzz_fail("teardown path not absolute and canonical", buf, len);
+	if (p->uid == 0 || p->gid == 0 || p->uid == (uid_t)-1 || p->gid == (gid_t)-1)
+		fuzz_fail("root or invalid id accepted", buf, len);
+	if (p->status_fd != PLAN_STATUS_FD)
+		fuzz_fail("status fd", buf, len);
+}
+
 static void fuzz_check_accepted(const struct plan *p, const char *buf, size_t len)
 {
 	int fds[PLAN_MAX_GRANTS + 8];
 	size_t nfds, i, j;
+
+	if (p->op == PLAN_OP_TEARDOWN) {
+		fuzz_check_teardown(p, buf, len);
+		return;
+	}
+	if (p->op != PLAN_OP_RUN || p->mode != PLAN_MODE_CASUAL)
+		fuzz_fail("run plan: op or mode", buf, len);
+	if (p->jail == NULL)
+		fuzz_fail("run plan without a jail", buf, len);
+	if (p->script != NULL && (!fuzz_in(p->script, buf, len) || strlen(p->script) != p->script_len ||
+				  p->script_len > PLAN_MAX_VALUE))
+		fuzz_fail("script outside the buffer, with a NUL or too long", buf, len);
+	if (p->initjail != NULL && (!fuzz_in(p->initjail, buf, len) || !fuzz_abs_canonical(p->initjail, 0)))
+		fuzz_fail("initjail path", buf, len);
 
 	if (p->argc < 1 || p->argc > PLAN_MAX_ARGV || p->argv[p->argc] != NULL)
 		fuzz_fail("argv count/termination", buf, len);
@@ -263,9 +312,12 @@ static void fuzz_check_accepted(const struct plan *p, const char *buf, size_t le
 		fuzz_fail("empty argv[0]", buf, len);
 	if (p->nenv > PLAN_MAX_ENV || p->env[p->nenv] != NULL)
 		fuzz_fail("env count/termination", buf, len);
-	for (i = 0; i < p->nenv; i++)
+	for (i = 0; i < p->nenv; i++) {
 		if (!fuzz_in(p->env[i], buf, len) || p->env[i][0] == '=' || strchr(p->env[i], '=') == NULL)
 			fuzz_fail("env entry", buf, len);
+		if (strncmp(p->env[i], PLAN_SCRIPT_ENV "=", sizeof PLAN_SCRIPT_ENV) == 0)
+			fuzz_fail("env sets JAI_SCRIPT", buf, len);
+	}
 	if (p->uid == 0 || p->gid == 0 || p->uid == (uid_t)-1 || p->gid == (gid_t)-1)
 		fuzz_fail("root or invalid id accepted", buf, len);
 	for (i = 0; i < p->ngroups; i++)
@@ -380,12 +432,31 @@ int main(int argc, char **argv)
 		fprintf(stderr, "plan_fuzz: seed B refused: %s\n", err);
 		return 1;
 	}
+	fuzz_tokens_seed(&t, fuzz_seed_c, sizeof fuzz_seed_c / sizeof fuzz_seed_c[0]);
+	len = fuzz_serialise(&t, buf, sizeof buf);
+	if (fuzz_one(buf, len) != 0 || fuzz_plan.op != PLAN_OP_TEARDOWN || fuzz_plan.jail != NULL) {
+		char err[PLAN_ERR_MAX];
+
+		plan_parse(buf, len, &fuzz_plan, err, sizeof err);
+		fprintf(stderr, "plan_fuzz: seed C refused or misread: %s\n", err);
+		return 1;
+	}
+	for (i = 0; i < len; i++)
+		if (fuzz_one(buf, i) == 0)
+			fuzz_fail("a proper prefix of seed C was accepted", buf, i);
 
 	for (it = 0; it < iterations && fuzz_failures == 0; it++) {
-		if (fuzz_below(2))
+		switch (fuzz_below(3)) {
+		case 0:
 			fuzz_tokens_seed(&t, fuzz_seed_a, sizeof fuzz_seed_a / sizeof fuzz_seed_a[0]);
-		else
+			break;
+		case 1:
 			fuzz_tokens_seed(&t, fuzz_seed_b, sizeof fuzz_seed_b / sizeof fuzz_seed_b[0]);
+			break;
+		default:
+			fuzz_tokens_seed(&t, fuzz_seed_c, sizeof fuzz_seed_c / sizeof fuzz_seed_c[0]);
+			break;
+		}
 		fuzz_mutate_tokens(&t);
 		len = fuzz_serialise(&t, buf, sizeof buf);
 		if (fuzz_below(3) == 0)

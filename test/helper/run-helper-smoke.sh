@@ -6,6 +6,7 @@
 #   sudo test/helper/run-helper-smoke.sh            # builds the helper, runs every check
 #   SANITIZE=1 test/helper/run-helper-smoke.sh       # the same against an ASan/UBSan build (rebuilt normally after)
 #   JAI_SMOKE_NO_BUILD=1 ...                         # use native/build/jai-helper as it is
+#   JAI_SMOKE_KEEP_WORK=1 ...                        # keep the plans, records and outputs (printed at the end)
 #
 # Exit status: 0 when every check passed. Leaves no mounts under /run/jai/<user> and no processes of the user.
 set -u
@@ -37,7 +38,8 @@ cleanup_state() {
 cleanup() {
 	pkill -KILL -u "$U" 2>/dev/null
 	cleanup_state
-	rm -rf "$WORK" /tmp/jai-smoke-hostfile
+	if [ -n "${JAI_SMOKE_KEEP_WORK:-}" ]; then echo "plans, records and outputs kept in $WORK"; else rm -rf "$WORK"; fi
+	rm -rf /tmp/jai-smoke-hostfile /tmp/jai-smoke-initjail /tmp/jai-smoke-victim
 }
 trap cleanup EXIT
 
@@ -85,6 +87,17 @@ mkplan() {
 		printf '%s\0' end
 	} >"$out"
 }
+# tdplan FILE KEY VALUE ...: an op teardown plan (mode $MODE, casual by default) with the given pairs (e.g. jail J).
+tdplan() {
+	local out=$1
+	shift
+	{
+		printf '%s\0' jai-plan-1 op teardown mode "${MODE:-casual}" user "$U" uid "$UID_" gid "$GID_" home "$H" \
+			storage "$H/.jai" status_fd 3
+		[ $# -gt 0 ] && printf '%s\0' "$@"
+		printf '%s\0' end
+	} >"$out"
+}
 # A standard program run: cwd grant of ~/proj on fd 4, stdin null, stdout fd 5, stderr fd 6; argv as given.
 run_prog() { # NAME ARGV... → $WORK/NAME.{out,rec,err}, sets RC
 	local name=$1
@@ -120,6 +133,14 @@ out_lacks() { ! grep -q -- "$2" "$WORK/$1.out" || { echo "     out=$(head -c 600
 rec_is() { [ "$(cat "$WORK/$1.rec")" = "$2" ] || { echo "     records=$(cat "$WORK/$1.rec")" >&2; return 1; }; }
 rec_line() { [ "$(sed -n "${2}p" "$WORK/$1.rec")" = "$3" ] || { echo "     records=$(cat "$WORK/$1.rec")" >&2; return 1; }; }
 rec_match() { sed -n "${2}p" "$WORK/$1.rec" | grep -Eq -- "$3" || { echo "     records=$(cat "$WORK/$1.rec")" >&2; return 1; }; }
+rec_has() { grep -qxF -- "$2" "$WORK/$1.rec" || { echo "     records=$(cat "$WORK/$1.rec")" >&2; return 1; }; }
+rec_lacks() { ! grep -q -- "$2" "$WORK/$1.rec" || { echo "     records=$(cat "$WORK/$1.rec")" >&2; return 1; }; }
+rec_last() { [ "$(tail -n 1 "$WORK/$1.rec")" = "$2" ] || { echo "     records=$(cat "$WORK/$1.rec")" >&2; return 1; }; }
+# Records with the started PID replaced by "started", on one line.
+rec_flat() { sed 's/^started [0-9]*$/started/' "$WORK/$1.rec" | tr '\n' '|'; }
+rec_seq() { [ "$(rec_flat "$1")" = "$2" ] || { echo "     records=$(rec_flat "$1")" >&2; return 1; }; }
+mounts_under() { awk -v p="$1" '$5 == p || index($5, p "/") == 1 { print $5 }' /proc/self/mountinfo; }
+is_mounted() { [ -n "$(awk -v p="$1" '$5 == p' /proc/self/mountinfo)" ]; }
 no_state() { [ ! -e "/run/jai/$U" ] || { echo "     /run/jai/$U exists" >&2; return 1; }; }
 
 # --- bad plans: refused before anything is done --------------------------------------------------------------------
@@ -157,6 +178,25 @@ sed -z -i 's/^casual$/strict/' "$WORK/strict.plan"
 bad_plan strict 'mode: strict mode is not supported yet'
 mkplan "$WORK/closed-fd.plan" cwd "$H/proj" grant "cwd:9:$H/proj" argv true stdin null stdout fd:5 stderr fd:6
 bad_plan closed-fd 'fcntl\(9, F_GETFD\)'
+mkplan "$WORK/jai-script-env.plan" "${STD[@]}" env JAI_SCRIPT=/etc/shadow
+bad_plan jai-script-env 'env: JAI_SCRIPT is set by the helper'
+mkplan "$WORK/initjail-relative.plan" "${STD[@]}" initjail bin/init
+bad_plan initjail-relative 'initjail: not an absolute canonical path: "bin/init"'
+mkplan "$WORK/script-twice.plan" "${STD[@]}" script a script b
+bad_plan script-twice 'script: repeated'
+{ printf '%s\0' jai-plan-1; base | sed -z '/^jail$/,+1d'; printf '%s\0' "${STD[@]}" end; } >"$WORK/run-no-jail.plan"
+bad_plan run-no-jail 'missing key jail'
+tdplan "$WORK/teardown-argv.plan" argv true
+bad_plan teardown-argv 'argv: not allowed with op teardown'
+tdplan "$WORK/teardown-env.plan" env A=b
+bad_plan teardown-env 'env: not allowed with op teardown'
+tdplan "$WORK/teardown-stdin.plan" stdin null
+bad_plan teardown-stdin 'stdin: not allowed with op teardown'
+MODE=silly tdplan "$WORK/teardown-mode.plan"
+bad_plan teardown-mode 'mode: invalid mode "silly"'
+{ printf '%s\0' jai-plan-1 op teardown mode casual user "$U" uid "$UID_" gid "$GID_" home "$H" status_fd 3 end; } \
+	>"$WORK/teardown-no-storage.plan"
+bad_plan teardown-no-storage 'missing key storage'
 head -c 1100000 /dev/zero >"$WORK/huge.plan"
 bad_plan huge 'plan larger than 1048576 bytes'
 # A status fd that is not a SEQPACKET socket: no record can be sent, but the exit code says it.
@@ -165,6 +205,12 @@ drive not-seqpacket --no-status-socket --fd "4=grant:$H/proj" --fd 5=out --fd 6=
 ok "status fd not SEQPACKET: exit 125" rc_is 125 not-seqpacket
 ok "status fd not SEQPACKET: diagnostics say so" grep -Eq 'not an AF_UNIX SOCK_SEQPACKET socket|SO_TYPE\) \(status socket\)' "$WORK/not-seqpacket.err"
 ok "status fd not SEQPACKET: nothing created" no_state
+
+tdplan "$WORK/td-nothing.plan"
+drive td-nothing
+ok "teardown when nothing exists: exit 0" rc_is 0 td-nothing
+ok "teardown when nothing exists: the only record is exit 0" rec_is td-nothing "exit 0"
+ok "teardown when nothing exists: nothing created" no_state
 
 # --- a normal run ---------------------------------------------------------------------------------------------------
 run_prog basic sh -c 'echo hi; exit 3'
@@ -283,6 +329,98 @@ ok "masked path is hidden (fresh overlay of jail 'masked')" out_is mask real
 ok "mask whiteout created in masked.changes" [ -c "$H/.jai/masked.changes/.secret" ]
 ok "nested mask parent created as the user" [ "$(stat -c %u "$H/.jai/masked.changes/.config/x" 2>/dev/null)" = "$UID_" ]
 
+JAIL=masked mkplan "$WORK/mask-again.plan" cwd "$H/proj" grant "cwd:4:$H/proj" mask .other \
+	argv sh argv -c argv "test -e $H/.secret && echo visible; echo ran" stdin null stdout fd:5 stderr fd:6
+drive mask-again --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+ok "masks on a mounted overlay: masks-ignored record before started" \
+	rec_seq mask-again "masks-ignored /run/jai/$U/masked.home|started|exit 0|"
+ok "masks on a mounted overlay: the earlier masks stay in effect" out_is mask-again ran
+ok "masks on a mounted overlay: the new mask is not made" [ ! -e "$H/.jai/masked.changes/.other" ]
+
+# --- startup script -------------------------------------------------------------------------------------------------
+SCRIPT_TEXT=$'echo from-script\n# any bytes but NUL: \x01\t\xc3\xa9\xff "q" \'s\' $HOME `x` \\n\n\n'
+mkplan "$WORK/script.plan" cwd "$H/proj" grant "cwd:4:$H/proj" script "$SCRIPT_TEXT" argv sh argv -c \
+	argv 'echo "$JAI_SCRIPT"; stat -c "%a %u %g %h" "$JAI_SCRIPT"; cp "$JAI_SCRIPT" script-copy; env | grep -c "^JAI_SCRIPT="' \
+	stdin null stdout fd:5 stderr fd:6
+rm -f "$H/proj/script-copy"
+drive script --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+ok "script: exit 0" rc_is 0 script
+ok "script: JAI_SCRIPT=/tmp/.jairc + 10 characters of [+0-9=A-Za-z]" \
+	bash -c "sed -n 1p '$WORK/script.out' | grep -Eqx '/tmp/\.jairc[+0-9=A-Za-z]{10}'"
+ok "script: mode 0400, owned by the user, one link" [ "$(sed -n 2p "$WORK/script.out")" = "400 $UID_ $GID_ 1" ]
+ok "script: exactly the plan's bytes" cmp -s <(printf '%s' "$SCRIPT_TEXT") "$H/proj/script-copy"
+ok "script: JAI_SCRIPT set once" [ "$(sed -n 3p "$WORK/script.out")" = 1 ]
+ok "script: removed from tmp/<jail> after the session" \
+	[ -z "$(ls -A "/run/jai/$U/tmp/default" | grep -F .jairc)" ]
+rm -f "$H/proj/script-copy"
+mkplan "$WORK/script-env.plan" cwd "$H/proj" grant "cwd:4:$H/proj" script 'true' argv /usr/bin/env \
+	stdin null stdout fd:5 stderr fd:6
+drive script-env --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+ok "script: the plan's env unchanged, JAI_SCRIPT appended" \
+	bash -c "[ \"\$(sed -n 1p '$WORK/script-env.out')\" = '$ENV_PATH' ] && sed -n 2p '$WORK/script-env.out' | grep -Eqx 'JAI_SCRIPT=/tmp/\.jairc[+0-9=A-Za-z]{10}' && [ \$(wc -l <'$WORK/script-env.out') = 2 ]"
+mkplan "$WORK/script-keep.plan" cwd "$H/proj" grant "cwd:4:$H/proj" script 'x' argv sh argv -c \
+	argv 'mv "$JAI_SCRIPT" /tmp/moved-script; echo mine > "$JAI_SCRIPT"' stdin null stdout fd:5 stderr fd:6
+drive script-keep --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+ok "script: a file the jail put in its place is not removed" \
+	[ "$(cat /run/jai/"$U"/tmp/default/.jairc* 2>/dev/null)" = mine ]
+rm -f /run/jai/"$U"/tmp/default/.jairc* /run/jai/"$U"/tmp/default/moved-script
+
+# --- initjail -------------------------------------------------------------------------------------------------------
+IJ=/tmp/jai-smoke-initjail
+rm -rf "$IJ" && install -d -m 0755 "$IJ"
+cat >"$IJ/ok.sh" <<'SH'
+#!/bin/sh
+echo initjail-out
+read -r line && echo stdin-not-null
+{ echo "$PWD $(id -u) $(id -G) $(umask)"; ls /proc/self/fd | tr '\n' ' '; echo; readlink /proc/self/ns/mnt; \
+  test -e /tmp/jai-smoke-hostfile && echo outside-the-jail; } >>./initjail-ran
+SH
+printf '#!/bin/sh\necho failing; exit 3\n' >"$IJ/fail.sh"
+printf '#!/bin/sh\nkill -TERM $$\n' >"$IJ/sig.sh"
+printf '#!/bin/sh\necho initjail-on-the-pty\n' >"$IJ/pty.sh"
+printf 'not executable\n' >"$IJ/noexec"
+chmod 0755 "$IJ"/*.sh && chmod 0644 "$IJ/noexec"
+HOST_MNTNS=$(readlink /proc/self/ns/mnt)
+
+JAIL=initj UMASK=027 mkplan "$WORK/initjail.plan" cwd "$H/proj" grant "cwd:4:$H/proj" initjail "$IJ/ok.sh" \
+	argv sh argv -c argv "echo program; cat $H/initjail-ran" stdin fd:7 stdout fd:5 stderr fd:6
+drive initjail --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --fd 7=in:to-the-program
+ok "initjail: the session runs (exit 0), no notice" rec_seq initjail "started|exit 0|"
+ok "initjail: its stdout is the program's, before the program" \
+	[ "$(head -n 2 "$WORK/initjail.out" | tr '\n' ' ')" = "initjail-out program " ]
+ok "initjail: stdin is /dev/null" out_lacks initjail stdin-not-null
+ok "initjail: cwd /run/jai/<user>/<jail>.home, the user's ids, the plan's umask" \
+	[ "$(sed -n 3p "$WORK/initjail.out")" = "/run/jai/$U/initj.home $UID_ $GID_ 0027" ]
+ok "initjail: only fds 0 1 2 (+3 for ls's own dir)" [ "$(sed -n 4p "$WORK/initjail.out")" = "0 1 2 3 " ]
+ok "initjail: runs in the host mount namespace" [ "$(sed -n 5p "$WORK/initjail.out")" = "$HOST_MNTNS" ]
+ok "initjail: outside the jail (sees the host /tmp)" [ "$(sed -n 6p "$WORK/initjail.out")" = outside-the-jail ]
+ok "initjail: what it wrote in the home is in the jail's changes, the user's" \
+	[ "$(stat -c %u "$H/.jai/initj.changes/initjail-ran" 2>/dev/null)" = "$UID_" ]
+JAIL=initj mkplan "$WORK/initjail-again.plan" cwd "$H/proj" grant "cwd:4:$H/proj" initjail "$IJ/ok.sh" \
+	argv true stdin null stdout fd:5 stderr fd:6
+drive initjail-again --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+ok "initjail: not run when the changes dir exists" \
+	bash -c "[ \$(wc -l <'$H/.jai/initj.changes/initjail-ran') = 4 ] && ! grep -q initjail-out '$WORK/initjail-again.out'"
+
+initjail_notice() { # NAME SCRIPT EXPECTED-NOTICE
+	JAIL=$1 mkplan "$WORK/$1.plan" cwd "$H/proj" grant "cwd:4:$H/proj" initjail "$2" argv sh argv -c argv 'echo ran' \
+		stdin null stdout fd:5 stderr fd:6
+	drive "$1" --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+	ok "initjail $1: notice '$3' before started" rec_seq "$1" "notice $3|started|exit 0|"
+	ok "initjail $1: the session still runs" out_has "$1" '^ran$'
+}
+initjail_notice initfail "$IJ/fail.sh" "$IJ/fail.sh: exit code 3"
+initjail_notice initnoexec "$IJ/noexec" "$IJ/noexec: exit code 199 (probably couldn't execute)"
+initjail_notice initmissing "$IJ/missing" "$IJ/missing: exit code 199 (probably couldn't execute)"
+initjail_notice initsig "$IJ/sig.sh" "$IJ/sig.sh: killed by signal 15"
+ok "initjail: a failing one's output reaches the program's stdout" out_has initfail '^failing$'
+
+JAIL=initpty mkplan "$WORK/initjail-pty.plan" cwd "$H/proj" grant "cwd:4:$H/proj" initjail "$IJ/pty.sh" argv echo \
+	argv program stdin pty stdout pty stderr pty pty_rows 24 pty_cols 80
+drive initjail-pty --fd "4=grant:$H/proj"
+ok "initjail: with a pty, records pty, started, exit 0" rec_seq initjail-pty "pty|started|exit 0|"
+ok "initjail: with a pty, its output is on the session's pty" out_has initjail-pty 'initjail-on-the-pty'
+
 # --- terminal ---------------------------------------------------------------------------------------------------
 mkplan "$WORK/pty.plan" cwd "$H/proj" grant "cwd:4:$H/proj" argv sh argv -c \
 	argv 'tty; ls /dev/pts | tr "\n" " "; echo; stty size; read line; echo "got=$line"' \
@@ -371,6 +509,103 @@ sys.exit(0 if struct.unpack_from('<I', b)[0] == 2 and ents == [(1,7,0xffffffff),
 ok "the test user can read /run/jai/<user>" su -s /bin/sh "$U" -c "ls /run/jai/$U >/dev/null"
 ok "the overlay stays mounted in the host namespace" \
 	awk -v p="/run/jai/$U/default.home" '$5 == p && / - overlay jai-default.home / { f = 1 } END { exit !f }' /proc/self/mountinfo
+
+# --- teardown -----------------------------------------------------------------------------------------------------
+# One jail, not running: its overlay goes, its work dir's leftovers are deleted, the rest stays.
+ok "before: masked.home is mounted" is_mounted "/run/jai/$U/masked.home"
+MW=$H/.jai/masked.work/work
+touch "$MW/leftover-empty" && mknod "$MW/leftover-whiteout" c 0 0 && echo data >"$MW/keep-data" && mkdir "$MW/keep-dir"
+tdplan "$WORK/td-one.plan" jail masked
+drive td-one
+ok "teardown of one jail: exit 0" rc_is 0 td-one
+ok "teardown of one jail: only deleted notices of its work dir, then exit 0" \
+	bash -c "[ -z \"\$(sed '\$d' '$WORK/td-one.rec' | grep -v '^notice deleted $MW/')\" ] && [ \"\$(tail -n 1 '$WORK/td-one.rec')\" = 'exit 0' ]"
+ok "teardown of one jail: deleted notice for the empty file" rec_has td-one "notice deleted $MW/leftover-empty"
+ok "teardown of one jail: deleted notice for the whiteout" rec_has td-one "notice deleted $MW/leftover-whiteout"
+ok "teardown of one jail: its overlay is unmounted and its mount point removed" \
+	bash -c "! awk -v p='/run/jai/$U/masked.home' '\$5 == p { f = 1 } END { exit !f }' /proc/self/mountinfo && [ ! -e '/run/jai/$U/masked.home' ]"
+ok "teardown of one jail: a non-empty file and a dir in the work dir stay" \
+	bash -c "[ -s '$MW/keep-data' ] && [ -d '$MW/keep-dir' ]"
+ok "teardown of one jail: the other jails and tmp stay mounted" is_mounted "/run/jai/$U/default.home"
+ok "teardown of one jail: tmp stays mounted, the jail's tmp dir stays" \
+	bash -c "awk -v p='/run/jai/$U/tmp' '\$5 == p { f = 1 } END { exit !f }' /proc/self/mountinfo && [ -d '/run/jai/$U/tmp/masked' ]"
+ok "teardown of one jail: the changes stay" [ -c "$H/.jai/masked.changes/.secret" ]
+
+# While a session of the jail runs: its mounts are held, nothing is unmounted under it, it keeps working.
+mkplan "$WORK/busy.plan" cwd "$H/proj" grant "cwd:4:$H/proj" argv sh argv -c \
+	argv "echo started-busy; sleep 3; echo still-here; cat $H/newfile; echo x > /tmp/busy-file && echo tmp-ok" \
+	stdin null stdout fd:5 stderr fd:6
+(drive busy --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --timeout 20; echo "$RC" >"$WORK/busy.rc") &
+BUSY=$!
+for _ in $(seq 100); do grep -q started-busy "$WORK/busy.out" 2>/dev/null && break; sleep 0.1; done
+tdplan "$WORK/td-busy-one.plan" jail default
+drive td-busy-one
+ok "teardown of a running jail: exit 1" rc_is 1 td-busy-one
+ok "teardown of a running jail: umount(…): Device or resource busy, then exit 1" rec_seq td-busy-one \
+	"notice umount(\"/run/jai/$U/default.home\"): Device or resource busy|exit 1|"
+tdplan "$WORK/td-busy-all.plan"
+drive td-busy-all
+ok "teardown of all while a jail runs: exit 1" rc_is 1 td-busy-all
+ok "teardown of all while a jail runs: the tmp mount is busy" \
+	rec_has td-busy-all "notice umount(\"/run/jai/$U/tmp\"): Device or resource busy"
+ok "teardown of all while a jail runs: the jail's overlay is busy" \
+	rec_has td-busy-all "notice umount(\"/run/jai/$U/default.home\"): Device or resource busy"
+ok "teardown of all while a jail runs: no work dir cleaned, last record exit 1" \
+	bash -c "! grep -q '^notice deleted' '$WORK/td-busy-all.rec' && [ \"\$(tail -n 1 '$WORK/td-busy-all.rec')\" = 'exit 1' ]"
+ok "teardown of all while a jail runs: the other overlays are unmounted" \
+	bash -c "[ -z \"\$(awk '\$5 ~ \"^/run/jai/$U/init\"' /proc/self/mountinfo)\" ]"
+wait "$BUSY"
+ok "the running session kept working (home, /tmp) and exited 0" \
+	bash -c "[ \"\$(cat '$WORK/busy.rc')\" = 0 ] && [ \"\$(tr '\n' ' ' <'$WORK/busy.out')\" = 'started-busy still-here new tmp-ok ' ]"
+
+# All jails, nothing running: everything unmounted and removed; leftovers in root-owned work subdirs deleted (ours, and
+# overlayfs' own, such as its shared whiteout #N), and nothing else (user-owned subdirs, symlinks to dirs elsewhere).
+DW=$H/.jai/default.work
+rm -rf /tmp/jai-smoke-victim && mkdir /tmp/jai-smoke-victim && touch /tmp/jai-smoke-victim/empty
+touch "$DW/work/#leftover" && mknod "$DW/work/whiteout" c 0 0 && ln -s /etc/passwd "$DW/work/link" && echo d >"$DW/work/data"
+ln -s /tmp/jai-smoke-victim "$DW/evil-link"
+install -d -o "$U" -g "$GID_" "$DW/usersub" && touch "$DW/usersub/empty" && chown "$U:" "$DW/usersub/empty"
+tdplan "$WORK/td-all.plan"
+drive td-all
+ok "teardown of all: exit 0" rc_is 0 td-all
+ok "teardown of all: deleted notices for the leftovers of default.work/work, then exit 0" \
+	bash -c "grep -qxF 'notice deleted $DW/work/#leftover' '$WORK/td-all.rec' && grep -qxF 'notice deleted $DW/work/whiteout' '$WORK/td-all.rec' && grep -qxF 'notice deleted $DW/work/link' '$WORK/td-all.rec' && [ \"\$(tail -n 1 '$WORK/td-all.rec')\" = 'exit 0' ]"
+ok "teardown of all: only deleted notices" bash -c "[ -z \"\$(grep -v '^notice deleted ' '$WORK/td-all.rec' | grep -vx 'exit 0')\" ]"
+ok "teardown of all: no mount left under /run/jai/<user>" [ -z "$(mounts_under "/run/jai/$U")" ]
+ok "teardown of all: /run/jai/<user> is gone" no_state
+ok "teardown of all: /run/jai stays" [ -d /run/jai ]
+ok "teardown of all: data in the work dir stays" [ -s "$DW/work/data" ]
+ok "teardown of all: symlinks and user-owned dirs in the work dir are not followed" \
+	bash -c "[ -e /tmp/jai-smoke-victim/empty ] && [ -e '$DW/usersub/empty' ] && [ -e /etc/passwd ]"
+ok "teardown of all: the changes stay" [ -e "$H/.jai/default.changes/newfile" ]
+rm -rf /tmp/jai-smoke-victim "$DW/evil-link" "$DW/usersub" "$DW/work/data"
+
+drive td-nothing
+ok "teardown again: nothing there, exit 0" rec_is td-nothing "exit 0"
+
+# A session after a teardown sets everything up again (new lock, tmp, overlay).
+run_prog after-teardown sh -c 'cat "$0/newfile"' "$H"
+ok "a session after the teardown works (the changes are back)" out_is after-teardown new
+# strict: only the shared passwd copy; bare: nothing.
+install -m 0444 /dev/null "/run/jai/$U/passwd"
+MODE=strict tdplan "$WORK/td-strict.plan" jail default
+drive td-strict
+ok "teardown strict: exit 0, passwd removed, the casual overlay stays" \
+	bash -c "[ '$RC' = 0 ] && [ ! -e '/run/jai/$U/passwd' ] && awk -v p='/run/jai/$U/default.home' '\$5 == p { f = 1 } END { exit !f }' /proc/self/mountinfo"
+MODE=bare tdplan "$WORK/td-bare.plan" jail default
+drive td-bare
+ok "teardown bare: exit 0, nothing changed" \
+	bash -c "[ '$RC' = 0 ] && [ \"\$(cat '$WORK/td-bare.rec')\" = 'exit 0' ] && [ -d '/run/jai/$U/tmp/default' ]"
+cp "$WORK/td-all.plan" "$WORK/td-all-again.plan"
+drive td-all-again
+ok "teardown of all again: exit 0, gone" bash -c "[ '$RC' = 0 ] && [ ! -e '/run/jai/$U' ]"
+# One jail, when only the lock is left: the lock and /run/jai/<user> go too.
+install -d -m 0750 "/run/jai/$U" && install -m 0600 /dev/null "/run/jai/$U/.lock"
+tdplan "$WORK/td-one-empty.plan" jail nosuch
+drive td-one-empty
+ok "teardown of one jail with nothing left: exit 0, /run/jai/<user> removed" \
+	bash -c "[ '$RC' = 0 ] && [ ! -e '/run/jai/$U' ]"
+
 no_procs_now() { [ -z "$(pgrep -u "$U")" ] && [ -z "$(pgrep -x jai-init)" ] && [ -z "$(pgrep -x jai-helper)" ]; }
 # Processes of the last checks (su, a killed jail) may take a moment to be reaped.
 no_procs() { for _ in $(seq 20); do no_procs_now && return 0; sleep 0.1; done; return 1; }

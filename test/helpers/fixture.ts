@@ -97,6 +97,7 @@ export async function startFixture(label: string, daemonEnv: NodeJS.ProcessEnv =
   fs.chownSync(project, user.uid, user.gid);
 
   const socket = `/run/jai/test-${label}-${process.pid}.sock`;
+  const state = { exited: false };
   const auditDb = path.join(stateDir, 'audit.db');
   let log = '';
   const daemon = spawn(process.execPath, [path.join(REPO, 'bin/jaid'), '--socket', socket, '--audit-db', auditDb], {
@@ -105,12 +106,11 @@ export async function startFixture(label: string, daemonEnv: NodeJS.ProcessEnv =
   });
   daemon.stdout.on('data', (d: Buffer) => (log += d.toString()));
   daemon.stderr.on('data', (d: Buffer) => (log += d.toString()));
-  const state = { exited: false };
   daemon.on('exit', () => (state.exited = true));
   await waitFor(() => state.exited || fs.existsSync(socket), 10_000, 'jaid socket');
   if (state.exited) throw new Error(`jaid exited at start:\n${log}`);
 
-  return {
+  const fixture: Fixture = {
     user,
     socket,
     auditDb,
@@ -133,6 +133,10 @@ export async function startFixture(label: string, daemonEnv: NodeJS.ProcessEnv =
         throw new Error(`left behind: mounts ${JSON.stringify(leftMounts)} helpers ${JSON.stringify(leftHelpers)}`);
     },
   };
+  // A user who has used jai before: ~/.jai and its default files exist, so first runs print no `created` lines.
+  const init = runJai(fixture, ['--init']);
+  if (init.status !== 0) throw new Error(`jai --init failed: ${init.stderr}`);
+  return fixture;
 }
 
 export interface RunOptions {
@@ -213,4 +217,17 @@ export function spawnJai(f: Fixture, args: readonly string[], options: RunOption
     env: userEnv(f, options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+}
+
+/** Runs fn with the effective uid/gid of the test user, so that what it creates is the user's (and root's
+ * permission bypass cannot hide a mistake). */
+export function asUser<T>(f: Fixture, fn: () => T): T {
+  process.setegid?.(f.user.gid);
+  process.seteuid?.(f.user.uid);
+  try {
+    return fn();
+  } finally {
+    process.seteuid?.(0);
+    process.setegid?.(0);
+  }
 }

@@ -34,7 +34,10 @@ describe('session audit', { skip }, () => {
     assert.equal(row.user, f.user.name);
     assert.equal(row.uid, f.user.uid);
     assert.equal(row.peer_uid, f.user.uid);
-    assert.deepEqual(JSON.parse(row.argv), ['sh', '-c', 'exit 3']);
+    // What really ran: the .defaults bash wrapper, then the command.
+    const argv = JSON.parse(row.argv) as string[];
+    assert.equal(argv[0], '/bin/bash');
+    assert.deepEqual(argv.slice(-3), ['sh', '-c', 'exit 3']);
     assert.equal(row.cwd, f.project);
     assert.equal(row.mode, 'casual');
     assert.equal(row.jail, 'default');
@@ -50,7 +53,7 @@ describe('session audit', { skip }, () => {
     const killed = rows(f).at(-1);
     assert.equal(killed?.outcome, 'signaled');
     assert.equal(killed.signal, 9);
-    runJai(f, ['/nonexistent/prog']);
+    runJai(f, ['--command', '', '/nonexistent/prog']);
     const failed = rows(f).at(-1);
     assert.equal(failed?.outcome, 'failed');
     assert.equal(failed.error_code, 'EXEC_FAILED');

@@ -42,10 +42,13 @@ describe('casual session', { skip }, () => {
     assert.equal(r.status, 128 + 15, r.stderr);
   });
 
-  it('reports a missing program with exit 127', () => {
-    const r = runJai(f, ['no-such-program-xyz']);
-    assert.equal(r.status, 127);
-    assert.match(r.stderr, /no-such-program-xyz: No such file or directory/);
+  it("reports a missing program with exit 127, through the bash wrapper or exec'd directly", () => {
+    const wrapped = runJai(f, ['no-such-program-xyz']);
+    assert.equal(wrapped.status, 127);
+    assert.match(wrapped.stderr, /no-such-program-xyz: .*(command not found|No such file or directory)/);
+    const direct = runJai(f, ['--command', '', 'no-such-program-xyz']);
+    assert.equal(direct.status, 127);
+    assert.equal(direct.stderr, 'jai: no-such-program-xyz: No such file or directory\n');
   });
 
   it('keeps writes to the granted cwd on the host, owned by the user', () => {
@@ -162,8 +165,8 @@ describe('casual session', { skip }, () => {
     });
     assert.equal(asSudo.status, 0, asSudo.stderr);
     assert.equal(asSudo.stdout, `${f.user.uid}\n`);
-    const asRoot = spawnSync(process.execPath, [path.join(f.clientDir, 'bin/jai'), 'id', '-u'], {
-      cwd: f.project,
+    const asRoot = spawnSync(process.execPath, [path.join(f.clientDir, 'bin/jai'), '-D', 'id', '-u'], {
+      cwd: '/',
       env: { PATH: '/usr/bin:/bin', HOME: '/root', JAI_SOCKET: f.socket },
       encoding: 'utf8',
     });

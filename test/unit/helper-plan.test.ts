@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildHelperPlan, encodePlan, PLAN_MAGIC } from '../../daemon/plan/helper-plan';
+import { buildHelperPlan, buildTeardownPlan, encodePlan, PLAN_MAGIC } from '../../daemon/plan/helper-plan';
 import type { Identity } from '../../daemon/server/peer';
 import type { ValidRequest } from '../../daemon/server/validate';
 
@@ -31,6 +31,8 @@ function request(overrides: Partial<ValidRequest> = {}): ValidRequest {
     terminal: null,
     umask: 0o022,
     actAsUser: null,
+    script: null,
+    initjail: null,
     ...overrides,
   };
 }
@@ -77,6 +79,43 @@ describe('helper plan builder', () => {
     assert.deepEqual(values(plan.entries, 'uid'), ['1001']);
     assert.deepEqual(values(plan.entries, 'group'), ['1001', '27']);
     assert.deepEqual(values(plan.entries, 'umask'), ['22']);
+  });
+
+  it('passes the startup script and initjail program when given', () => {
+    const plan = buildHelperPlan(identity, request({ script: 'alias ll="ls -l"\n', initjail: '/home/alice/bin/init' }));
+    assert.deepEqual(values(plan.entries, 'script'), ['alias ll="ls -l"\n']);
+    assert.deepEqual(values(plan.entries, 'initjail'), ['/home/alice/bin/init']);
+    assert.deepEqual(values(buildHelperPlan(identity, request()).entries, 'script'), []);
+  });
+
+  it('builds a teardown plan for one jail or all, with no run keys', () => {
+    const one = buildTeardownPlan(identity, {
+      jail: 'work',
+      mode: 'casual',
+      storage: null,
+      configDir: null,
+      actAsUser: null,
+    });
+    assert.deepEqual(one, [
+      ['op', 'teardown'],
+      ['mode', 'casual'],
+      ['user', 'alice'],
+      ['uid', '1001'],
+      ['gid', '1001'],
+      ['home', '/home/alice'],
+      ['storage', '/home/alice/.jai'],
+      ['jail', 'work'],
+      ['status_fd', '3'],
+    ]);
+    const all = buildTeardownPlan(identity, {
+      jail: null,
+      mode: 'casual',
+      storage: '/data/s',
+      configDir: null,
+      actAsUser: null,
+    });
+    assert.deepEqual(values(all, 'jail'), []);
+    assert.deepEqual(values(all, 'storage'), ['/data/s']);
   });
 
   it('encodes NUL-separated with magic and end marker', () => {

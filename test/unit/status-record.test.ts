@@ -16,6 +16,14 @@ describe('helper status records', () => {
       stage: 'exec',
       message: 'nope: No such file or directory',
     });
+    assert.deepEqual(parse('notice deleted /home/a/.jai/default.work/work/x'), {
+      kind: 'notice',
+      text: 'deleted /home/a/.jai/default.work/work/x',
+    });
+    assert.deepEqual(parse('masks-ignored /run/jai/a/default.home'), {
+      kind: 'masks-ignored',
+      path: '/run/jai/a/default.home',
+    });
     assert.deepEqual(parse('error 125 no stage here'), {
       kind: 'error',
       code: 125,
@@ -39,6 +47,8 @@ describe('helper status records', () => {
       'error x msg',
       'bogus 1',
       'exit 1 2',
+      'notice',
+      'masks-ignored relative',
     ])
       assert.equal(parse(bad), null, bad);
     assert.equal(parseStatusRecord(Buffer.alloc(5000, 0x61)), null);

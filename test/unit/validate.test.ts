@@ -99,6 +99,12 @@ describe('spawn request validation', () => {
     assert.match(refusal({ env: ['NOEQUALS'] }), /not NAME=VALUE/);
   });
 
+  it('drops JAI_SCRIPT, which only the helper sets', () => {
+    const result = validateSpawnRequest(request({ env: ['JAI_SCRIPT=/tmp/evil', 'A=1'] }));
+    assert.ok(result.ok);
+    assert.deepEqual(result.value.env, ['A=1']);
+  });
+
   it('keeps the last assignment of a duplicated variable, and __proto__ is only a name', () => {
     const result = validateSpawnRequest(request({ env: ['A=1', '__proto__=x', 'A=2'] }));
     assert.ok(result.ok);
