@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 bash scripts/setup.sh
 
+# Bash completion and the man page, where a user's shell and man(1) find them.
+install -D -m 0644 completion/jai.bash /usr/share/bash-completion/completions/jai
+install -D -m 0644 docs/jai.1 /usr/local/share/man/man1/jai.1
+
 mkdir -p /var/log/jai
 if [ -S /run/jai/jaid.sock ] && pgrep -f "$root/bin/jaid" >/dev/null; then
   echo "quickstart: jaid already running"

@@ -1,10 +1,11 @@
 // The jai(1) command line against a real daemon: messages and exit codes as upstream, grants, read-only grants.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSkipReason } from '../helpers/privileged';
-import { asUser, runJai, startFixture, type Fixture } from '../helpers/fixture';
+import { REPO, asUser, runJai, startFixture, type Fixture } from '../helpers/fixture';
 
 const skip = privilegedSkipReason();
 const TRY = 'Try jai --help for more information.\n';
@@ -58,6 +59,34 @@ describe('jai options', { skip }, () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('mounts parents before children: a read-only child inside a read-write grant stays read-only', () => {
+    const parent = asUser(f, () => fs.mkdtempSync(path.join(f.user.home, 'nest-')));
+    const child = path.join(parent, 'child');
+    asUser(f, () => fs.mkdirSync(child));
+    try {
+      const r = runJai(f, ['-r', child, '-d', parent, 'sh', '-c', `touch ${parent}/p && touch ${child}/c`]);
+      assert.match(r.stderr, /Read-only file system/);
+      assert.ok(fs.existsSync(path.join(parent, 'p')), 'the parent grant is writable');
+      assert.ok(!fs.existsSync(path.join(child, 'c')), 'the child grant is not');
+    } finally {
+      fs.rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses grants inside the config dir', () => {
+    const inside = path.join(f.user.home, '.jai');
+    const r = runJai(f, ['-d', inside, 'true']);
+    assert.equal(r.stderr, `jai: ${inside}: cannot export a directory within ${inside}\n`);
+    assert.equal(r.status, 1);
+  });
+
+  it('ships a bash completion script that registers jai', () => {
+    const script = path.join(REPO, 'completion/jai.bash');
+    const r = spawnSync('bash', ['-c', `source ${script} && complete -p jai`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /complete .* jai$/m);
   });
 
   it('creates a --dir! directory as the user and grants it', () => {

@@ -55,6 +55,8 @@ describe('named jails, storage and masks', { skip }, () => {
       ]);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(fs.readFileSync(path.join(storage, 'st.changes/stored'), 'utf8'), 's\n');
+      const inside = runJai(f, ['--storage', storage, '-j', 'st', '-m', 'casual', 'ls', '-A', storage]);
+      assert.equal(inside.stdout, '', 'the storage dir is hidden in the jail');
     } finally {
       runJai(f, ['-u', '-j', 'st', '--storage', storage]);
       fs.rmSync(storage, { recursive: true, force: true });

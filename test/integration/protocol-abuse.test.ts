@@ -130,6 +130,37 @@ describe('protocol abuse', { skip }, () => {
     }
   });
 
+  it('re-validates what the CLI would refuse: jail names, masks, grants not owned', async () => {
+    const O_PATH = 0o10000000;
+    const base = {
+      argv: ['true'],
+      cwd: f.project,
+      nocwd: true,
+      actAsUser: f.user.name,
+      stdin: v1.StdioKind.STDIO_NULL,
+      stdout: v1.StdioKind.STDIO_NULL,
+      stderr: v1.StdioKind.STDIO_NULL,
+    };
+    const escape = encodeClientMessage({ spawn: { ...base, jail: '../../etc' } });
+    assert.equal(errorCode(await exchange(f.socket, [hello, escape])), 'REQUEST_INVALID');
+    const mask = encodeClientMessage({ spawn: { ...base, masks: ['../../etc/passwd'] } });
+    assert.equal(errorCode(await exchange(f.socket, [hello, mask])), 'REQUEST_INVALID');
+    const etc = fs.openSync('/etc', O_PATH | fs.constants.O_DIRECTORY);
+    try {
+      const grant = encodeClientMessage({
+        spawn: { ...base, grants: [{ path: '/etc', access: v1.GrantAccess.GRANT_READ_WRITE }] },
+      });
+      const replies = await exchange(f.socket, [hello, grant], [etc]);
+      assert.equal(errorCode(replies), 'GRANT_REFUSED');
+      assert.match(
+        replies.find((r) => r.body === 'error')?.error?.message ?? '',
+        /\/etc: owned by 0 should be owned by/,
+      );
+    } finally {
+      fs.closeSync(etc);
+    }
+  });
+
   it('still serves a normal session afterwards', () => {
     const r = runJai(f, ['echo', 'still here']);
     assert.equal(r.status, 0, r.stderr + f.daemonLog());

@@ -1,5 +1,6 @@
 // jai -u: releases the user's overlays and private tmp, refuses while a jail is in use, one jail or all.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { mountsUnder, runJai, spawnJai, startFixture, type Fixture } from '../helpers/fixture';
@@ -15,13 +16,16 @@ describe('teardown (jai -u)', { skip }, () => {
     await f.teardown();
   });
 
-  it('unmounts everything of the user and removes /run/jai/<user>', () => {
-    assert.equal(runJai(f, ['true']).status, 0);
+  it('unmounts everything of the user and removes /run/jai/<user>, and the private /tmp with it', () => {
+    assert.equal(runJai(f, ['sh', '-c', 'echo x > /tmp/until-u']).status, 0);
+    assert.equal(runJai(f, ['cat', '/tmp/until-u']).stdout, 'x\n', 'kept between sessions');
     assert.ok(mountsUnder(`/run/jai/${f.user.name}`).length > 0);
     const r = runJai(f, ['-u']);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(mountsUnder(`/run/jai/${f.user.name}`), []);
+    assert.equal(fs.existsSync(`/run/jai/${f.user.name}`), false);
     assert.equal(runJai(f, ['-u']).status, 0, 'nothing to do is fine');
+    assert.notEqual(runJai(f, ['cat', '/tmp/until-u']).status, 0, 'a fresh /tmp after -u');
   });
 
   it('fails with EBUSY and exit 1 while a session of the jail runs, which keeps working', async () => {
