@@ -3,6 +3,7 @@ import { AuditLog } from './audit/audit-log';
 import { checkHelperBinary } from './helper-binary';
 import { createLogger } from './log';
 import { nativeNss } from './nss';
+import { ensureSandboxAccount } from './sandbox-account';
 import { sdNotify } from './notify';
 import { USAGE, defaultHelperPath, parseDaemonArgs } from './options';
 import { Listener } from './server/listener';
@@ -36,6 +37,7 @@ function main(): void {
   }
   const log = createLogger();
   const audit = new AuditLog(options.auditDb);
+  ensureSandboxAccount(nativeNss, log);
   const abandoned = audit.closeAbandoned();
   if (abandoned > 0) log.warn({ abandoned }, 'closed audit rows left open by a previous daemon');
   const listener = new Listener({

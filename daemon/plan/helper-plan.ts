@@ -1,5 +1,6 @@
 // Builds the helper's plan (native/README.md, format jai-plan-1) from an approved request. Pure; the helper
 // re-validates everything it is given.
+import type { SandboxAccount } from '../sandbox-account';
 import type { Identity } from '../server/peer';
 import type { StdioChoice, ValidRequest, ValidTeardown } from '../server/validate';
 
@@ -46,7 +47,11 @@ function identityEntries(identity: Identity): PlanEntry[] {
  * The attached fds arrive in request order (cwd, grants, passed stdio) and are handed to the helper as fds
  * STATUS_FD+1, STATUS_FD+2, … in the same order.
  */
-export function buildHelperPlan(identity: Identity, request: ValidRequest): HelperPlan {
+export function buildHelperPlan(
+  identity: Identity,
+  request: ValidRequest,
+  sandbox: SandboxAccount | null = null,
+): HelperPlan {
   let fd = STATUS_FD;
   const nextFd = (): number => ++fd;
   const { configDir, storage } = userDirs(identity, request);
@@ -66,7 +71,17 @@ export function buildHelperPlan(identity: Identity, request: ValidRequest): Help
   if (!request.nocwd) entries.push(['grant', `cwd:${nextFd()}:${request.cwd}`]);
   for (const grant of request.grants)
     entries.push(['grant', `${grant.readOnly ? 'ro' : 'rw'}:${nextFd()}:${grant.path}`]);
-  for (const mask of request.masks) entries.push(['mask', mask]);
+  // Masks shape a casual overlay; strict and bare homes start empty.
+  if (request.mode === 'casual') for (const mask of request.masks) entries.push(['mask', mask]);
+  if (request.mode === 'strict') {
+    if (sandbox === null) throw new Error('strict plan without a sandbox account');
+    entries.push(
+      ['sandbox_user', sandbox.name],
+      ['sandbox_uid', String(sandbox.uid)],
+      ['sandbox_gid', String(sandbox.gid)],
+      ['shell', identity.shell],
+    );
+  }
   for (const arg of argv) entries.push(['argv', arg]);
   for (const assignment of request.env) entries.push(['env', assignment]);
   entries.push(['umask', request.umask.toString(8)]);

@@ -6,6 +6,7 @@ import { PacketChannel, closeQuietly, type Packet } from '../../proto/channel';
 import { failure, toWireCode, type Failure } from '../errors';
 import type { Logger } from '../log';
 import { decide } from '../policy/decide';
+import { SANDBOX_USER, checkSandboxAccount, type AccountCheck } from '../sandbox-account';
 import { buildHelperPlan, buildTeardownPlan, encodePlan, type PlanEntry } from '../plan/helper-plan';
 import type { AuditLog, SessionEnd } from '../audit/audit-log';
 import { Session, type NoticeKind, type SessionResult } from '../session/session';
@@ -23,6 +24,8 @@ const ACCEPTS: Readonly<Record<State, readonly Body[]>> = {
   teardown: [],
   done: [],
 };
+
+const NO_ACCOUNT: AccountCheck = { ok: false, reason: 'missing' };
 
 /** Signals a client may forward to its own session. */
 const FORWARDABLE_SIGNALS: ReadonlySet<number> = new Set([1, 2, 3, 15]);
@@ -198,9 +201,11 @@ export class Connection {
       return failure('REQUEST_FDS', `expected ${expected} fds with the request, got ${fdCount}`);
     const identity = resolveIdentity(this.peer, valid.value.actAsUser, this.ctx.nss);
     if (!identity.ok) return identity;
-    const decision = decide(identity.value, valid.value);
+    const account =
+      valid.value.mode === 'strict' ? checkSandboxAccount(this.ctx.nss.getpwnam(SANDBOX_USER)) : NO_ACCOUNT;
+    const decision = decide(identity.value, valid.value, account);
     if (!decision.ok) return decision;
-    const plan = buildHelperPlan(identity.value, valid.value);
+    const plan = buildHelperPlan(identity.value, valid.value, decision.sandbox);
     return { ok: true as const, identity: identity.value, valid: valid.value, plan, rule: decision.rule };
   }
 

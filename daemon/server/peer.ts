@@ -7,6 +7,7 @@ export interface PasswdEntry {
   gid: number;
   dir: string;
   shell: string;
+  gecos: string;
 }
 
 export interface NssLookup {

@@ -25,6 +25,8 @@ export interface Passwd {
   gid: number;
   dir: string;
   shell: string;
+  /** The comment field (GECOS): identifies the untrusted `jai` account. */
+  gecos: string;
 }
 export type PollEvents = 'r' | 'w' | 'rw';
 export type WatchCallback = (err: Error | null, readable: boolean, writable: boolean) => void;

@@ -40,7 +40,8 @@ static napi_value passwd_object(napi_env env, const struct passwd *pw)
 	NAPI_TRY(env, napi_create_object(env, &obj));
 	if (set_string(env, obj, "name", pw->pw_name) == NULL || set_u32(env, obj, "uid", pw->pw_uid) == NULL ||
 	    set_u32(env, obj, "gid", pw->pw_gid) == NULL || set_string(env, obj, "dir", pw->pw_dir) == NULL ||
-	    set_string(env, obj, "shell", pw->pw_shell) == NULL)
+	    set_string(env, obj, "shell", pw->pw_shell) == NULL ||
+	    set_string(env, obj, "gecos", pw->pw_gecos != NULL ? pw->pw_gecos : "") == NULL)
 		return NULL;
 	return obj;
 }

@@ -1,4 +1,8 @@
-/* creds.c — see creds.h. */
+/* creds.c — see creds.h.
+ *
+ * Why this is safe: the ids come from the plan, where none can be 0 (nor 2^32-1) and the sandbox's differ from the
+ * user's; the sandbox scope and drop carry no supplementary group at all (strict mode's account must not inherit the
+ * user's groups); every change is read back, and the final drop is checked irreversible before exec. */
 #include "creds.h"
 
 #include <errno.h>
@@ -15,20 +19,60 @@
 
 static bool creds_as_user;
 
-void creds_enter_user(const struct plan *p)
+/* Strict mode's sandbox is the untrusted account; otherwise the sandbox runs as the user. */
+static bool creds_is_untrusted(const struct plan *p, enum creds_who who)
 {
+	return who == CREDS_SANDBOX && p->mode == PLAN_MODE_STRICT;
+}
+
+uid_t creds_uid(const struct plan *p, enum creds_who who)
+{
+	return creds_is_untrusted(p, who) ? p->sandbox_uid : p->uid;
+}
+
+gid_t creds_gid(const struct plan *p, enum creds_who who)
+{
+	return creds_is_untrusted(p, who) ? p->sandbox_gid : p->gid;
+}
+
+/* who's name and supplementary groups (none for the untrusted account). */
+static const char *creds_groups(const struct plan *p, enum creds_who who, size_t *n, const gid_t **groups)
+{
+	if (creds_is_untrusted(p, who)) {
+		*n = 0;
+		*groups = NULL;
+		return p->sandbox_user;
+	}
+	*n = p->ngroups;
+	*groups = p->groups;
+	return p->user;
+}
+
+void creds_enter(const struct plan *p, enum creds_who who)
+{
+	uid_t uid = creds_uid(p, who);
+	gid_t gid = creds_gid(p, who);
+	const gid_t *groups;
+	size_t ngroups;
+	const char *name = creds_groups(p, who, &ngroups, &groups);
+
 	if (creds_as_user)
 		die("internal error: nested user scope");
-	if (setgroups(p->ngroups, p->groups) < 0)
-		die_errno("setgroups(%zu groups of %s)", p->ngroups, p->user);
+	if (setgroups(ngroups, groups) < 0)
+		die_errno("setgroups(%zu groups of %s)", ngroups, name);
 	/* setfsgid/setfsuid return the previous value and cannot report errors: read back with an invalid id. */
-	setfsgid(p->gid);
-	if ((gid_t)setfsgid((gid_t)-1) != p->gid)
-		die("setfsgid(%u) did not take effect", (unsigned)p->gid);
-	setfsuid(p->uid);
-	if ((uid_t)setfsuid((uid_t)-1) != p->uid)
-		die("setfsuid(%u) did not take effect", (unsigned)p->uid);
+	setfsgid(gid);
+	if ((gid_t)setfsgid((gid_t)-1) != gid)
+		die("setfsgid(%u) did not take effect", (unsigned)gid);
+	setfsuid(uid);
+	if ((uid_t)setfsuid((uid_t)-1) != uid)
+		die("setfsuid(%u) did not take effect", (unsigned)uid);
 	creds_as_user = true;
+}
+
+void creds_enter_user(const struct plan *p)
+{
+	creds_enter(p, CREDS_USER);
 }
 
 void creds_leave_user(void)
@@ -44,6 +88,15 @@ void creds_leave_user(void)
 	if (setgroups(0, NULL) < 0)
 		die_errno("setgroups(0)");
 	creds_as_user = false;
+}
+
+static int creds_groups_count(void)
+{
+	int n = getgroups(0, NULL);
+
+	if (n < 0)
+		die_errno("getgroups");
+	return n;
 }
 
 static unsigned long creds_cap_last_cap(void)
@@ -84,12 +137,17 @@ static void creds_drop_capabilities(void)
 			die("capabilities remain after dropping them");
 }
 
-void creds_drop_final(const struct plan *p)
+void creds_drop_final(const struct plan *p, enum creds_who who)
 {
 	unsigned long last = creds_cap_last_cap();
 	unsigned long cap;
 	uid_t ruid, euid, suid;
 	gid_t rgid, egid, sgid;
+	uid_t uid = creds_uid(p, who);
+	gid_t gid = creds_gid(p, who);
+	const gid_t *groups;
+	size_t ngroups;
+	const char *name = creds_groups(p, who, &ngroups, &groups);
 
 	/* The bounding set needs CAP_SETPCAP, so it goes before setuid. */
 	for (cap = 0; cap <= last; cap++)
@@ -97,22 +155,23 @@ void creds_drop_final(const struct plan *p)
 			die_errno("prctl(PR_CAPBSET_DROP, %lu)", cap);
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		die_errno("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
-	if (setgroups(p->ngroups, p->groups) < 0)
-		die_errno("setgroups(%zu groups of %s)", p->ngroups, p->user);
-	if (setresgid(p->gid, p->gid, p->gid) < 0)
-		die_errno("setresgid(%u)", (unsigned)p->gid);
-	if (setresuid(p->uid, p->uid, p->uid) < 0)
-		die_errno("setresuid(%u)", (unsigned)p->uid);
-	/* Irreversible: no way back to root, and every id is the user's. */
+	if (setgroups(ngroups, groups) < 0)
+		die_errno("setgroups(%zu groups of %s)", ngroups, name);
+	if (setresgid(gid, gid, gid) < 0)
+		die_errno("setresgid(%u)", (unsigned)gid);
+	if (setresuid(uid, uid, uid) < 0)
+		die_errno("setresuid(%u)", (unsigned)uid);
+	/* Irreversible: no way back to root, and every id is the target's. */
 	if (setuid(0) == 0 || errno != EPERM)
-		die("setuid(0) did not fail with EPERM after dropping to uid %u", (unsigned)p->uid);
+		die("setuid(0) did not fail with EPERM after dropping to uid %u", (unsigned)uid);
 	if (getresuid(&ruid, &euid, &suid) < 0)
 		die_errno("getresuid");
 	if (getresgid(&rgid, &egid, &sgid) < 0)
 		die_errno("getresgid");
-	if (ruid != p->uid || euid != p->uid || suid != p->uid || rgid != p->gid || egid != p->gid ||
-	    sgid != p->gid)
-		die("credentials are not uid %u gid %u after the drop", (unsigned)p->uid, (unsigned)p->gid);
+	if (ruid != uid || euid != uid || suid != uid || rgid != gid || egid != gid || sgid != gid)
+		die("credentials are not uid %u gid %u after the drop", (unsigned)uid, (unsigned)gid);
+	if ((size_t)creds_groups_count() != ngroups)
+		die("%d supplementary groups after the drop, expected %zu", creds_groups_count(), ngroups);
 	/* setuid clears the capability sets unless securebits say otherwise: make sure whatever we inherited. */
 	creds_drop_capabilities();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

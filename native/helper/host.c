@@ -188,6 +188,10 @@ void host_prepare_run(const struct plan *p, struct host_state *h)
 	char display[PLAN_MAX_PATH + 64];
 	int run_fd, jai_fd, attempt;
 
+	h->user_fd = h->lock_fd = h->tmp_fd = h->tmp_jail_fd = h->run_jail_fd = h->shm_jail_fd = -1;
+	h->home_fd = h->storage_fd = h->changes_fd = h->work_fd = h->jail_home_fd = h->passwd_fd = -1;
+	h->home_created = h->config_exists = h->has_script = false;
+
 	run_fd = open("/run", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (run_fd < 0)
 		die_errno("open(/run)");
@@ -307,6 +311,26 @@ static void host_refuse_fuse_home(int fd, const char *display)
 		die_code(DIE_REFUSED, "%s: a FUSE home directory cannot be the lower layer of a casual overlay", display);
 }
 
+/* strict/bare: which directory the config dir is on the host, as the user sees it (jail_hide covers it in the jail
+ * only where the jail shows that very directory). Absent, or behind a symlink: nothing to identify. */
+static void host_identify_config(const struct plan *p, struct host_state *h)
+{
+	struct stat st;
+	int fd = path_open_dir(p->config_dir, O_PATH, 0);
+
+	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP))
+		return;
+	if (fd < 0)
+		die_errno("open(%s) as %s", p->config_dir, p->user);
+	if (fstat(fd, &st) < 0)
+		die_errno("fstat(%s)", p->config_dir);
+	if (close(fd) < 0)
+		die_errno("close(%s)", p->config_dir);
+	h->config_exists = true;
+	h->config_dev = st.st_dev;
+	h->config_ino = st.st_ino;
+}
+
 void host_prepare_storage(const struct plan *p, struct host_state *h)
 {
 	struct stat st;
@@ -317,7 +341,9 @@ void host_prepare_storage(const struct plan *p, struct host_state *h)
 	if (h->home_fd < 0)
 		die_errno("open(%s) as %s", p->home, p->user);
 	host_require_owner(h->home_fd, p, p->home, &st);
-	host_refuse_fuse_home(h->home_fd, p->home);
+	/* Only the casual overlay reads the home as a layer; strict and bare mount a private home instead. */
+	if (p->mode == PLAN_MODE_CASUAL)
+		host_refuse_fuse_home(h->home_fd, p->home);
 	h->home_dev = st.st_dev;
 	h->home_ino = st.st_ino;
 
@@ -327,9 +353,18 @@ void host_prepare_storage(const struct plan *p, struct host_state *h)
 	host_require_owner(h->storage_fd, p, p->storage, &st);
 	if ((st.st_mode & 077) != 0 && fchmod(h->storage_fd, st.st_mode & 0700) < 0)
 		die_errno("fchmod(%s, %04o) as %s", p->storage, (unsigned)(st.st_mode & 0700), p->user);
+	h->storage_dev = st.st_dev;
+	h->storage_ino = st.st_ino;
 
-	h->changes_fd = host_user_subdir(h->storage_fd, p, "changes", &h->changes_created);
-	h->work_fd = host_user_subdir(h->storage_fd, p, "work", &work_created);
+	if (p->mode == PLAN_MODE_CASUAL) {
+		h->changes_fd = host_user_subdir(h->storage_fd, p, "changes", &h->home_created);
+		h->work_fd = host_user_subdir(h->storage_fd, p, "work", &work_created);
+	} else {
+		/* The private home: the user's (0700), so that through strict mode's id mapping the jail sees it as the
+		 * sandbox account's and whatever it creates there lands on disk as the user's. */
+		h->jail_home_fd = host_user_subdir(h->storage_fd, p, "home", &h->home_created);
+		host_identify_config(p, h);
+	}
 	creds_leave_user();
 }
 
@@ -412,7 +447,7 @@ void host_mount_overlay(const struct plan *p, struct host_state *h)
 	}
 	if (mount_fs_type(fd, display) != HOST_OVERLAYFS_MAGIC)
 		die("%s: mounted, but not an overlay", display);
-	h->overlay_fd = fd;
+	h->jail_home_fd = fd;
 }
 
 static void host_close(int *fd, const char *what)
@@ -430,6 +465,7 @@ void host_release(struct host_state *h)
 	host_close(&h->home_fd, "home");
 	host_close(&h->shm_jail_fd, "tmp/.shm/<jail>");
 	host_close(&h->run_jail_fd, "tmp/.run/<jail>");
+	host_close(&h->passwd_fd, "/run/jai/<user>/passwd");
 	/* Closing the lock's only fd releases the flock. */
 	host_close(&h->lock_fd, ".lock");
 	host_close(&h->user_fd, "/run/jai/<user>");
@@ -437,7 +473,7 @@ void host_release(struct host_state *h)
 
 size_t host_held_fds(const struct host_state *h, int *fds, size_t max)
 {
-	const int held[HOST_HELD_MAX] = { h->tmp_fd, h->tmp_jail_fd, h->overlay_fd };
+	const int held[HOST_HELD_MAX] = { h->tmp_fd, h->tmp_jail_fd, h->jail_home_fd };
 	size_t i, n = 0;
 
 	for (i = 0; i < HOST_HELD_MAX && n < max; i++)

@@ -1,5 +1,6 @@
-/* host.h — host-side state (host mount namespace): /run/jai/<user>, its lock and tmp tmpfs, the storage dirs, and
- * the casual overlay kept mounted at /run/jai/<user>/<jail>.home between sessions. */
+/* host.h — host-side state (host mount namespace): /run/jai/<user>, its lock and tmp tmpfs, the storage dirs, the
+ * casual overlay kept mounted at /run/jai/<user>/<jail>.home between sessions, and strict/bare mode's private home
+ * <storage>/<jail>.home. */
 #ifndef JAI_HOST_H
 #define JAI_HOST_H
 
@@ -20,10 +21,18 @@ struct host_state {
 	dev_t home_dev;
 	ino_t home_ino;
 	int storage_fd;   /* opened as the user */
-	int changes_fd;   /* <storage>/<jail>.changes */
-	bool changes_created; /* this session created it: initjail runs */
-	int work_fd;      /* <storage>/<jail>.work */
-	int overlay_fd;   /* /run/jai/<user>/<jail>.home, the mounted overlay's root */
+	dev_t storage_dev;
+	ino_t storage_ino;
+	bool config_exists; /* strict/bare: config_dir could be opened as the user (config_dev/ino are its) */
+	dev_t config_dev;
+	ino_t config_ino;
+	int changes_fd;   /* casual: <storage>/<jail>.changes */
+	int work_fd;      /* casual: <storage>/<jail>.work */
+	/* The root of the jail's home as seen from the host: casual, the mounted overlay's root at
+	 * /run/jai/<user>/<jail>.home; strict and bare, <storage>/<jail>.home (opened as the user). */
+	int jail_home_fd;
+	bool home_created; /* this session created <jail>.changes (casual) or <jail>.home (strict, bare): initjail runs */
+	int passwd_fd;    /* strict: /run/jai/<user>/passwd (O_PATH); -1 otherwise */
 	bool has_script;
 	char script_name[32];  /* .jairc + 10 characters, in tmp/<jail> */
 	char script_env[48];   /* JAI_SCRIPT=/tmp/<script_name> */
@@ -32,14 +41,17 @@ struct host_state {
 };
 
 /* What the outer helper keeps open for the session's lifetime, after host_release: the tmp tmpfs root
- * (tmp_fd), tmp/<jail> (tmp_jail_fd) and the overlay root (overlay_fd). They pin those host mounts, so that a
- * non-lazy unmount fails with EBUSY while a session of the jail runs. O_CLOEXEC; every forked child closes them. */
+ * (tmp_fd), tmp/<jail> (tmp_jail_fd) and the jail's home root (jail_home_fd). They pin those host mounts (the
+ * overlay in casual mode; strict/bare's <storage>/<jail>.home is no mount and is held as the initjail's cwd only),
+ * so that a non-lazy unmount fails with EBUSY while a session of the jail runs. O_CLOEXEC; every forked child
+ * closes them. */
 #define HOST_HELD_MAX 3
 
 /* Steps 1–2: /run/jai, /run/jai/<user> (0750 + ACL), the lock (held until host_release), the tmp tmpfs and the
- * jail's tmp, .run and .shm dirs. */
+ * jail's tmp, .run and .shm dirs. Sets every fd of host to -1 first. */
 void host_prepare_run(const struct plan *plan, struct host_state *host);
-/* Step 3, as the user: home, storage, <jail>.changes and <jail>.work. */
+/* Step 3, as the user: home, storage, then <jail>.changes and <jail>.work (casual) or <jail>.home and the config
+ * dir's identity (strict, bare). */
 void host_prepare_storage(const struct plan *plan, struct host_state *host);
 /* Step 4: the overlay at /run/jai/<user>/<jail>.home, mounted with the masks' whiteouts unless already mounted. */
 void host_mount_overlay(const struct plan *plan, struct host_state *host);

@@ -1,7 +1,8 @@
 /* initjail.c — see initjail.h.
  *
- * Why this is safe: the child gives up everything before exec exactly as PID 2 does (creds_drop_final: empty
- * bounding set, the user's groups, gid and uid verified irreversible, no capabilities, no_new_privs), so it runs
+ * Why this is safe: the child gives up everything before exec as PID 2 does (creds_drop_final: empty bounding set,
+ * the user's groups, gid and uid verified irreversible, no capabilities, no_new_privs; the user's even in strict
+ * mode, where PID 2 becomes the untrusted account, as upstream), so it runs
  * with no more than the user has outside any jail, which is where upstream runs it. It goes back to the host mount
  * namespace with setns before the drop (the jail's read-only view is not where upstream runs it), keeps only its
  * stdio (close_range CLOEXEC: the status socket, the pty slave, the held mount fds and the plan's fds do not cross
@@ -56,14 +57,17 @@ static _Noreturn void initjail_child(const struct plan *p, const struct program_
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		die_errno("close_range(3, ~0, CLOSE_RANGE_CLOEXEC)");
 
-	creds_drop_final(p);
+	creds_drop_final(p, CREDS_USER);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_PDEATHSIG)");
 	if (getppid() != parent)
 		die("the helper exited before the initjail started");
-	/* As the user by now: the overlay root is the user's changes dir. */
-	if (fchdir(home_fd) < 0)
-		die_errno("fchdir(/run/jai/%s/%s.home)", p->user, p->jail);
+	/* As the user by now: the overlay root is the user's changes dir; strict/bare's home is the user's dir. */
+	if (fchdir(home_fd) < 0) {
+		if (p->mode == PLAN_MODE_CASUAL)
+			die_errno("fchdir(/run/jai/%s/%s.home)", p->user, p->jail);
+		die_errno("fchdir(%s/%s.home)", p->storage, p->jail);
+	}
 	umask(p->umask);
 	execve(p->initjail, argv, (char *const *)p->env);
 	die_errno("execve(%s)", p->initjail);

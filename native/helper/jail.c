@@ -1,10 +1,15 @@
 /* jail.c — see jail.h.
  *
  * Why this is safe: nothing is re-resolved from a string in the host namespace after it was checked: grants are
- * cloned from the very fds whose owner was checked, the overlay and tmp dirs from fds opened with O_NOFOLLOW below
- * root-owned /run/jai. In the jail namespace, mount targets are opened as the user without following symlinks, so
- * a symlink planted in the user's home or /tmp cannot redirect a mount onto, say, /etc. Every mount is nosuid and
- * nodev except the new /dev (read-only, holding only the listed device nodes) and its devpts instance. */
+ * cloned from the very fds whose owner was checked, the overlay, the passwd copy and the tmp dirs from fds opened
+ * with O_NOFOLLOW below root-owned /run/jai, strict/bare's home from the fd opened as the user in the storage dir.
+ * In the jail namespace, mount targets are opened as the user (the home) or with the sandbox's credentials (grants:
+ * strict mode's untrusted account, who may create them in its private home or /tmp) without following symlinks, so
+ * a symlink planted in the home or /tmp cannot redirect a mount onto, say, /etc. Every mount is nosuid and nodev
+ * except the new /dev (read-only, holding only the listed device nodes) and its devpts instance. In strict mode every
+ * clone is id-mapped before it is attached (the kernel allows it on detached mounts only): through it the user's
+ * files are the sandbox account's and nothing else changes owner (idmap.h), so the account reaches the user's
+ * files only where a clone shows them, never elsewhere (it is not the user). */
 #include "jail.h"
 
 #include <errno.h>
@@ -111,33 +116,46 @@ static bool jail_host_has_dir(const char *path)
 	return S_ISDIR(st.st_mode);
 }
 
-void jail_take_clones(const struct plan *p, const struct host_state *h, struct jail_clones *c)
+/* A detached clone of the directory (or, for the passwd copy, the file) at fd, made nosuid, nodev, private, plus
+ * extra; id-mapped when idmap_fd is not -1. Never clears an attribute: a read-only source mount (an admin's ro
+ * bind) stays read-only whatever the grant's kind. */
+static int jail_clone(int fd, unsigned int extra, int idmap_fd, const char *what)
 {
 	const unsigned int safe = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	int clone = mount_clone(fd, "", what);
+
+	if (idmap_fd >= 0)
+		mount_set_attrs_idmap(clone, safe | extra, idmap_fd, what);
+	else
+		mount_set_attrs(clone, safe | extra, 0, what);
+	return clone;
+}
+
+void jail_take_clones(const struct plan *p, const struct host_state *h, int idmap_fd, struct jail_clones *c)
+{
 	char run_user[64];
+	char home[PLAN_MAX_PATH + PLAN_MAX_JAIL + 16];
 	size_t i;
 
-	c->home = mount_clone(h->overlay_fd, "", "overlay home");
-	mount_set_attrs(c->home, safe, 0, "overlay home");
-	c->tmp = mount_clone(h->tmp_jail_fd, "", "tmp/<jail>");
-	mount_set_attrs(c->tmp, safe, 0, "tmp/<jail>");
-	c->var_tmp = mount_clone(h->tmp_jail_fd, "", "tmp/<jail>");
-	mount_set_attrs(c->var_tmp, safe, 0, "tmp/<jail>");
-	c->shm = mount_clone(h->shm_jail_fd, "", "tmp/.shm/<jail>");
-	mount_set_attrs(c->shm, safe, 0, "tmp/.shm/<jail>");
+	if (p->mode == PLAN_MODE_CASUAL)
+		snprintf(home, sizeof home, "overlay home");
+	else
+		snprintf(home, sizeof home, "%s/%s.home", p->storage, p->jail);
+	c->home = jail_clone(h->jail_home_fd, 0, idmap_fd, home);
+	c->passwd = -1;
+	if (h->passwd_fd >= 0)
+		c->passwd = jail_clone(h->passwd_fd, MOUNT_ATTR_RDONLY, idmap_fd, "passwd copy");
+	c->tmp = jail_clone(h->tmp_jail_fd, 0, idmap_fd, "tmp/<jail>");
+	c->var_tmp = jail_clone(h->tmp_jail_fd, 0, idmap_fd, "tmp/<jail>");
+	c->shm = jail_clone(h->shm_jail_fd, 0, idmap_fd, "tmp/.shm/<jail>");
 	snprintf(run_user, sizeof run_user, "/run/user/%u", (unsigned)p->uid);
 	c->run_user = -1;
-	if (jail_host_has_dir(run_user)) {
-		c->run_user = mount_clone(h->run_jail_fd, "", "tmp/.run/<jail>");
-		mount_set_attrs(c->run_user, safe, 0, "tmp/.run/<jail>");
-	}
+	if (jail_host_has_dir(run_user))
+		c->run_user = jail_clone(h->run_jail_fd, 0, idmap_fd, "tmp/.run/<jail>");
 	for (i = 0; i < p->ngrants; i++) {
 		const struct plan_grant *g = &p->grants[i];
-		bool ro = g->kind == PLAN_GRANT_RO;
 
-		c->grants[i] = mount_clone(g->fd, "", g->path);
-		/* Never clear RDONLY: a read-only source mount (an admin's ro bind) stays read-only whatever the kind. */
-		mount_set_attrs(c->grants[i], safe | (ro ? MOUNT_ATTR_RDONLY : 0), 0, g->path);
+		c->grants[i] = jail_clone(g->fd, g->kind == PLAN_GRANT_RO ? MOUNT_ATTR_RDONLY : 0, idmap_fd, g->path);
 		if (close(g->fd) < 0)
 			die_errno("close(grant fd %d)", g->fd);
 	}
@@ -182,23 +200,56 @@ static void jail_place_system(int clone, const char *path, bool optional)
 		die_errno("close(%s)", path);
 }
 
-/* Opens (creating, as the user, when create) a mount target inside the jail and checks the user owns it. */
-static int jail_user_target(const struct plan *p, const char *path, bool create)
+static const char *jail_who(const struct plan *p, enum creds_who who)
 {
+	return who == CREDS_SANDBOX && p->mode == PLAN_MODE_STRICT ? p->sandbox_user : p->user;
+}
+
+/* Opens (creating missing components with who's credentials when create) a mount target inside the jail, never
+ * following a symlink, and checks it is owned by the user or (strict) by the sandbox account: the account may own
+ * what it created in its id-mapped home or /tmp, where it shows as the account's while the user owns it on disk. */
+static int jail_target(const struct plan *p, const char *path, bool create, enum creds_who who)
+{
+	uid_t sandbox = creds_uid(p, CREDS_SANDBOX);
 	struct stat st;
 	int fd;
 
-	creds_enter_user(p);
+	creds_enter(p, who);
 	fd = path_open_dir(path, O_PATH, create ? 0755 : 0);
 	if (fd < 0)
-		die_errno("open(%s) in the jail as %s", path, p->user);
+		die_errno("open(%s) in the jail as %s", path, jail_who(p, who));
 	creds_leave_user();
 	if (fstat(fd, &st) < 0)
 		die_errno("fstat(%s) in the jail", path);
-	if (st.st_uid != p->uid)
+	if (st.st_uid != p->uid && sandbox == p->uid)
 		die_code(DIE_REFUSED, "%s: mount point in the jail owned by %u should be owned by %u", path,
 			 (unsigned)st.st_uid, (unsigned)p->uid);
+	if (st.st_uid != p->uid && st.st_uid != sandbox)
+		die_code(DIE_REFUSED, "%s: mount point in the jail owned by %u should be owned by %u or %u", path,
+			 (unsigned)st.st_uid, (unsigned)p->uid, (unsigned)sandbox);
 	return fd;
+}
+
+/* strict: the passwd copy over /etc/passwd. The jail's /etc is the host's, read-only and root's: opened as root,
+ * without following a symlink (a file bind needs a file under it). */
+static void jail_mount_passwd(int clone)
+{
+	struct stat st;
+	int etc, target;
+
+	etc = path_open_dir("/etc", O_PATH, 0);
+	if (etc < 0)
+		die_errno("open(/etc) in the jail");
+	target = path_open_one(etc, "passwd", O_PATH);
+	if (target < 0)
+		die_errno("open(/etc/passwd) in the jail");
+	if (fstat(target, &st) < 0)
+		die_errno("fstat(/etc/passwd) in the jail");
+	if (!S_ISREG(st.st_mode))
+		die("/etc/passwd in the jail: not a regular file");
+	mount_move(clone, target, "/etc/passwd");
+	if (close(target) < 0 || close(etc) < 0)
+		die_errno("close(/etc/passwd)");
 }
 
 static void jail_mknod(int dev, const char *name, unsigned int major, unsigned int minor)
@@ -295,11 +346,16 @@ void jail_mount(const struct plan *p, struct jail_clones *c, gid_t tty_gid)
 	size_t i;
 	int target;
 
-	target = jail_user_target(p, p->home, false);
+	/* The user's own home path, as the user (strict/bare: the private home goes over it, hiding all of it). */
+	target = jail_target(p, p->home, false, CREDS_USER);
 	mount_move(c->home, target, p->home);
 	if (close(target) < 0)
 		die_errno("close(%s)", p->home);
 	jail_close_clone(&c->home, "home");
+	if (c->passwd >= 0) {
+		jail_mount_passwd(c->passwd);
+		jail_close_clone(&c->passwd, "/etc/passwd");
+	}
 
 	jail_place_system(c->tmp, "/tmp", false);
 	jail_close_clone(&c->tmp, "/tmp");
@@ -315,7 +371,7 @@ void jail_mount(const struct plan *p, struct jail_clones *c, gid_t tty_gid)
 
 	/* Sorted by path: a parent is mounted before anything granted below it. */
 	for (i = 0; i < p->ngrants; i++) {
-		target = jail_user_target(p, p->grants[i].path, true);
+		target = jail_target(p, p->grants[i].path, true, CREDS_SANDBOX);
 		mount_move(c->grants[i], target, p->grants[i].path);
 		if (close(target) < 0)
 			die_errno("close(%s)", p->grants[i].path);
@@ -323,17 +379,31 @@ void jail_mount(const struct plan *p, struct jail_clones *c, gid_t tty_gid)
 	}
 }
 
-/* Covers a user dir (storage, config) in the jail with a clone of the empty /run/jai cover. Opened as the user
- * (root walking a client-named path would tell the client which unreadable paths exist), without following any
- * symlink: a symlink in the path means the jail shows something else under that name, not the real dir. Skipped
- * when the jail does not show it, or it is already covered (same filesystem as the cover). A permission error
- * refuses the session rather than skipping the cover: a jailed program could chmod its overlay home to cause it. */
-static void jail_cover_user_dir(const struct plan *p, const char *path, int cover, dev_t cover_dev)
+/* Which directory the host has at a path (strict, bare), as host_prepare_storage saw it. */
+struct jail_outside {
+	bool exists;
+	dev_t dev;
+	ino_t ino;
+};
+
+/* Covers a user dir (storage, config) in the jail with a clone of the empty /run/jai cover. Opened with the
+ * sandbox's credentials (root walking a client-named path would tell the client which unreadable paths exist),
+ * without following any symlink: a symlink in the path means the jail shows something else under that name, not
+ * the real dir. Skipped when the jail does not show it, or it is already covered (same filesystem as the cover);
+ * strict/bare (outside not NULL): skipped too unless it is the very directory the host has there (st_dev/st_ino:
+ * exposed by a grant, or visible on the read-only root), since the jail's private home shows none of the user's
+ * own. A permission error refuses the session rather than skipping the cover: a jailed program could chmod its
+ * home (or a granted dir) to cause it. */
+static void jail_cover_user_dir(const struct plan *p, const char *path, int cover, dev_t cover_dev,
+				const struct jail_outside *outside)
 {
 	struct stat st;
+	bool shown;
 	int fd, clone, saved;
 
-	creds_enter_user(p);
+	if (outside != NULL && !outside->exists)
+		return;
+	creds_enter(p, CREDS_SANDBOX);
 	fd = path_open_dir(path, O_PATH, 0);
 	saved = errno;
 	creds_leave_user();
@@ -346,7 +416,9 @@ static void jail_cover_user_dir(const struct plan *p, const char *path, int cove
 		die_errno("open(%s) in the jail", path);
 	if (fstat(fd, &st) < 0)
 		die_errno("fstat(%s) in the jail", path);
-	if (st.st_dev != cover_dev) {
+	/* strict/bare: not the host's directory is the jail's own (in its private home), or the cover already. */
+	shown = outside == NULL || (st.st_dev == outside->dev && st.st_ino == outside->ino);
+	if (shown && st.st_dev != cover_dev) {
 		clone = mount_clone(cover, "", "/run/jai cover");
 		mount_move(clone, fd, path);
 		if (close(clone) < 0)
@@ -356,8 +428,11 @@ static void jail_cover_user_dir(const struct plan *p, const char *path, int cove
 		die_errno("close(%s)", path);
 }
 
-void jail_hide(const struct plan *p)
+void jail_hide(const struct plan *p, const struct host_state *h)
 {
+	const struct jail_outside storage = { .exists = true, .dev = h->storage_dev, .ino = h->storage_ino };
+	const struct jail_outside config = { .exists = h->config_exists, .dev = h->config_dev, .ino = h->config_ino };
+	bool casual = p->mode == PLAN_MODE_CASUAL;
 	const struct mount_opt opts[] = {
 		{ "source", "jai-hidden" },
 		{ "mode", "000" },
@@ -379,8 +454,8 @@ void jail_hide(const struct plan *p)
 		die_errno("close(/run/jai)");
 	if (fstat(cover, &st) < 0)
 		die_errno("fstat(/run/jai cover)");
-	jail_cover_user_dir(p, p->storage, cover, st.st_dev);
-	jail_cover_user_dir(p, p->config_dir, cover, st.st_dev);
+	jail_cover_user_dir(p, p->storage, cover, st.st_dev, casual ? NULL : &storage);
+	jail_cover_user_dir(p, p->config_dir, cover, st.st_dev, casual ? NULL : &config);
 	if (close(cover) < 0)
 		die_errno("close(/run/jai cover)");
 }

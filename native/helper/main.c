@@ -13,9 +13,11 @@
 #include "die.h"
 #include "fdio.h"
 #include "host.h"
+#include "idmap.h"
 #include "initjail.h"
 #include "jail.h"
 #include "ns.h"
+#include "passwd.h"
 #include "plan.h"
 #include "program.h"
 #include "pty.h"
@@ -100,6 +102,7 @@ int main(void)
 	size_t nheld;
 	gid_t tty_gid;
 	int host_ns, status, i;
+	int idmap_fd = -1;
 
 	/* Non-dumpable from the first instruction: the user cannot ptrace or read /proc/<pid>/mem of a root process
 	 * that holds their namespace, mount and pty fds. */
@@ -134,11 +137,22 @@ int main(void)
 	tty_gid = pty_tty_gid();
 	die_set_stage("storage");
 	host_prepare_storage(&main_plan, &main_host);
-	die_set_stage("overlay");
-	host_mount_overlay(&main_plan, &main_host);
+	if (main_plan.mode == PLAN_MODE_CASUAL) {
+		die_set_stage("overlay");
+		host_mount_overlay(&main_plan, &main_host);
+	}
+	if (main_plan.mode == PLAN_MODE_STRICT) {
+		die_set_stage("passwd");
+		passwd_prepare(&main_plan, &main_host);
+		die_set_stage("idmap");
+		idmap_fd = idmap_userns(&main_plan);
+	}
 	die_set_stage("grant");
 	jail_check_grants(&main_plan, &main_host);
-	jail_take_clones(&main_plan, &main_host, &main_clones);
+	jail_take_clones(&main_plan, &main_host, idmap_fd, &main_clones);
+	/* The clones hold the namespace from now on; no fd of it may reach init or the program. */
+	if (idmap_fd >= 0 && close(idmap_fd) < 0)
+		die_errno("close(id-map user namespace)");
 	if (main_plan.script != NULL) {
 		die_set_stage("script");
 		host_write_script(&main_plan, &main_host);
@@ -151,7 +165,7 @@ int main(void)
 	die_set_stage("jail");
 	host_ns = jail_enter();
 	jail_mount(&main_plan, &main_clones, tty_gid);
-	jail_hide(&main_plan);
+	jail_hide(&main_plan, &main_host);
 
 	die_set_stage("pty");
 	io.pty_slave = main_plan.uses_pty ? pty_open(&main_plan, tty_gid) : -1;
@@ -162,9 +176,9 @@ int main(void)
 	}
 
 	/* The jail's home is new: the initjail program, outside the jail, before the jailed program. */
-	if (main_plan.initjail != NULL && main_host.changes_created) {
+	if (main_plan.initjail != NULL && main_host.home_created) {
 		die_set_stage("initjail");
-		initjail_run(&main_plan, &io, host_ns, main_host.overlay_fd);
+		initjail_run(&main_plan, &io, host_ns, main_host.jail_home_fd);
 	}
 	if (close(host_ns) < 0)
 		die_errno("close(host mount namespace)");

@@ -112,6 +112,22 @@ void mount_set_attrs(int fd, unsigned int set, unsigned int clr, const char *wha
 		die_errno("mount_setattr (%s)", what);
 }
 
+void mount_set_attrs_idmap(int fd, unsigned int set, int userns_fd, const char *what)
+{
+	struct mount_attr attr = {
+		.attr_set = set | MOUNT_ATTR_IDMAP,
+		.attr_clr = 0,
+		.propagation = MS_PRIVATE,
+		.userns_fd = (__u64)userns_fd,
+	};
+
+	if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0)
+		return;
+	if (errno == EINVAL)
+		die_errno("mount_setattr(MOUNT_ATTR_IDMAP) (%s: its filesystem may not support id-mapped mounts)", what);
+	die_errno("mount_setattr(MOUNT_ATTR_IDMAP) (%s)", what);
+}
+
 void mount_move(int from_fd, int to_fd, const char *what)
 {
 	if (move_mount(from_fd, "", to_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)

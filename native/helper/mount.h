@@ -22,6 +22,9 @@ int mount_new_overlay(const char *source, int lower_fd, int upper_fd, int work_f
 int mount_clone(int dirfd, const char *path, const char *what);
 /* mount_setattr on the mount at fd: set and clear attributes, propagation private, non-recursive. */
 void mount_set_attrs(int fd, unsigned int set, unsigned int clr, const char *what);
+/* The same plus MOUNT_ATTR_IDMAP with the user namespace userns_fd (strict mode). The kernel takes it only on a
+ * detached mount (a clone not yet moved) of a filesystem that supports id-mapped mounts; EINVAL says which. */
+void mount_set_attrs_idmap(int fd, unsigned int set, int userns_fd, const char *what);
 /* move_mount(from_fd → to_fd), both by fd. */
 void mount_move(int from_fd, int to_fd, const char *what);
 /* Whether fd is the root of a mount (statx STATX_ATTR_MOUNT_ROOT). */

@@ -2,8 +2,9 @@
  *
  * Why this is safe: the buffer is walked with explicit bounds (memchr for each NUL within what is left), every
  * value is checked against its bound before it is looked at, counts are checked against the fixed arrays before a
- * write, and nothing is acted upon until the whole plan is accepted. Which keys an op takes is one table
- * (plan_keys: allowed and required sets per op), checked once the whole plan is in, whatever the keys' order. */
+ * write, and nothing is acted upon until the whole plan is accepted. Which keys an op and a mode take is one table
+ * (plan_keys: allowed and required sets per op, per mode for op run), checked once the whole plan is in, whatever
+ * the keys' order. */
 #include "plan.h"
 
 #include <stdarg.h>
@@ -19,6 +20,10 @@ enum plan_key {
 	KEY_GID,
 	KEY_GROUP,
 	KEY_HOME,
+	KEY_SANDBOX_USER,
+	KEY_SANDBOX_UID,
+	KEY_SANDBOX_GID,
+	KEY_SHELL,
 	KEY_JAIL,
 	KEY_STORAGE,
 	KEY_CONFIG_DIR,
@@ -44,46 +49,66 @@ enum plan_key {
 #define TEARDOWN (1u << PLAN_OP_TEARDOWN)
 #define ANY_OP (RUN | TEARDOWN)
 
+/* Sets of modes, as bits (op run only: a teardown takes every mode with the same keys). */
+#define CASUAL (1u << PLAN_MODE_CASUAL)
+#define STRICT (1u << PLAN_MODE_STRICT)
+#define BARE (1u << PLAN_MODE_BARE)
+#define ANY_MODE (CASUAL | STRICT | BARE)
+
 struct plan_key_info {
 	const char *name;
 	size_t max;            /* cap on the count, whatever the op */
 	unsigned int allowed;  /* ops the key may appear in */
 	unsigned int required; /* ops the key must appear in (at least once) */
+	unsigned int modes;    /* op run: the modes the key may appear in */
+	unsigned int mode_required; /* op run: the modes the key must appear in */
 };
 
-/* Which key goes with which op, explicitly: a key outside its op's allowed set is refused, so a teardown plan can
- * carry no argv, env, grant, stdio… and a run plan none of teardown's (it has none of its own). */
+/* Which key goes with which op and mode, explicitly: a key outside its op's allowed set is refused, so a teardown
+ * plan can carry no argv, env, grant, stdio… and a run plan none of teardown's (it has none of its own); in op run,
+ * a key outside its modes is refused too (masks are for casual overlays only, as upstream; the sandbox account and
+ * shell are strict mode's). */
 static const struct plan_key_info plan_keys[KEY_COUNT] = {
-	/*                 name          cap               allowed  required */
-	[KEY_OP] = { "op", 1, ANY_OP, ANY_OP },
-	[KEY_MODE] = { "mode", 1, ANY_OP, ANY_OP },
-	[KEY_USER] = { "user", 1, ANY_OP, ANY_OP },
-	[KEY_UID] = { "uid", 1, ANY_OP, ANY_OP },
-	[KEY_GID] = { "gid", 1, ANY_OP, ANY_OP },
-	[KEY_GROUP] = { "group", PLAN_MAX_GROUPS, ANY_OP, 0 },
-	[KEY_HOME] = { "home", 1, ANY_OP, ANY_OP },
-	[KEY_JAIL] = { "jail", 1, ANY_OP, RUN }, /* teardown: absent = every jail of the user */
-	[KEY_STORAGE] = { "storage", 1, ANY_OP, ANY_OP },
-	[KEY_CONFIG_DIR] = { "config_dir", 1, RUN, RUN },
-	[KEY_CWD] = { "cwd", 1, RUN, RUN },
-	[KEY_GRANT] = { "grant", PLAN_MAX_GRANTS, RUN, 0 },
-	[KEY_MASK] = { "mask", PLAN_MAX_MASKS, RUN, 0 },
-	[KEY_ARGV] = { "argv", PLAN_MAX_ARGV, RUN, RUN },
-	[KEY_ENV] = { "env", PLAN_MAX_ENV, RUN, 0 },
-	[KEY_SCRIPT] = { "script", 1, RUN, 0 },
-	[KEY_INITJAIL] = { "initjail", 1, RUN, 0 },
-	[KEY_UMASK] = { "umask", 1, RUN, RUN },
-	[KEY_STDIN] = { "stdin", 1, RUN, RUN },
-	[KEY_STDOUT] = { "stdout", 1, RUN, RUN },
-	[KEY_STDERR] = { "stderr", 1, RUN, RUN },
-	[KEY_PTY_ROWS] = { "pty_rows", 1, RUN, 0 },
-	[KEY_PTY_COLS] = { "pty_cols", 1, RUN, 0 },
-	[KEY_STATUS_FD] = { "status_fd", 1, ANY_OP, ANY_OP },
+	/*                 name          cap               allowed  required  modes     mode_required */
+	[KEY_OP] = { "op", 1, ANY_OP, ANY_OP, ANY_MODE, 0 },
+	[KEY_MODE] = { "mode", 1, ANY_OP, ANY_OP, ANY_MODE, 0 },
+	[KEY_USER] = { "user", 1, ANY_OP, ANY_OP, ANY_MODE, 0 },
+	[KEY_UID] = { "uid", 1, ANY_OP, ANY_OP, ANY_MODE, 0 },
+	[KEY_GID] = { "gid", 1, ANY_OP, ANY_OP, ANY_MODE, 0 },
+	[KEY_GROUP] = { "group", PLAN_MAX_GROUPS, ANY_OP, 0, ANY_MODE, 0 },
+	[KEY_HOME] = { "home", 1, ANY_OP, ANY_OP, ANY_MODE, 0 },
+	[KEY_SANDBOX_USER] = { "sandbox_user", 1, RUN, 0, STRICT, STRICT },
+	[KEY_SANDBOX_UID] = { "sandbox_uid", 1, RUN, 0, STRICT, STRICT },
+	[KEY_SANDBOX_GID] = { "sandbox_gid", 1, RUN, 0, STRICT, STRICT },
+	[KEY_SHELL] = { "shell", 1, RUN, 0, STRICT, STRICT },
+	[KEY_JAIL] = { "jail", 1, ANY_OP, RUN, ANY_MODE, 0 }, /* teardown: absent = every jail of the user */
+	[KEY_STORAGE] = { "storage", 1, ANY_OP, ANY_OP, ANY_MODE, 0 },
+	[KEY_CONFIG_DIR] = { "config_dir", 1, RUN, RUN, ANY_MODE, 0 },
+	[KEY_CWD] = { "cwd", 1, RUN, RUN, ANY_MODE, 0 },
+	[KEY_GRANT] = { "grant", PLAN_MAX_GRANTS, RUN, 0, ANY_MODE, 0 },
+	[KEY_MASK] = { "mask", PLAN_MAX_MASKS, RUN, 0, CASUAL, 0 },
+	[KEY_ARGV] = { "argv", PLAN_MAX_ARGV, RUN, RUN, ANY_MODE, 0 },
+	[KEY_ENV] = { "env", PLAN_MAX_ENV, RUN, 0, ANY_MODE, 0 },
+	[KEY_SCRIPT] = { "script", 1, RUN, 0, ANY_MODE, 0 },
+	[KEY_INITJAIL] = { "initjail", 1, RUN, 0, ANY_MODE, 0 },
+	[KEY_UMASK] = { "umask", 1, RUN, RUN, ANY_MODE, 0 },
+	[KEY_STDIN] = { "stdin", 1, RUN, RUN, ANY_MODE, 0 },
+	[KEY_STDOUT] = { "stdout", 1, RUN, RUN, ANY_MODE, 0 },
+	[KEY_STDERR] = { "stderr", 1, RUN, RUN, ANY_MODE, 0 },
+	[KEY_PTY_ROWS] = { "pty_rows", 1, RUN, 0, ANY_MODE, 0 },
+	[KEY_PTY_COLS] = { "pty_cols", 1, RUN, 0, ANY_MODE, 0 },
+	[KEY_STATUS_FD] = { "status_fd", 1, ANY_OP, ANY_OP, ANY_MODE, 0 },
 };
 
 static const char *const plan_op_names[] = {
 	[PLAN_OP_RUN] = "run",
 	[PLAN_OP_TEARDOWN] = "teardown",
+};
+
+static const char *const plan_mode_names[] = {
+	[PLAN_MODE_CASUAL] = "casual",
+	[PLAN_MODE_STRICT] = "strict",
+	[PLAN_MODE_BARE] = "bare",
 };
 
 /* An error message; input bytes go through plan_quote. Always returns -1. */
@@ -230,6 +255,12 @@ static bool plan_is_rel_path(const char *s, size_t len)
 	return plan_components_ok(s, len);
 }
 
+/* A value written into a passwd record: no field separator, no line break. */
+static bool plan_is_passwd_field(const char *s, size_t len)
+{
+	return memchr(s, ':', len) == NULL && memchr(s, '\n', len) == NULL;
+}
+
 static bool plan_eq(const char *s, size_t len, const char *lit)
 {
 	size_t n = strlen(lit);
@@ -362,6 +393,29 @@ static int plan_apply(struct plan *p, enum plan_key key, const char *v, size_t v
 			return plan_fail(err, errlen, "group: invalid gid \"%s\" (decimal, not 0)", Q(v, vlen));
 		p->groups[p->ngroups++] = (gid_t)id;
 		return 0;
+	case KEY_SANDBOX_USER:
+		if (!plan_is_name(v, vlen, PLAN_MAX_USER, true))
+			return plan_fail(err, errlen, "sandbox_user: invalid user name \"%s\"", Q(v, vlen));
+		p->sandbox_user = v;
+		return 0;
+	case KEY_SANDBOX_UID:
+		if (!plan_parse_id(v, vlen, &id))
+			return plan_fail(err, errlen, "sandbox_uid: invalid uid \"%s\" (decimal, not 0)", Q(v, vlen));
+		p->sandbox_uid = (uid_t)id;
+		return 0;
+	case KEY_SANDBOX_GID:
+		if (!plan_parse_id(v, vlen, &id))
+			return plan_fail(err, errlen, "sandbox_gid: invalid gid \"%s\" (decimal, not 0)", Q(v, vlen));
+		p->sandbox_gid = (gid_t)id;
+		return 0;
+	case KEY_SHELL:
+		/* Only written into the passwd copy (never opened): the user's passwd field as it is, empty included. */
+		if (vlen > PLAN_MAX_PATH || (vlen > 0 && v[0] != '/') || !plan_is_passwd_field(v, vlen))
+			return plan_fail(err, errlen,
+					 "shell: \"%s\" is not empty or an absolute path without ':' or newline",
+					 Q(v, vlen));
+		p->shell = v;
+		return 0;
 	case KEY_HOME:
 	case KEY_STORAGE:
 	case KEY_CONFIG_DIR:
@@ -471,10 +525,12 @@ static size_t plan_env_name_len(const char *e)
 	return (size_t)(strchr(e, '=') - e);
 }
 
-/* The op's key sets: nothing outside its allowed set, everything of its required set. */
+/* The op's key sets: nothing outside its allowed set, everything of its required set; then, in op run (whose
+ * required set includes mode), the same for the mode's sets. */
 static int plan_check_keys(const struct plan *p, const size_t *seen, char *err, size_t errlen)
 {
 	unsigned int op = 1u << p->op;
+	unsigned int mode = 1u << p->mode;
 	size_t i;
 
 	for (i = 0; i < KEY_COUNT; i++)
@@ -484,6 +540,29 @@ static int plan_check_keys(const struct plan *p, const size_t *seen, char *err, 
 	for (i = 0; i < KEY_COUNT; i++)
 		if (seen[i] == 0 && (plan_keys[i].required & op))
 			return plan_fail(err, errlen, "missing key %s", plan_keys[i].name);
+	if (p->op != PLAN_OP_RUN)
+		return 0;
+	for (i = 0; i < KEY_COUNT; i++)
+		if (seen[i] > 0 && !(plan_keys[i].modes & mode))
+			return plan_fail(err, errlen, "%s: not allowed with mode %s", plan_keys[i].name,
+					 plan_mode_names[p->mode]);
+	for (i = 0; i < KEY_COUNT; i++)
+		if (seen[i] == 0 && (plan_keys[i].mode_required & mode))
+			return plan_fail(err, errlen, "missing key %s", plan_keys[i].name);
+	return 0;
+}
+
+/* op run, mode strict: the account the program runs as is neither root (plan_parse_id) nor the user, and the home
+ * can be written into the passwd copy. */
+static int plan_check_strict(const struct plan *p, char *err, size_t errlen)
+{
+	if (p->sandbox_uid == p->uid)
+		return plan_fail(err, errlen, "sandbox_uid: %u is the user's own uid", (unsigned)p->uid);
+	if (p->sandbox_gid == p->gid)
+		return plan_fail(err, errlen, "sandbox_gid: %u is the user's own gid", (unsigned)p->gid);
+	if (!plan_is_passwd_field(p->home, strlen(p->home)))
+		return plan_fail(err, errlen, "home: %s contains ':' or a newline (strict mode writes it to passwd)",
+				 Q(p->home, strlen(p->home)));
 	return 0;
 }
 
@@ -493,9 +572,8 @@ static int plan_check_run(struct plan *p, const size_t *seen, char *err, size_t 
 	int fds[PLAN_MAX_GRANTS + 4];
 	size_t nfds, i, j, ncwd = 0;
 
-	if (p->mode != PLAN_MODE_CASUAL)
-		return plan_fail(err, errlen, "mode: %s mode is not supported yet",
-				 p->mode == PLAN_MODE_STRICT ? "strict" : "bare");
+	if (p->mode == PLAN_MODE_STRICT && plan_check_strict(p, err, errlen) < 0)
+		return -1;
 	for (i = 0; i < 3; i++)
 		if (p->stdio[i].kind == PLAN_STDIO_PTY)
 			p->uses_pty = true;
@@ -521,6 +599,7 @@ static int plan_check_run(struct plan *p, const size_t *seen, char *err, size_t 
 	}
 	if (ncwd > 1)
 		return plan_fail(err, errlen, "grant: more than one cwd grant");
+	p->has_cwd_grant = ncwd == 1;
 
 	for (i = 0; i < p->nenv; i++) {
 		size_t n = plan_env_name_len(p->env[i]);

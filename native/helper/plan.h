@@ -53,12 +53,19 @@ struct plan {
 	size_t ngroups;
 	gid_t groups[PLAN_MAX_GROUPS];
 	const char *home;
+	/* strict only (required then, refused otherwise): the untrusted account the program runs as, and the
+	 * user's login shell for the passwd copy. */
+	const char *sandbox_user;
+	uid_t sandbox_uid;
+	gid_t sandbox_gid;
+	const char *shell; /* "" or absolute, without ':' or newline */
 	const char *jail; /* NULL only for a teardown of all jails */
 	const char *storage;
 	const char *config_dir;
 	const char *cwd;
 	size_t ngrants;
 	struct plan_grant grants[PLAN_MAX_GRANTS]; /* sorted by path: parents first */
+	bool has_cwd_grant; /* a grant of kind cwd (upstream: not -D) */
 	size_t nmasks;
 	const char *masks[PLAN_MAX_MASKS];
 	size_t argc;

@@ -76,9 +76,15 @@ void program_exec(const struct plan *p, const struct program_io *io)
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		die_errno("close_range(3, ~0, CLOSE_RANGE_CLOEXEC)");
 
-	creds_drop_final(p);
-	if (chdir(p->cwd) < 0)
-		die_errno("chdir(%s)", p->cwd);
+	creds_drop_final(p, CREDS_SANDBOX);
+	if (chdir(p->cwd) < 0) {
+		/* Upstream §8.3: without a cwd grant (-D) the private home of strict/bare need not hold the cwd. */
+		if (errno != ENOENT || p->mode == PLAN_MODE_CASUAL || p->has_cwd_grant)
+			die_errno("chdir(%s)", p->cwd);
+		die_notice("No \"%s\" in jail, changed to home directory", p->cwd);
+		if (chdir(p->home) < 0)
+			die_errno("chdir(%s)", p->home);
+	}
 	umask(p->umask);
 	/* execvp searches the PATH of environ: the plan's. */
 	environ = (char **)p->env;

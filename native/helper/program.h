@@ -12,7 +12,9 @@ struct program_io {
 
 /* Default dispositions for every signal and an empty mask (what the exec'd program must start with). */
 void program_reset_signals(void);
-/* Step 12; never returns: execs, or reports `error 125|126|127 ...` and exits with that code. */
+/* Step 12; never returns: execs, or reports `error 125|126|127 ...` and exits with that code. Runs as the sandbox
+ * (creds.h: strict mode's untrusted account, else the user); a missing cwd in strict/bare mode without a cwd grant
+ * sends `notice No "CWD" in jail, changed to home directory` and starts in the home instead. */
 _Noreturn void program_exec(const struct plan *plan, const struct program_io *io);
 
 #endif

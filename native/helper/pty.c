@@ -13,6 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "creds.h"
 #include "die.h"
 #include "fdio.h"
 
@@ -78,6 +79,8 @@ int pty_open(const struct plan *p, gid_t tty_gid)
 	struct winsize ws = { .ws_row = p->pty_rows, .ws_col = p->pty_cols, .ws_xpixel = 0, .ws_ypixel = 0 };
 	int unlock = 0;
 	int master, slave;
+	uid_t uid;
+	gid_t gid;
 
 	master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
@@ -87,8 +90,11 @@ int pty_open(const struct plan *p, gid_t tty_gid)
 	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		die_errno("ioctl(ptmx, TIOCGPTPEER)");
-	if (fchown(slave, p->uid, tty_gid != (gid_t)-1 ? tty_gid : p->gid) < 0)
-		die_errno("fchown(pty slave, %u)", (unsigned)p->uid);
+	/* The program's: strict mode's sandbox account, else the user. */
+	uid = creds_uid(p, CREDS_SANDBOX);
+	gid = tty_gid != (gid_t)-1 ? tty_gid : creds_gid(p, CREDS_SANDBOX);
+	if (fchown(slave, uid, gid) < 0)
+		die_errno("fchown(pty slave, %u, %u)", (unsigned)uid, (unsigned)gid);
 	if (fchmod(slave, 0620) < 0)
 		die_errno("fchmod(pty slave, 0620)");
 	if (ioctl(master, TIOCSWINSZ, &ws) < 0)

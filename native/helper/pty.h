@@ -9,8 +9,9 @@
 /* The gid of group "tty" from /etc/group (read directly, no NSS modules in a root process), or (gid_t)-1. */
 gid_t pty_tty_gid(void);
 /* Step 10: opens /dev/pts/ptmx (the jail's devpts), unlocks it, opens the slave with TIOCGPTPEER, gives the slave
- * to the user (mode 0620, group tty_gid or the user's gid), sets the window size, sends the master on the status
- * socket as a `pty` record and closes it. Returns the slave (O_CLOEXEC). */
+ * to the program's uid (the user, or strict mode's sandbox account; mode 0620, group tty_gid or the program's gid),
+ * sets the window size, sends the master on the status socket as a `pty` record and closes it. Returns the slave
+ * (O_CLOEXEC). */
 int pty_open(const struct plan *plan, gid_t tty_gid);
 
 #endif

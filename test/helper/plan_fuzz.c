@@ -5,8 +5,10 @@
  * splice in dictionary tokens) and at the byte level (flip, insert, delete, truncate). Each input is copied into a
  * malloc'd buffer of exactly its size so that any read past the end is caught by ASan. For every accepted plan the
  * invariants the helper relies on are checked; for every refused one, the error message must be a non-empty line of
- * printable ASCII. Every prefix of the seeds must be refused. Seeds: two op run plans (one with script and
- * initjail) and an op teardown of every jail; a teardown plan must carry none of the run keys.
+ * printable ASCII. Every prefix of the seeds must be refused. Seeds: three op run plans (one with script and
+ * initjail, one in strict mode) and an op teardown of every jail; a teardown plan must carry none of the run keys,
+ * a strict plan all of the sandbox account's keys (with ids neither root nor the user's) and no mask, a casual or
+ * bare plan none of them.
  *
  *   plan_fuzz [ITERATIONS [SEED]]     exit 0 when no invariant broke (sanitizer reports abort the run)
  */
@@ -53,6 +55,15 @@ static const char *const fuzz_seed_b[] = {
 	"gid", "4294967294", "uid", "65534", "user", "bob_1", "mode", "casual", "op", "run",
 };
 
+/* op run in strict mode: the sandbox account and the user's shell. */
+static const char *const fuzz_seed_d[] = {
+	"op", "run", "mode", "strict", "user", "dave", "uid", "1002", "gid", "1002", "home", "/home/dave",
+	"sandbox_user", "jai", "sandbox_uid", "999", "sandbox_gid", "995", "shell", "/bin/bash", "jail", "default",
+	"storage", "/home/dave/.jai", "config_dir", "/home/dave/.jai", "cwd", "/home/dave/proj",
+	"grant", "cwd:4:/home/dave/proj", "argv", "sh", "umask", "022", "stdin", "null", "stdout", "fd:5",
+	"stderr", "fd:6", "status_fd", "3", "initjail", "/home/dave/bin/init",
+};
+
 /* op teardown of every jail (no jail key), keys in an unusual order. */
 static const char *const fuzz_seed_c[] = {
 	"status_fd", "3", "storage", "/home/carol/.jai", "home", "/home/carol", "gid", "1001", "uid", "1001",
@@ -68,7 +79,8 @@ static const char *const fuzz_dict[] = {
 	"a/b", "../x", ".x", "-x", "x\001y", "cwd:4:/x", "rw:5:/x", "ro:6:/x/y", "cwd:3:/x", "rw:4:/", "rw::/x",
 	"rw:4:", "xx:4:/x", "cwd:4:x", "=x", "A=", "A=b", "A", "", "\xff\xfe", "%s%n%x",
 	"script", "initjail", "teardown", "JAI_SCRIPT=/x", "JAI_SCRIPT", "JAI_SCRIPTX=1", "JAI_SCRIP=1", "/bin/sh",
-	"init", "#!/bin/sh\nexit 0\n",
+	"init", "#!/bin/sh\nexit 0\n", "sandbox_user", "sandbox_uid", "sandbox_gid", "shell", "jai", "999", "995",
+	"1002", "/bin/a:b", "/bin/a\nb", "/usr/sbin/nologin", "/home/a:b",
 };
 
 struct fuzz_tokens {
@@ -266,7 +278,8 @@ static void fuzz_check_teardown(const struct plan *p, const char *buf, size_t le
 
 	if (p->argc != 0 || p->argv[0] != NULL || p->nenv != 0 || p->env[0] != NULL || p->ngrants != 0 ||
 	    p->nmasks != 0 || p->cwd != NULL || p->config_dir != NULL || p->script != NULL || p->initjail != NULL ||
-	    p->uses_pty || p->has_winsize)
+	    p->uses_pty || p->has_winsize || p->sandbox_user != NULL || p->shell != NULL || p->sandbox_uid != 0 ||
+	    p->sandbox_gid != 0 || p->has_cwd_grant)
 		fuzz_fail("teardown plan with run keys", buf, len);
 	for (i = 0; i < 3; i++)
 		if (p->stdio[i].kind != PLAN_STDIO_NULL || p->stdio[i].fd != -1)
@@ -293,8 +306,34 @@ static void fuzz_check_accepted(const struct plan *p, const char *buf, size_t le
 		fuzz_check_teardown(p, buf, len);
 		return;
 	}
-	if (p->op != PLAN_OP_RUN || p->mode != PLAN_MODE_CASUAL)
+	if (p->op != PLAN_OP_RUN ||
+	    (p->mode != PLAN_MODE_CASUAL && p->mode != PLAN_MODE_STRICT && p->mode != PLAN_MODE_BARE))
 		fuzz_fail("run plan: op or mode", buf, len);
+	if (p->mode == PLAN_MODE_STRICT) {
+		if (p->sandbox_user == NULL || p->shell == NULL || !fuzz_in(p->sandbox_user, buf, len) ||
+		    !fuzz_in(p->shell, buf, len))
+			fuzz_fail("strict plan without the sandbox account or shell", buf, len);
+		else if (p->sandbox_user[0] == '\0' || p->sandbox_user[0] == '.' || p->sandbox_user[0] == '-' ||
+			 strspn(p->sandbox_user, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+				 strlen(p->sandbox_user))
+			fuzz_fail("sandbox user name", buf, len);
+		if (p->sandbox_uid == 0 || p->sandbox_gid == 0 || p->sandbox_uid == (uid_t)-1 ||
+		    p->sandbox_gid == (gid_t)-1 || p->sandbox_uid == p->uid || p->sandbox_gid == p->gid)
+			fuzz_fail("sandbox ids root, invalid or the user's", buf, len);
+		if (p->shell != NULL && ((p->shell[0] != '\0' && p->shell[0] != '/') || strpbrk(p->shell, ":\n")))
+			fuzz_fail("shell not absolute or with ':' or newline", buf, len);
+		if (strpbrk(p->home, ":\n"))
+			fuzz_fail("strict home with ':' or newline", buf, len);
+	} else if (p->sandbox_user != NULL || p->shell != NULL || p->sandbox_uid != 0 || p->sandbox_gid != 0) {
+		fuzz_fail("sandbox account keys outside strict mode", buf, len);
+	}
+	if (p->mode != PLAN_MODE_CASUAL && p->nmasks != 0)
+		fuzz_fail("masks outside casual mode", buf, len);
+	for (i = 0, j = 0; i < p->ngrants; i++)
+		if (p->grants[i].kind == PLAN_GRANT_CWD)
+			j++;
+	if (j > 1 || p->has_cwd_grant != (j == 1))
+		fuzz_fail("cwd grant count or has_cwd_grant", buf, len);
 	if (p->jail == NULL)
 		fuzz_fail("run plan without a jail", buf, len);
 	if (p->script != NULL && (!fuzz_in(p->script, buf, len) || strlen(p->script) != p->script_len ||
@@ -432,6 +471,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "plan_fuzz: seed B refused: %s\n", err);
 		return 1;
 	}
+	fuzz_tokens_seed(&t, fuzz_seed_d, sizeof fuzz_seed_d / sizeof fuzz_seed_d[0]);
+	len = fuzz_serialise(&t, buf, sizeof buf);
+	if (fuzz_one(buf, len) != 0 || fuzz_plan.mode != PLAN_MODE_STRICT || fuzz_plan.sandbox_uid != 999) {
+		char err[PLAN_ERR_MAX];
+
+		plan_parse(buf, len, &fuzz_plan, err, sizeof err);
+		fprintf(stderr, "plan_fuzz: seed D refused or misread: %s\n", err);
+		return 1;
+	}
+	for (i = 0; i < len; i++)
+		if (fuzz_one(buf, i) == 0)
+			fuzz_fail("a proper prefix of seed D was accepted", buf, i);
 	fuzz_tokens_seed(&t, fuzz_seed_c, sizeof fuzz_seed_c / sizeof fuzz_seed_c[0]);
 	len = fuzz_serialise(&t, buf, sizeof buf);
 	if (fuzz_one(buf, len) != 0 || fuzz_plan.op != PLAN_OP_TEARDOWN || fuzz_plan.jail != NULL) {
@@ -446,12 +497,15 @@ int main(int argc, char **argv)
 			fuzz_fail("a proper prefix of seed C was accepted", buf, i);
 
 	for (it = 0; it < iterations && fuzz_failures == 0; it++) {
-		switch (fuzz_below(3)) {
+		switch (fuzz_below(4)) {
 		case 0:
 			fuzz_tokens_seed(&t, fuzz_seed_a, sizeof fuzz_seed_a / sizeof fuzz_seed_a[0]);
 			break;
 		case 1:
 			fuzz_tokens_seed(&t, fuzz_seed_b, sizeof fuzz_seed_b / sizeof fuzz_seed_b[0]);
+			break;
+		case 2:
+			fuzz_tokens_seed(&t, fuzz_seed_d, sizeof fuzz_seed_d / sizeof fuzz_seed_d[0]);
 			break;
 		default:
 			fuzz_tokens_seed(&t, fuzz_seed_c, sizeof fuzz_seed_c / sizeof fuzz_seed_c[0]);

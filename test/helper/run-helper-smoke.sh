@@ -17,6 +17,8 @@ HELPER=$ROOT/native/build/jai-helper
 DRIVE=$ROOT/test/helper/drive.py
 U=${JAI_SMOKE_USER:-jaihelpertest}
 WORK=$(mktemp -d /tmp/jai-helper-smoke.XXXXXX)
+OUTSIDE=/var/lib/jai-smoke-0600 # a 0600 file of the user outside every grant (strict: unreadable to the sandbox user)
+STORE2=/var/lib/jai-smoke-store # a storage dir outside the home: the strict jail shows it (read-only root)
 PASS=0
 FAIL=0
 FAILED=()
@@ -39,7 +41,7 @@ cleanup() {
 	pkill -KILL -u "$U" 2>/dev/null
 	cleanup_state
 	if [ -n "${JAI_SMOKE_KEEP_WORK:-}" ]; then echo "plans, records and outputs kept in $WORK"; else rm -rf "$WORK"; fi
-	rm -rf /tmp/jai-smoke-hostfile /tmp/jai-smoke-initjail /tmp/jai-smoke-victim
+	rm -rf /tmp/jai-smoke-hostfile /tmp/jai-smoke-initjail /tmp/jai-smoke-victim "$OUTSIDE" "$STORE2"
 }
 trap cleanup EXIT
 
@@ -61,6 +63,12 @@ id "$U" >/dev/null 2>&1 || useradd -m -s /bin/bash "$U" || exit 1
 UID_=$(id -u "$U")
 GID_=$(id -g "$U")
 H=$(getent passwd "$U" | cut -d: -f6)
+USHELL=$(getent passwd "$U" | cut -d: -f7)
+# Strict mode's untrusted account, as systemd-sysusers would create it (systemd/sysusers.d/jai.conf).
+getent passwd jai >/dev/null || useradd --system --no-create-home --home-dir / --shell /usr/sbin/nologin \
+	--comment "JAI sandbox untrusted user" jai || exit 1
+JUID=$(id -u jai)
+JGID=$(id -g jai)
 pkill -KILL -u "$U" 2>/dev/null
 cleanup_state
 rm -rf "$H/.jai" "$H/proj" "$H/ro-dir" "$H/newfile" "$H/realfile" "$H/.secret"
@@ -68,13 +76,20 @@ install -d -o "$U" -g "$GID_" -m 0755 "$H/proj" "$H/ro-dir" "$H/.secret"
 echo real >"$H/realfile" && chown "$U:" "$H/realfile"
 echo key >"$H/.secret/key" && chown "$U:" "$H/.secret/key"
 echo ro >"$H/ro-dir/file" && chown "$U:" "$H/ro-dir/file"
+echo secret >"$H/ro-dir/secret" && chown "$U:" "$H/ro-dir/secret" && chmod 0600 "$H/ro-dir/secret"
 echo host >/tmp/jai-smoke-hostfile
+rm -rf "$OUTSIDE" && install -d -m 0755 "$OUTSIDE" && echo outside >"$OUTSIDE/secret" && chown "$U:" "$OUTSIDE/secret" &&
+	chmod 0600 "$OUTSIDE/secret"
+rm -rf "$STORE2" && install -d -o "$U" -g "$GID_" -m 0700 "$STORE2"
 
 # --- helpers ------------------------------------------------------------------------------------------------------
 ENV_PATH=PATH=/usr/local/bin:/usr/bin:/bin
-base() { # the keys every plan has, minus cwd/grants/argv/stdio
-	printf '%s\0' op run mode casual user "$U" uid "$UID_" gid "$GID_" group "$GID_" home "$H" jail "${JAIL:-default}" \
-		storage "$H/.jai" config_dir "$H/.jai" umask "${UMASK:-022}" status_fd 3 env "$ENV_PATH"
+base() { # the keys every plan has, minus cwd/grants/argv/stdio; MODE=strict adds the sandbox account's keys
+	printf '%s\0' op run mode "${MODE:-casual}" user "$U" uid "$UID_" gid "$GID_" group "$GID_" home "$H" \
+		jail "${JAIL:-default}" storage "${STORAGE:-$H/.jai}" config_dir "$H/.jai" umask "${UMASK:-022}" status_fd 3 env "$ENV_PATH"
+	if [ "${MODE:-}" = strict ]; then
+		printf '%s\0' sandbox_user jai sandbox_uid "$JUID" sandbox_gid "$JGID" shell "$USHELL"
+	fi
 }
 # mkplan FILE KEY VALUE ...: magic, base keys, the given pairs, end.
 mkplan() {
@@ -173,9 +188,31 @@ mkplan "$WORK/missing-argv.plan" cwd "$H/proj" grant "cwd:4:$H/proj" stdin null 
 bad_plan missing-argv 'missing key argv'
 mkplan "$WORK/pty-no-size.plan" cwd "$H/proj" grant "cwd:4:$H/proj" argv true stdin pty stdout fd:5 stderr fd:6
 bad_plan pty-no-size 'pty_rows and pty_cols are required'
-mkplan "$WORK/strict.plan" "${STD[@]}"
-sed -z -i 's/^casual$/strict/' "$WORK/strict.plan"
-bad_plan strict 'mode: strict mode is not supported yet'
+mkplan "$WORK/strict-no-account.plan" "${STD[@]}"
+sed -z -i 's/^casual$/strict/' "$WORK/strict-no-account.plan"
+bad_plan strict-no-account 'missing key sandbox_user'
+mkplan "$WORK/casual-sandbox-uid.plan" "${STD[@]}" sandbox_uid "$JUID"
+bad_plan casual-sandbox-uid 'sandbox_uid: not allowed with mode casual'
+MODE=bare mkplan "$WORK/bare-shell.plan" "${STD[@]}" shell /bin/sh
+bad_plan bare-shell 'shell: not allowed with mode bare'
+MODE=strict mkplan "$WORK/strict-mask.plan" "${STD[@]}" mask .ssh
+bad_plan strict-mask 'mask: not allowed with mode strict'
+MODE=bare mkplan "$WORK/bare-mask.plan" "${STD[@]}" mask .ssh
+bad_plan bare-mask 'mask: not allowed with mode bare'
+MODE=strict mkplan "$WORK/strict-own-uid.plan" "${STD[@]}"
+sed -z -i "/^sandbox_uid\$/{n;s/^$JUID\$/$UID_/}" "$WORK/strict-own-uid.plan"
+bad_plan strict-own-uid "sandbox_uid: $UID_ is the user's own uid"
+MODE=strict mkplan "$WORK/strict-own-gid.plan" "${STD[@]}"
+sed -z -i "/^sandbox_gid\$/{n;s/^$JGID\$/$GID_/}" "$WORK/strict-own-gid.plan"
+bad_plan strict-own-gid "sandbox_gid: $GID_ is the user's own gid"
+MODE=strict mkplan "$WORK/strict-root.plan" "${STD[@]}"
+sed -z -i "/^sandbox_uid\$/{n;s/^$JUID\$/0/}" "$WORK/strict-root.plan"
+bad_plan strict-root 'sandbox_uid: invalid uid "0"'
+MODE=strict mkplan "$WORK/strict-shell-colon.plan" "${STD[@]}"
+sed -z -i "/^shell\$/{n;s|^.*\$|/bin/x:0:0|}" "$WORK/strict-shell-colon.plan"
+bad_plan strict-shell-colon 'shell: "/bin/x:0:0" is not empty or an absolute path'
+tdplan "$WORK/teardown-sandbox.plan" sandbox_user jai
+bad_plan teardown-sandbox 'sandbox_user: not allowed with op teardown'
 mkplan "$WORK/closed-fd.plan" cwd "$H/proj" grant "cwd:9:$H/proj" argv true stdin null stdout fd:5 stderr fd:6
 bad_plan closed-fd 'fcntl\(9, F_GETFD\)'
 mkplan "$WORK/jai-script-env.plan" "${STD[@]}" env JAI_SCRIPT=/etc/shadow
@@ -499,6 +536,166 @@ ok "a symlinked <jail>.changes is refused" rec_match symlink-changes 1 \
 	"^error 125 storage: open\\($H/.jai/evil.changes\\) as $U: (Not a directory|Too many levels of symbolic links)"
 rm -f "$H/.jai/evil.changes"
 
+# --- strict and bare modes ------------------------------------------------------------------------------------------
+# strict: the program runs as the untrusted account jai, in a private home (<storage>/<jail>.home), and every mount
+# the helper makes is id-mapped: the user's files show as jai's, what jai creates lands on disk as the user's.
+STRICT_PLAN=(cwd "$H/proj" grant "cwd:4:$H/proj")
+strict_run() { # NAME ARGV...: strict jail "strict", cwd grant of ~/proj, stdout fd 5, stderr fd 6
+	local name=$1
+	shift
+	local args=()
+	for a in "$@"; do args+=(argv "$a"); done
+	MODE=strict JAIL=strict mkplan "$WORK/$name.plan" "${STRICT_PLAN[@]}" "${args[@]}" stdin null stdout fd:5 stderr fd:6
+	drive "$name" --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+}
+strict_run st-ids sh -c 'id -u; id -g; id -G'
+ok "strict: exit 0, records started, exit 0" rec_seq st-ids "started|exit 0|"
+ok "strict: uid, gid and groups are the sandbox user's only" out_is st-ids "$JUID
+$JGID
+$JGID"
+ok "strict: the private home was created 0700, the user's" \
+	[ "$(stat -c '%a %u' "$H/.jai/strict.home" 2>/dev/null)" = "700 $UID_" ]
+ok "strict: the passwd copy is root's, 0444" [ "$(stat -c '%a %u %F' "/run/jai/$U/passwd" 2>/dev/null)" = "444 0 regular file" ]
+PASSWD_INO=$(stat -c %i "/run/jai/$U/passwd")
+
+strict_run st-status sh -c 'cat /proc/self/status; ls /proc/self/fd | tr "\n" " "'
+ok "strict: NoNewPrivs 1, no capabilities at all" bash -c "grep -qx \$'NoNewPrivs:\\t1' '$WORK/st-status.out' &&
+	grep -qx \$'CapEff:\\t0000000000000000' '$WORK/st-status.out' && grep -qx \$'CapBnd:\\t0000000000000000' '$WORK/st-status.out'"
+ok "strict: only fds 0 1 2 (+3 for ls's own dir): no id-map namespace fd" out_has st-status '^0 1 2 3 $'
+
+rm -f "$H/proj/strict-file"
+strict_run st-owner sh -c 'echo data > strict-file; stat -c %U strict-file; stat -c %U .; stat -c %U "$0/proj/granted.txt"' "$H"
+ok "strict: through the cwd grant the user's files show as jai's" out_is st-owner "jai
+jai
+jai"
+ok "strict: a file written into the granted cwd is the user's on the host" \
+	[ "$(stat -c %u:%g "$H/proj/strict-file" 2>/dev/null)" = "$UID_:$GID_" ]
+
+strict_run st-home sh -c 'ls -A "$0"; test -e "$0/realfile" || echo no-realfile; cat "$0/.secret/key" 2>/dev/null || echo no-secret' "$H"
+ok "strict: the home shows none of the user's files (only the grant's mount point)" out_is st-home "proj
+no-realfile
+no-secret"
+ok "strict: the grant's mount point was created in the private home, the user's on disk" \
+	[ "$(stat -c %u "$H/.jai/strict.home/proj" 2>/dev/null)" = "$UID_" ]
+
+MODE=strict JAIL=strict mkplan "$WORK/st-0600.plan" "${STRICT_PLAN[@]}" grant "ro:7:$H/ro-dir" argv sh argv -c \
+	argv "cat $H/ro-dir/secret; (echo x > $H/ro-dir/new) 2>/dev/null || echo refused; cat $OUTSIDE/secret 2>&1" \
+	stdin null stdout fd:5 stderr fd:6
+drive st-0600 --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --fd "7=grant:$H/ro-dir"
+ok "strict: a 0600 file of the user in a ro grant is readable, the grant not writable; one outside every grant is not" \
+	out_is st-0600 "secret
+refused
+cat: $OUTSIDE/secret: Permission denied"
+
+strict_run st-passwd sh -c 'getent passwd jai; stat -c "%a %u" /etc/passwd; (echo x >> /etc/passwd) 2>/dev/null || echo ro; grep -v "^jai:" /etc/passwd | md5sum'
+ok "strict: getent passwd jai shows the user's home and shell" \
+	[ "$(sed -n 1p "$WORK/st-passwd.out")" = "jai:x:$JUID:$JGID:JAI sandbox untrusted user:$H:$USHELL" ]
+ok "strict: /etc/passwd is the copy (root's, 0444), not writable" \
+	[ "$(sed -n 2,3p "$WORK/st-passwd.out" | tr '\n' ' ')" = "444 0 ro " ]
+ok "strict: every other line of /etc/passwd unchanged" \
+	[ "$(sed -n 4p "$WORK/st-passwd.out")" = "$(grep -v '^jai:' /etc/passwd | md5sum)" ]
+ok "strict: the passwd copy is reused, not made again" [ "$(stat -c %i "/run/jai/$U/passwd")" = "$PASSWD_INO" ]
+
+cat >"$H/proj/mounts.awk" <<'AWK'
+$6 !~ /(^|,)nosuid(,|$)/ { print "not nosuid: " $5 }
+$6 !~ /(^|,)nodev(,|$)/ && $5 != "/dev" && $5 != "/dev/pts" { print "not nodev: " $5 }
+$5 == home || $5 == home "/proj" || $5 == "/etc/passwd" || $5 == "/tmp" || $5 == "/var/tmp" || $5 == "/dev/shm" {
+	if ($6 !~ /(^|,)idmapped(,|$)/) print "not idmapped: " $5
+	n++
+}
+$5 == "/etc/passwd" && $6 !~ /^ro,/ { print "/etc/passwd not read-only" }
+END { if (n != 6) print n " id-mapped mounts, expected 6" }
+AWK
+strict_run st-mounts awk -v home="$H" -f mounts.awk /proc/self/mountinfo
+ok "strict: every mount nosuid, nodev; home, grant, /etc/passwd (ro), /tmp, /var/tmp, /dev/shm id-mapped" \
+	out_is st-mounts ""
+rm -f "$H/proj/mounts.awk"
+
+strict_run st-tmp sh -c 'echo t > /tmp/st-file; stat -c %U /tmp/st-file'
+ok "strict: a file made in /tmp shows as jai's, and is the user's on the host" \
+	bash -c "[ \"\$(sed -n 1p '$WORK/st-tmp.out')\" = jai ] && [ \"\$(stat -c %u '/run/jai/$U/tmp/strict/st-file')\" = '$UID_' ]"
+
+MODE=strict JAIL=strict mkplan "$WORK/st-script.plan" "${STRICT_PLAN[@]}" script 'echo from-script' argv sh argv -c \
+	argv '. "$JAI_SCRIPT"; stat -c %U "$JAI_SCRIPT"' stdin null stdout fd:5 stderr fd:6
+drive st-script --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+ok "strict: the startup script (the user's 0400 file) is readable as jai's" out_is st-script "from-script
+jai"
+
+MODE=strict JAIL=strict mkplan "$WORK/st-pty.plan" "${STRICT_PLAN[@]}" argv sh argv -c argv 'stat -c "%u %a" "$(tty)"' \
+	stdin pty stdout pty stderr pty pty_rows 24 pty_cols 80
+drive st-pty --fd "4=grant:$H/proj"
+ok "strict: the pty slave is jai's (0620)" out_has st-pty "^$JUID 620"
+
+MODE=strict JAIL=strict mkplan "$WORK/st-bad-cwd.plan" cwd /nonexistent grant "cwd:4:$H/proj" argv true \
+	stdin null stdout fd:5 stderr fd:6
+drive st-bad-cwd --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+ok "strict with a cwd grant: a missing cwd is fatal" rec_line st-bad-cwd 2 \
+	'error 125 exec: chdir(/nonexistent): No such file or directory'
+
+# -D (no cwd grant): the cwd is not in the private home → a notice, and the program starts in the home.
+MODE=strict JAIL=strict-d mkplan "$WORK/st-nocwd.plan" cwd "$H/proj" initjail "$IJ/ok.sh" argv sh argv -c \
+	argv 'pwd; ls -A "$0" | grep -v "^initjail-ran$"; stat -c %U "$0/initjail-ran"' argv "$H" \
+	stdin null stdout fd:5 stderr fd:6
+drive st-nocwd --fd 5=out --fd 6=out
+ok "strict -D: notice No \"CWD\" in jail, after started" \
+	rec_seq st-nocwd "started|notice No \"$H/proj\" in jail, changed to home directory|exit 0|"
+ok "strict -D: the program starts in the (otherwise empty) home; the initjail's file shows as jai's" \
+	bash -c "[ \"\$(sed -n '/^\\//,\$p' '$WORK/st-nocwd.out' | tr '\n' ' ')\" = '$H jai ' ]"
+ok "strict initjail: ran as the user in <storage>/<jail>.home (as seen from the host)" \
+	[ "$(sed -n 1p "$H/.jai/strict-d.home/initjail-ran" 2>/dev/null)" = "$H/.jai/strict-d.home $UID_ $GID_ 0022" ]
+ok "strict initjail: outside the jail, and what it wrote is the user's" \
+	bash -c "[ \"\$(sed -n 4p '$H/.jai/strict-d.home/initjail-ran')\" = outside-the-jail ] && [ \"\$(stat -c %u '$H/.jai/strict-d.home/initjail-ran')\" = '$UID_' ]"
+MODE=strict JAIL=strict-d mkplan "$WORK/st-nocwd-again.plan" cwd "$H/proj" initjail "$IJ/ok.sh" argv true \
+	stdin null stdout fd:5 stderr fd:6
+drive st-nocwd-again --fd 5=out --fd 6=out
+ok "strict initjail: not run when <jail>.home exists" \
+	bash -c "[ \$(wc -l <'$H/.jai/strict-d.home/initjail-ran') = 4 ] && ! grep -q initjail-out '$WORK/st-nocwd-again.out'"
+
+# -D with an explicit grant of the whole home: the real home, id-mapped, at its path; the storage dir in it covered.
+MODE=strict JAIL=strict-d mkplan "$WORK/st-home-grant.plan" cwd "$H/proj" grant "rw:7:$H" argv sh argv -c \
+	argv 'pwd; stat -c %U "$0/realfile"; cat "$0/realfile" "$0/.secret/key"; ls "$0/.jai" 2>&1; awk -v h="$0" '\''$5 == h && /idmapped/ { n++ } END { print n }'\'' /proc/self/mountinfo' \
+	argv "$H" stdin null stdout fd:5 stderr fd:6
+drive st-home-grant --fd 5=out --fd 6=out --fd "7=grant:$H"
+ok "strict -D -d HOME: no notice (the cwd exists through the grant)" rec_seq st-home-grant "started|exit 0|"
+ok "strict -D -d HOME: the user's home, id-mapped over the private one; the storage dir covered" \
+	out_is st-home-grant "$H/proj
+jai
+real
+key
+ls: cannot open directory '$H/.jai': Permission denied
+2"
+
+# A storage dir the jail shows (here on the read-only root, outside the home): the very dir → covered.
+MODE=strict JAIL=strict-store STORAGE=$STORE2 mkplan "$WORK/st-store.plan" "${STRICT_PLAN[@]}" argv awk argv \
+	"\$5 == \"$STORE2\" && / jai-hidden / { n++ } END { print n + 0 }" argv /proc/self/mountinfo \
+	stdin null stdout fd:5 stderr fd:6
+drive st-store --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+ok "strict: a storage dir the jail shows is covered; its private home is in it" \
+	bash -c "[ \"\$(cat '$WORK/st-store.out')\" = 1 ] && [ -d '$STORE2/strict-store.home' ]"
+
+# bare: the user's own ids, the same private home, nothing id-mapped.
+MODE=bare JAIL=bare mkplan "$WORK/bare.plan" cwd "$H/proj" argv sh argv -c \
+	argv 'id -u; id -G; pwd; ls -A "$0" | wc -l; echo b > "$0/bare-file"; grep -c idmapped /proc/self/mountinfo || true' \
+	argv "$H" stdin null stdout fd:5 stderr fd:6
+drive bare --fd 5=out --fd 6=out
+ok "bare -D: notice No \"CWD\" in jail, after started" \
+	rec_seq bare "started|notice No \"$H/proj\" in jail, changed to home directory|exit 0|"
+ok "bare: the user's ids, starts in the empty private home, no id-mapped mount" out_is bare "$UID_
+$GID_
+$H
+0
+0"
+ok "bare: a file made in the home lands in <storage>/<jail>.home, the user's" \
+	bash -c "[ \"\$(cat '$H/.jai/bare.home/bare-file' 2>/dev/null)\" = b ] && [ \"\$(stat -c %u '$H/.jai/bare.home/bare-file')\" = '$UID_' ]"
+MODE=bare JAIL=bare mkplan "$WORK/bare-grant.plan" cwd "$H/proj" grant "cwd:4:$H/proj" argv sh argv -c \
+	argv 'pwd; stat -c %U .; test -e "$0/realfile" || echo no-realfile; test -e /etc/passwd && getent passwd jai | cut -d: -f6' \
+	argv "$H" stdin null stdout fd:5 stderr fd:6
+drive bare-grant --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+ok "bare: a cwd grant as in casual mode, the real home hidden, /etc/passwd the host's" out_is bare-grant "$H/proj
+$U
+no-realfile
+/"
+
 # --- host state -------------------------------------------------------------------------------------------------
 ok "/run/jai/<user> is root 0750" [ "$(stat -c '%u %a' "/run/jai/$U")" = "0 750" ]
 ok "/run/jai/<user> ACL: user:<uid>:r-x only" python3 -c "
@@ -587,11 +784,13 @@ ok "teardown again: nothing there, exit 0" rec_is td-nothing "exit 0"
 run_prog after-teardown sh -c 'cat "$0/newfile"' "$H"
 ok "a session after the teardown works (the changes are back)" out_is after-teardown new
 # strict: only the shared passwd copy; bare: nothing.
-install -m 0444 /dev/null "/run/jai/$U/passwd"
-MODE=strict tdplan "$WORK/td-strict.plan" jail default
+strict_run st-after-teardown true
+ok "a strict session after the teardown makes the passwd copy again" [ -f "/run/jai/$U/passwd" ]
+MODE=strict tdplan "$WORK/td-strict.plan" jail strict
 drive td-strict
 ok "teardown strict: exit 0, passwd removed, the casual overlay stays" \
 	bash -c "[ '$RC' = 0 ] && [ ! -e '/run/jai/$U/passwd' ] && awk -v p='/run/jai/$U/default.home' '\$5 == p { f = 1 } END { exit !f }' /proc/self/mountinfo"
+ok "teardown strict: the private home stays" [ -e "$H/.jai/strict.home/proj" ]
 MODE=bare tdplan "$WORK/td-bare.plan" jail default
 drive td-bare
 ok "teardown bare: exit 0, nothing changed" \

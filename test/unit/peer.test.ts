@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import { resolveIdentity, type NssLookup, type PasswdEntry } from '../../daemon/server/peer';
 
 const users: PasswdEntry[] = [
-  { name: 'root', uid: 0, gid: 0, dir: '/root', shell: '/bin/bash' },
-  { name: 'alice', uid: 1001, gid: 1001, dir: '/home/alice/', shell: '' },
-  { name: 'bob', uid: 1002, gid: 1002, dir: '/home/bob', shell: '/bin/zsh' },
+  { name: 'root', uid: 0, gid: 0, dir: '/root', shell: '/bin/bash', gecos: 'root' },
+  { name: 'alice', uid: 1001, gid: 1001, dir: '/home/alice/', shell: '', gecos: '' },
+  { name: 'bob', uid: 1002, gid: 1002, dir: '/home/bob', shell: '/bin/zsh', gecos: 'Bob' },
 ];
 const nss: NssLookup = {
   getpwuid: (uid) => users.find((u) => u.uid === uid) ?? null,
