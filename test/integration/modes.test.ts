@@ -112,6 +112,25 @@ describe('strict and bare modes', { skip }, () => {
     assert.match(fs.readFileSync(path.join(f.user.home, '.jai/sj.jail'), 'utf8'), /^mode strict$/m);
   });
 
+  it('runs --initjail for a new strict home, as the user, in <storage>/<jail>.home', () => {
+    const init = path.join(f.project, 'init-strict.sh');
+    asUser(f, () => {
+      fs.writeFileSync(init, '#!/bin/sh\necho "$PWD $(id -u)" > from-initjail\n');
+      fs.chmodSync(init, 0o755);
+    });
+    const r = runJai(f, [
+      '-j',
+      'sinit',
+      '--initjail',
+      init,
+      'sh',
+      '-c',
+      `cat ${f.user.home}/from-initjail; echo $USER`,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `${f.user.home}/.jai/sinit.home ${f.user.uid}\n${f.user.name}\n`);
+  });
+
   it('runs bare as the user with an empty private home', () => {
     const r = runJai(f, [
       '-m',
