@@ -70,6 +70,23 @@ async function runSession(inv: RunInvocation): Promise<number> {
   }
 
   let raw: RawMode | null = null;
+  let relay: PtyRelay | null = null;
+  let input: tty.ReadStream | null = null;
+  // Job control, relayed: the jailed job stopped, so this process stops the same way (the user's shell sees the
+  // job stop); once continued (`fg`), the terminal goes back to raw mode, the PTY takes the current size, and the
+  // job is continued with the foreground.
+  // (Deferred a turn: a job that stops at once may report it before `session` below is assigned.)
+  const onStopped = (signo: number): void => {
+    setImmediate(() => {
+      input?.pause();
+      raw?.restore();
+      native.stopSelf(signo);
+      raw?.enter();
+      relay?.syncSize();
+      input?.resume();
+      session.resume();
+    });
+  };
   const session = await spawn({
     argv: inv.argv,
     cwd: inv.cwd,
@@ -84,17 +101,17 @@ async function runSession(inv: RunInvocation): Promise<number> {
     ...(inv.script === null ? {} : { script: inv.script }),
     ...(inv.initjail === null ? {} : { initjail: inv.initjail }),
     onNotice: noticePrinter(inv, () => raw?.isActive === true),
+    onStopped,
     stdio,
     ...(terminal === undefined ? {} : { terminal }),
   });
 
   for (const name of FORWARDED_SIGNALS) process.on(name, () => session.kill(SIGNAL_NUMBERS[name]));
 
-  let relay: PtyRelay | null = null;
   if (session.ptyMaster !== null && sizeFd !== undefined) {
-    const input = isTerminal[0] === true ? new tty.ReadStream(0) : null;
+    input = isTerminal[0] === true ? new tty.ReadStream(0) : null;
     if (input !== null) {
-      raw = new RawMode(input);
+      raw = new RawMode(0);
       raw.enter();
     }
     const output = isTerminal[1] === true ? process.stdout : process.stderr;

@@ -43,6 +43,11 @@ export interface SpawnOptions {
   /** Program run outside the jail, as the user, when the jail's home is first created. */
   initjail?: string;
   onNotice?: NoticeHandler;
+  /**
+   * The jailed job stopped with this signal (^Z…). A CLI stops itself likewise and calls `resume()` once continued;
+   * without a handler the job stays stopped until `resume()`.
+   */
+  onStopped?: (signo: number) => void;
   stdio: readonly [StdioSpec, StdioSpec, StdioSpec];
   terminal?: { rows: number; cols: number };
   umask?: number;
@@ -58,6 +63,8 @@ export interface JaiSession {
   wait(): Promise<ExitStatus>;
   /** Forwards SIGHUP, SIGINT, SIGQUIT or SIGTERM to the jailed program. */
   kill(signo: number): void;
+  /** Continues a stopped job; its process group gets the PTY's foreground back. */
+  resume(): void;
   /** Whether the open connection keeps the process alive (default true). */
   setRef(ref: boolean): void;
 }
@@ -156,7 +163,7 @@ export function spawn(options: SpawnOptions): Promise<JaiSession> {
     return Promise.reject(e instanceof Error ? e : new Error(String(e)));
   }
   return new Promise<JaiSession>((resolve, reject) => {
-    new ClientSession(fd, resolve, reject, options.onNotice).begin(spawnPacket, fds, release);
+    new ClientSession(fd, resolve, reject, options.onNotice, options.onStopped).begin(spawnPacket, fds, release);
   });
 }
 
@@ -237,6 +244,7 @@ class ClientSession implements JaiSession {
     private readonly onStarted: (s: JaiSession) => void,
     private readonly onRefused: (e: Error) => void,
     private readonly onNotice: NoticeHandler | undefined,
+    private readonly onStopped: ((signo: number) => void) | undefined,
   ) {
     this.channel = new PacketChannel(fd, {
       onPacket: (p) => {
@@ -262,6 +270,10 @@ class ClientSession implements JaiSession {
 
   kill(signo: number): void {
     if (this.state === 'running') this.channel.send(encodeClientMessage({ signal: { signo } }));
+  }
+
+  resume(): void {
+    if (this.state === 'running') this.channel.send(encodeClientMessage({ continue: {} }));
   }
 
   setRef(ref: boolean): void {
@@ -305,6 +317,10 @@ class ClientSession implements JaiSession {
         return;
       case 'tornDown':
         this.fail(new JaiClientError('DAEMON_PROTOCOL', 'unexpected TornDown'));
+        return;
+      case 'stopped':
+        if (this.state !== 'running') return this.fail(new JaiClientError('DAEMON_PROTOCOL', 'unexpected Stopped'));
+        this.onStopped?.(m.stopped?.signal ?? 19);
         return;
       case undefined:
         this.fail(new JaiClientError('DAEMON_PROTOCOL', 'empty message from jaid'));

@@ -1,31 +1,33 @@
-// Puts the user's terminal in raw mode for the session and restores it on every exit path.
-import tty from 'node:tty';
+// Puts the user's terminal in raw mode for the session (cfmakeraw: output processing off too, so the PTY's bytes
+// reach the terminal unchanged) and restores the saved settings on every exit path.
+import * as native from '../../native/addon';
 
 export class RawMode {
-  private active = false;
+  private saved: Buffer | null = null;
   private readonly restoreOnExit = (): void => {
     this.restore();
   };
 
-  constructor(private readonly input: tty.ReadStream) {}
+  constructor(private readonly fd: number) {}
 
   get isActive(): boolean {
-    return this.active;
+    return this.saved !== null;
   }
 
   enter(): void {
-    if (this.active) return;
-    this.input.setRawMode(true);
-    this.active = true;
+    if (this.saved !== null) return;
+    this.saved = native.getTermios(this.fd);
+    native.makeRaw(this.fd);
     process.once('exit', this.restoreOnExit);
   }
 
   restore(): void {
-    if (!this.active) return;
-    this.active = false;
+    const saved = this.saved;
+    if (saved === null) return;
+    this.saved = null;
     process.removeListener('exit', this.restoreOnExit);
     try {
-      this.input.setRawMode(false);
+      native.setTermios(this.fd, saved);
     } catch {
       // The terminal is gone (hung up): nothing to restore.
     }

@@ -20,7 +20,7 @@ type Body = NonNullable<v1.ClientMessage['body']>;
 const ACCEPTS: Readonly<Record<State, readonly Body[]>> = {
   hello: ['hello'],
   spawn: ['spawn', 'teardown'],
-  running: ['signal'],
+  running: ['signal', 'continue'],
   teardown: [],
   done: [],
 };
@@ -75,8 +75,13 @@ export class Connection {
 
   /** Daemon shutdown: the session (if any) is hung up; the connection ends when it has been recorded. */
   shutdown(): void {
-    if (this.session !== null) this.session.hangup();
-    else this.refuse(failure('DAEMON_STOPPING', 'jaid is stopping'));
+    if (this.session === null) {
+      this.refuse(failure('DAEMON_STOPPING', 'jaid is stopping'));
+      return;
+    }
+    if (this.session.isEnded) return;
+    this.sendNotice('info', 'jaid is stopping: the session is being hung up');
+    this.session.hangup();
   }
 
   private onPacket(packet: Packet): void {
@@ -115,6 +120,9 @@ export class Connection {
         return;
       case 'teardown':
         this.onTeardown(v1.Teardown.create(message.teardown ?? {}));
+        return;
+      case 'continue':
+        this.session?.continueJob();
         return;
     }
   }
@@ -186,6 +194,9 @@ export class Connection {
       onNotice: (kind, message) => {
         this.sendNotice(kind, message);
       },
+      onStopped: (signo) => {
+        this.send({ stopped: { signal: signo } });
+      },
       onEnded: (result) => {
         this.onSessionEnded(id, result);
       },
@@ -230,6 +241,7 @@ export class Connection {
     this.ctx.log.info({ teardown: id, user, jail: request.jail || '(all)' }, 'teardown');
     this.session = new Session(id, this.ctx.helperPath, this.ctx.log, {
       onStarted: () => undefined,
+      onStopped: () => undefined,
       onNotice: (kind, message) => {
         this.sendNotice(kind, message);
       },

@@ -19,6 +19,8 @@ export interface SessionEvents {
    * otherwise when init has started. `ptyMaster` (if any) is now the receiver's to send and close.
    */
   onStarted(ptyMaster: number | null): void;
+  /** The job stopped with this signal; the client stops itself likewise and later asks to continue. */
+  onStopped(signo: number): void;
   /** A message for the user (control characters already escaped). */
   onNotice(kind: NoticeKind, message: string): void;
   /** Called exactly once. */
@@ -133,6 +135,11 @@ export class Session {
     if (this.child !== null && this.helperExit === null) this.child.kill(signo);
   }
 
+  /** Continues a stopped job (init gives its group the PTY's foreground back first). */
+  continueJob(): void {
+    this.signal(18);
+  }
+
   /** The client went away: SIGHUP now, SIGKILL after the grace period. */
   hangup(graceMs = HANGUP_GRACE_MS): void {
     if (this.child === null || this.helperExit !== null || this.killTimer !== null) return;
@@ -170,6 +177,9 @@ export class Session {
           this.started = true;
           this.events.onStarted(null);
         }
+        return;
+      case 'stopped':
+        this.events.onStopped(record.signo);
         return;
       case 'notice':
         this.events.onNotice('info', escapeControl(record.text));

@@ -6,10 +6,13 @@ export type StatusRecord =
   | { kind: 'error'; code: number; stage: string; message: string }
   | { kind: 'exit'; code: number }
   | { kind: 'signal'; signo: number }
+  | { kind: 'stopped'; signo: number }
   | { kind: 'notice'; text: string }
   | { kind: 'masks-ignored'; path: string };
 
 const MAX_RECORD = 4096;
+/** SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU (x86-64, arm64). */
+const STOP_SIGNALS: ReadonlySet<number> = new Set([19, 20, 21, 22]);
 
 function smallInt(text: string | undefined, max: number): number | null {
   if (text === undefined || !/^\d{1,10}$/.test(text)) return null;
@@ -37,6 +40,10 @@ export function parseStatusRecord(data: Buffer): StatusRecord | null {
     case 'signal': {
       const signo = smallInt(rest, 64);
       return signo === null || signo < 1 ? null : { kind: 'signal', signo };
+    }
+    case 'stopped': {
+      const signo = smallInt(rest, 64);
+      return signo === null || !STOP_SIGNALS.has(signo) ? null : { kind: 'stopped', signo };
     }
     case 'notice':
       return rest === '' ? null : { kind: 'notice', text: rest };

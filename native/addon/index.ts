@@ -92,6 +92,10 @@ interface Binding {
   getpwnam(name: string): Passwd | null;
   getgrouplist(name: string, gid: number): number[];
   umask(): number;
+  stopSelf(signo: number): number;
+  getTermios(fd: number): Buffer;
+  setTermios(fd: number, termios: Uint8Array): void;
+  makeRaw(fd: number): void;
   MAX_FDS: number;
   MAX_BYTES: number;
 }
@@ -115,6 +119,10 @@ const FUNCTIONS = [
   'getpwnam',
   'getgrouplist',
   'umask',
+  'stopSelf',
+  'getTermios',
+  'setTermios',
+  'makeRaw',
 ] as const satisfies readonly (keyof Binding)[];
 
 // Compiled to dist/native/addon/index.js; the addon is built into native/build/.
@@ -346,6 +354,33 @@ function checkWinsize(value: unknown): asserts value is Winsize {
 export function closeFd(fd: number): void {
   checkFd(fd);
   native.closeFd(fd);
+}
+
+/**
+ * Stops this process with `signo` (SIGSTOP, SIGTSTP, SIGTTIN or SIGTTOU) as a stopped jailed job did, so that the
+ * user's shell sees the job stop; SIGSTOP instead when the process group is orphaned (the kernel would discard the
+ * others). Returns the signal used, once the process has been continued (`fg`).
+ */
+export function stopSelf(signo: number): number {
+  checkInteger(signo, 'signo', 19, 22);
+  return native.stopSelf(signo);
+}
+
+/** The terminal's settings (opaque bytes of struct termios), to be given back to setTermios. */
+export function getTermios(fd: number): Buffer {
+  checkFd(fd);
+  return native.getTermios(fd);
+}
+
+export function setTermios(fd: number, termios: Uint8Array): void {
+  checkFd(fd);
+  native.setTermios(fd, termios);
+}
+
+/** cfmakeraw on the terminal: no echo, no line editing, no signals, and no output processing (byte-exact). */
+export function makeRaw(fd: number): void {
+  checkFd(fd);
+  native.makeRaw(fd);
 }
 
 /** The current umask, read without changing it. */

@@ -31,6 +31,10 @@ static napi_value init(napi_env env, napi_value exports)
 		{ .utf8name = "getpwnam", .method = nss_getpwnam, .attributes = napi_enumerable },
 		{ .utf8name = "getgrouplist", .method = nss_getgrouplist, .attributes = napi_enumerable },
 		{ .utf8name = "umask", .method = proc_umask, .attributes = napi_enumerable },
+		{ .utf8name = "stopSelf", .method = proc_stop_self, .attributes = napi_enumerable },
+		{ .utf8name = "getTermios", .method = tty_get_termios, .attributes = napi_enumerable },
+		{ .utf8name = "setTermios", .method = tty_set_termios, .attributes = napi_enumerable },
+		{ .utf8name = "makeRaw", .method = tty_make_raw, .attributes = napi_enumerable },
 	};
 	NAPI_TRY(env, napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions));
 	if (!watch_init(env, exports))

@@ -6,5 +6,8 @@
 
 napi_value proc_close_fd(napi_env env, napi_callback_info info);
 napi_value proc_umask(napi_env env, napi_callback_info info);
+/* stopSelf(signo): stops the process with signo (SIGSTOP when its process group is orphaned); returns the signal
+ * used, once continued. */
+napi_value proc_stop_self(napi_env env, napi_callback_info info);
 
 #endif

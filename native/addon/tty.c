@@ -2,7 +2,9 @@
 #include "tty.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 
 #include "args.h"
 #include "errors.h"
@@ -45,6 +47,64 @@ napi_value tty_set_winsize(napi_env env, napi_callback_info info)
 	struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
 	if (ioctl(fd, TIOCSWINSZ, &ws) < 0)
 		return err_errno(env, "ioctl", errno, NULL);
+	napi_value undefined;
+	NAPI_TRY(env, napi_get_undefined(env, &undefined));
+	return undefined;
+}
+
+/* getTermios(fd): the terminal's settings as opaque bytes, for setTermios to restore exactly. */
+napi_value tty_get_termios(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	int fd;
+	if (!arg_get(env, info, 1, argv, NULL) || !arg_fd(env, argv[0], "fd", &fd))
+		return NULL;
+	struct termios t;
+	if (tcgetattr(fd, &t) < 0)
+		return err_errno(env, "tcgetattr", errno, NULL);
+	napi_value buf;
+	void *data;
+	NAPI_TRY(env, napi_create_buffer_copy(env, sizeof t, &t, &data, &buf));
+	return buf;
+}
+
+/* setTermios(fd, bytes): restores settings saved by getTermios (TCSADRAIN: output written so far goes first). */
+napi_value tty_set_termios(napi_env env, napi_callback_info info)
+{
+	napi_value argv[2];
+	int fd;
+	const uint8_t *data;
+	size_t len;
+	if (!arg_get(env, info, 2, argv, NULL) || !arg_fd(env, argv[0], "fd", &fd) ||
+	    !arg_bytes(env, argv[1], "termios", sizeof(struct termios), &data, &len))
+		return NULL;
+	if (len != sizeof(struct termios)) {
+		napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "termios: not bytes from getTermios");
+		return NULL;
+	}
+	struct termios t;
+	memcpy(&t, data, sizeof t);
+	if (tcsetattr(fd, TCSADRAIN, &t) < 0)
+		return err_errno(env, "tcsetattr", errno, NULL);
+	napi_value undefined;
+	NAPI_TRY(env, napi_get_undefined(env, &undefined));
+	return undefined;
+}
+
+/* makeRaw(fd): cfmakeraw, unlike libuv's raw mode, also turns off output processing (ONLCR), so that the relayed
+ * PTY output reaches the terminal byte for byte. */
+napi_value tty_make_raw(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	int fd;
+	if (!arg_get(env, info, 1, argv, NULL) || !arg_fd(env, argv[0], "fd", &fd))
+		return NULL;
+	struct termios t;
+	if (tcgetattr(fd, &t) < 0)
+		return err_errno(env, "tcgetattr", errno, NULL);
+	cfmakeraw(&t);
+	if (tcsetattr(fd, TCSADRAIN, &t) < 0)
+		return err_errno(env, "tcsetattr", errno, NULL);
 	napi_value undefined;
 	NAPI_TRY(env, napi_get_undefined(env, &undefined));
 	return undefined;

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -27,7 +28,8 @@
 #include "mount.h"
 #include "path.h"
 
-static const int ns_forwarded[] = { SIGHUP, SIGINT, SIGTERM, SIGQUIT };
+/* SIGCONT continues a stopped job (the client was continued: `fg`). */
+static const int ns_forwarded[] = { SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGCONT };
 
 static void ns_signal_set(sigset_t *set)
 {
@@ -77,6 +79,30 @@ static int ns_report(int status_fd, int status)
 	return 128 + WTERMSIG(status);
 }
 
+/* init's copies of the program's stdio; the PTY slave stays: it is init's controlling terminal. */
+static void ns_close_stdio(const struct program_io *io)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (io->stdio[i] >= 0 && io->stdio[i] != io->pty_slave && close(io->stdio[i]) < 0)
+			die_errno("close(stdio fd %d)", io->stdio[i]);
+}
+
+/* A forwarded signal goes to the program's current process group (it may have moved to a group of its own), or to
+ * the program itself if that group is gone. On SIGCONT the group first gets the terminal's foreground back. */
+static void ns_forward(pid_t program, int sig, int pty_slave)
+{
+	pid_t group = getpgid(program);
+
+	if (group < 0)
+		group = program;
+	if (sig == SIGCONT && pty_slave >= 0 && tcsetpgrp(pty_slave, group) < 0 && errno != ESRCH && errno != EPERM)
+		die_errno("tcsetpgrp(pty slave, %d)", (int)group);
+	if (kill(-group, sig) < 0 && errno == ESRCH && kill(program, sig) < 0 && errno != ESRCH)
+		die_errno("kill(%d, %d)", (int)program, sig);
+}
+
 static _Noreturn void ns_init(const struct plan *p, const struct program_io *io, int sync_fd, const int *held,
 			      size_t nheld)
 {
@@ -103,6 +129,12 @@ static _Noreturn void ns_init(const struct plan *p, const struct program_io *io,
 		die_errno("close(sync pipe)");
 	if (setsid() < 0)
 		die_errno("setsid");
+	/* init is the session leader with the PTY as controlling terminal; it hands the foreground to the program's
+	 * group. SIGTTOU stays blocked so that init (in the background) may call tcsetpgrp. */
+	if (io->pty_slave >= 0 && ioctl(io->pty_slave, TIOCSCTTY, 0) < 0)
+		die_errno("ioctl(pty slave, TIOCSCTTY)");
+	if (sigemptyset(&set) < 0 || sigaddset(&set, SIGTTOU) < 0 || sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		die_errno("sigprocmask(SIG_BLOCK, SIGTTOU)");
 	ns_mount_proc();
 
 	program = fork();
@@ -110,7 +142,7 @@ static _Noreturn void ns_init(const struct plan *p, const struct program_io *io,
 		die_errno("fork (program)");
 	if (program == 0)
 		program_exec(p, io);
-	ns_close_io(io);
+	ns_close_stdio(io);
 
 	ns_signal_set(&set);
 	for (;;) {
@@ -125,16 +157,21 @@ static _Noreturn void ns_init(const struct plan *p, const struct program_io *io,
 			int status;
 			pid_t r;
 
-			while ((r = waitpid(-1, &status, WNOHANG)) > 0)
-				if (r == program)
-					_exit(ns_report(p->status_fd, status));
+			while ((r = waitpid(-1, &status, WNOHANG | WUNTRACED)) > 0) {
+				if (r != program)
+					continue;
+				/* The job stopped (^Z, SIGTSTP/TTIN/TTOU/STOP): the client stops itself the same way. */
+				if (WIFSTOPPED(status)) {
+					(void)fdio_send_record(p->status_fd, "stopped %d", WSTOPSIG(status));
+					continue;
+				}
+				_exit(ns_report(p->status_fd, status));
+			}
 			if (r < 0 && errno != ECHILD)
 				die_errno("waitpid");
 			continue;
 		}
-		/* The program's process group (it is a session leader), or the program itself if the group is gone. */
-		if (kill(-program, sig) < 0 && errno == ESRCH && kill(program, sig) < 0 && errno != ESRCH)
-			die_errno("kill(%d, %d)", (int)program, sig);
+		ns_forward(program, sig, io->pty_slave);
 	}
 }
 

@@ -48,11 +48,15 @@ void program_exec(const struct plan *p, const struct program_io *io)
 	if (prctl(PR_SET_NAME, "jai-exec", 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_NAME)");
 	die_set_stage("exec");
+	/* Its own process group in init's session (init holds the PTY as controlling terminal): unlike a session leader
+	 * whose parent is in another session, this group is not orphaned, so a ^Z or SIGTSTP really stops it — and init
+	 * can give it the terminal back when it is continued, as upstream's PID 1 does. The terminal is taken while
+	 * SIGTTOU is still blocked (inherited from init), before the signal state is reset for the program. */
+	if (setpgid(0, 0) < 0)
+		die_errno("setpgid(0, 0)");
+	if (io->pty_slave >= 0 && tcsetpgrp(io->pty_slave, getpid()) < 0)
+		die_errno("tcsetpgrp(pty slave)");
 	program_reset_signals();
-	if (setsid() < 0)
-		die_errno("setsid");
-	if (io->pty_slave >= 0 && ioctl(io->pty_slave, TIOCSCTTY, 0) < 0)
-		die_errno("ioctl(pty slave, TIOCSCTTY)");
 	for (i = 0; i < 3; i++) {
 		src[i] = io->stdio[i];
 		if (src[i] >= 0)

@@ -175,29 +175,32 @@ export function runJai(f: Fixture, args: readonly string[], options: RunOptions 
   });
 }
 
+/** The command line that runs the installed client. */
+export function jaiCommand(f: Fixture, args: readonly string[]): string {
+  const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+  return [process.execPath, path.join(f.clientDir, 'bin/jai'), ...args].map(quote).join(' ');
+}
+
 /**
- * Runs `jai ARGS…` as the test user inside a terminal (script(1) allocates the PTY). script's stdin stays open
- * until the end: at EOF script would type an end-of-file into the terminal.
+ * Runs a shell command line as the test user inside a terminal (script(1) allocates the PTY), typing `keys` into it
+ * at the given times. script's stdin stays open until the end: at EOF script would type an end-of-file.
  */
-export function runJaiInTerminal(
+export function runInTerminal(
   f: Fixture,
-  args: readonly string[],
+  command: string,
+  keys: readonly { atMs: number; text: string }[] = [],
   options: RunOptions = {},
 ): Promise<{ output: string; status: number | null }> {
-  const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
-  const command = [process.execPath, path.join(f.clientDir, 'bin/jai'), ...args].map(quote).join(' ');
-  const child = spawn('script', ['-qec', `${options.shellPrefix ?? ''}${command}`, '/dev/null'], {
+  const child = spawn('script', ['-qec', command, '/dev/null'], {
     cwd: options.cwd ?? f.project,
     uid: f.user.uid,
     gid: f.user.gid,
-    env: userEnv(f, { TERM: 'xterm', ...options.env }),
+    env: userEnv(f, { TERM: 'xterm', PS1: '$ ', ...options.env }),
   });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const typing = (options.typed ?? []).map((line, i) =>
-    setTimeout(() => child.stdin.write(`${line}\n`), 400 * (i + 1)),
-  );
+  const typing = keys.map(({ atMs, text }) => setTimeout(() => child.stdin.write(text), atMs));
   const deadline = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
   return new Promise((resolve) => {
     child.on('close', (status) => {
@@ -206,6 +209,16 @@ export function runJaiInTerminal(
       resolve({ output, status });
     });
   });
+}
+
+/** Runs `jai ARGS…` in a terminal; `typed` lines are typed 400 ms apart, after `shellPrefix` (shell text) ran. */
+export function runJaiInTerminal(
+  f: Fixture,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<{ output: string; status: number | null }> {
+  const keys = (options.typed ?? []).map((line, i) => ({ atMs: 400 * (i + 1), text: `${line}\n` }));
+  return runInTerminal(f, `${options.shellPrefix ?? ''}${jaiCommand(f, args)}`, keys, options);
 }
 
 /** Starts `jai ARGS…` as the test user without waiting (pipes for stdio). */

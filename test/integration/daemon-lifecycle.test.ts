@@ -89,5 +89,6 @@ describe('daemon lifecycle', { skip }, () => {
     assert.equal(sleeper?.outcome, 'signaled');
     assert.equal(sleeper.signal, 1, 'hung up');
     assert.equal(await clientExit, 128 + 1, clientStderr);
+    assert.equal(clientStderr, 'jai: jaid is stopping: the session is being hung up\n');
   });
 });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSkipReason } from '../helpers/privileged';
-import { runJaiInTerminal, startFixture, type Fixture } from '../helpers/fixture';
+import { jaiCommand, runInTerminal, runJaiInTerminal, startFixture, type Fixture } from '../helpers/fixture';
 
 const skip = privilegedSkipReason();
 
@@ -29,5 +29,33 @@ describe('interactive terminal session', { skip }, () => {
     });
     assert.equal(status, 0, output);
     assert.deepEqual(output.replace(/\r/g, '').trim().split('\n'), ['33 111', '40 100']);
+  });
+
+  it("relays job control: ^Z stops jai in the user's shell, fg continues the job with the terminal", async () => {
+    const jai = jaiCommand(f, [
+      'sh',
+      '-c',
+      'echo start; sleep 1.5; stty size; echo end; read -r line; echo "got $line"',
+    ]);
+    const { output } = await runInTerminal(f, 'bash --norc --noprofile -i', [
+      { atMs: 300, text: `${jai}\n` },
+      { atMs: 1300, text: '\x1a' },
+      { atMs: 1900, text: 'echo outer-shell-ok; jobs; stty rows 50 cols 90\n' },
+      { atMs: 2500, text: 'fg\n' },
+      { atMs: 4800, text: 'typed-after-fg\n' },
+      { atMs: 5600, text: 'exit\n' },
+    ]);
+    const text = output.replace(/\r/g, '');
+    assert.match(text, /start\n/);
+    assert.match(text, /Stopped +.*jai/, text);
+    assert.match(text, /outer-shell-ok/);
+    assert.match(text, /50 90\nend\n/, 'the window size changed while stopped reaches the job');
+    assert.match(text, /got typed-after-fg/, 'the job has the terminal again after fg');
+  });
+
+  it("relays output byte-exact: no CR added to the program's LF", async () => {
+    const { output, status } = await runJaiInTerminal(f, ['printf', 'a\\nb\\n']);
+    assert.equal(status, 0);
+    assert.equal(output, 'a\r\nb\r\n', JSON.stringify(output));
   });
 });

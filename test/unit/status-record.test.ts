@@ -16,6 +16,7 @@ describe('helper status records', () => {
       stage: 'exec',
       message: 'nope: No such file or directory',
     });
+    assert.deepEqual(parse('stopped 20'), { kind: 'stopped', signo: 20 });
     assert.deepEqual(parse('notice deleted /home/a/.jai/default.work/work/x'), {
       kind: 'notice',
       text: 'deleted /home/a/.jai/default.work/work/x',
@@ -48,6 +49,8 @@ describe('helper status records', () => {
       'bogus 1',
       'exit 1 2',
       'notice',
+      'stopped 9',
+      'stopped',
       'masks-ignored relative',
     ])
       assert.equal(parse(bad), null, bad);
