@@ -1,6 +1,6 @@
 // Terminal and process fidelity: signals without a PTY, mixed stdio, TIOCSTI injection, large output bursts.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,12 +12,15 @@ const skip = privilegedSkipReason();
 describe('terminal and process fidelity', { skip }, () => {
   let f: Fixture;
   let tiocsti: string;
+  let pgrpStop: string;
   let legacyTiocsti: string | null = null;
   const sysctl = '/proc/sys/dev/tty/legacy_tiocsti';
   before(async () => {
     f = await startFixture('fidelity');
     tiocsti = path.join(f.project, 'tiocsti');
     execFileSync('cc', ['-o', tiocsti, path.join(REPO, 'test/helpers/tiocsti.c')]);
+    pgrpStop = path.join(f.project, 'pgrp-stop');
+    execFileSync('cc', ['-o', pgrpStop, path.join(REPO, 'test/helpers/pgrp-stop.c')]);
     // Let the kernel accept TIOCSTI at all, so the test shows where an injection lands, not just that it is refused.
     if (fs.existsSync(sysctl)) {
       legacyTiocsti = fs.readFileSync(sysctl, 'utf8');
@@ -69,6 +72,45 @@ describe('terminal and process fidelity', { skip }, () => {
     assert.match(output, /jai=0/, output);
     assert.match(output, /after/);
     assert.equal(fs.existsSync(marker), false, 'the injected command never ran in the outer shell');
+  });
+
+  it('relays a stop of a job in its own foreground group, and fg gives that group the terminal back', async () => {
+    const jai = jaiCommand(f, ['--command', '', pgrpStop]);
+    const { output } = await runInTerminal(f, 'bash --norc --noprofile -i', [
+      { atMs: 300, text: `${jai}\n` },
+      { atMs: 1500, text: 'jobs; fg\n' },
+      { atMs: 2700, text: 'exit\n' },
+    ]);
+    const text = output.replace(/\r/g, '');
+    assert.match(text, /moved\n/, text);
+    assert.match(text, /Stopped +.*jai/, text);
+    assert.match(text, /continued foreground=1\n/, text);
+  });
+
+  it("falls back to SIGSTOP when the client's process group is orphaned, and continues on SIGCONT", async () => {
+    // detached: jai is a session leader, so its process group is orphaned and SIGTSTP would be discarded.
+    const child = spawn(process.execPath, [path.join(f.clientDir, 'bin/jai'), '--command', '', pgrpStop], {
+      cwd: f.project,
+      uid: f.user.uid,
+      gid: f.user.gid,
+      env: { HOME: f.user.home, PATH: '/usr/bin:/bin', JAI_SOCKET: f.socket },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const pid = child.pid ?? 0;
+    const state = (): string => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] ?? '';
+    let stopped = false;
+    for (let i = 0; i < 100 && !stopped; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      stopped = state() === 'T';
+    }
+    assert.ok(stopped, `jai stopped itself (output so far: ${out})`);
+    process.kill(pid, 'SIGCONT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0);
+    assert.equal(out, 'moved\ncontinued foreground=-1\n');
   });
 
   it('relays a 100 MB burst through the PTY without loss, even when the program exits right after', async () => {
