@@ -48,6 +48,17 @@ describe('terminal and process fidelity', { skip }, () => {
     assert.equal(code, 7);
   });
 
+  it('forwards SIGHUP (the terminal closed) to the job, which dies of it: exit 129', async () => {
+    const child = spawnJai(f, ['sh', '-c', 'echo ready; exec sleep 30']);
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out === 'ready\n') child.kill('SIGHUP');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 128 + 1);
+  });
+
   it('keeps pipes and files as they are next to a terminal (jai cmd 2>err | cat)', async () => {
     const err = path.join(f.project, 'err.log');
     const jai = jaiCommand(f, [
