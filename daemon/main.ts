@@ -7,6 +7,8 @@ import { ensureSandboxAccount } from './sandbox-account';
 import { sdNotify } from './notify';
 import { USAGE, defaultHelperPath, parseDaemonArgs } from './options';
 import { Listener } from './server/listener';
+import { killLeftoverHelpers } from './session/leftovers';
+import { activationFd, takeActivationEnv } from './server/socket-activation';
 
 function main(): void {
   const parsed = parseDaemonArgs(process.argv.slice(2), {
@@ -40,11 +42,29 @@ function main(): void {
   ensureSandboxAccount(nativeNss, log);
   const abandoned = audit.closeAbandoned();
   if (abandoned > 0) log.warn({ abandoned }, 'closed audit rows left open by a previous daemon');
-  const listener = new Listener({
-    socketPath: options.socketPath,
-    log,
-    context: { log, audit, nss: nativeNss, helperPath: options.helperPath },
-  });
+  const activation = activationFd(takeActivationEnv(), process.pid);
+  if (activation !== null && typeof activation === 'object') {
+    process.stderr.write(`jaid: ${activation.error}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const killed = killLeftoverHelpers(log);
+  if (killed > 0) log.warn({ killed }, 'killed session helpers a previous jaid left running');
+  let listener: Listener;
+  try {
+    listener = new Listener({
+      socketPath: options.socketPath,
+      inheritedFd: activation,
+      log,
+      context: { log, audit, nss: nativeNss, helperPath: options.helperPath },
+      onActivity: (connections) => sdNotify(`STATUS=${connections} active connection${connections === 1 ? '' : 's'}`),
+    });
+  } catch (e) {
+    process.stderr.write(`jaid: ${e instanceof Error ? e.message : String(e)}\n`);
+    audit.close();
+    process.exitCode = 1;
+    return;
+  }
   log.info({ socket: options.socketPath, auditDb: options.auditDb }, 'jaid ready');
   sdNotify('READY=1');
 

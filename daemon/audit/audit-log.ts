@@ -163,10 +163,10 @@ export class AuditLog {
     });
   }
 
-  /** Rows left open by a daemon that died: closed as 'unknown' at start-up. */
+  /** Rows left open by a daemon that died: closed at start-up with outcome 'daemon-restart'. */
   closeAbandoned(now = new Date()): number {
     return this.db
-      .prepare(`UPDATE sessions SET ended_at = ?, outcome = 'unknown' WHERE ended_at IS NULL`)
+      .prepare(`UPDATE sessions SET ended_at = ?, outcome = 'daemon-restart' WHERE ended_at IS NULL`)
       .run(now.toISOString()).changes;
   }
 

@@ -12,6 +12,10 @@ export const MAX_CONNECTIONS_PER_UID = 256;
 
 export interface ListenerOptions {
   socketPath: string;
+  /** A listening socket inherited from systemd (jaid.socket); the path then belongs to systemd. */
+  inheritedFd: number | null;
+  /** Active sessions changed (for sd_notify STATUS=). */
+  onActivity?: (connections: number) => void;
   log: Logger;
   context: Omit<ConnectionContext, 'onClosed'>;
 }
@@ -26,11 +30,15 @@ export class Listener {
   private drained: (() => void) | null = null;
 
   constructor(private readonly options: ListenerOptions) {
-    const { socketPath } = options;
-    const dir = path.dirname(socketPath);
-    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-    removeStaleSocket(socketPath);
-    this.fd = native.seqpacketListen(socketPath, 0o666, 512);
+    const { socketPath, inheritedFd } = options;
+    if (inheritedFd !== null) {
+      native.seqpacketAdopt(inheritedFd);
+      this.fd = inheritedFd;
+    } else {
+      fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o755 });
+      removeStaleSocket(socketPath);
+      this.fd = native.seqpacketListen(socketPath, 0o666, 512);
+    }
     this.watcher = native.watch(this.fd, (err) => {
       if (err !== null) options.log.error({ err }, 'listener poll error');
       this.acceptAll();
@@ -80,6 +88,7 @@ export class Listener {
     this.connections.add(connection);
     this.uidOf.set(connection, peer.uid);
     this.perUid.set(peer.uid, count + 1);
+    this.options.onActivity?.(this.connections.size);
   }
 
   private forget(connection: Connection): void {
@@ -91,6 +100,7 @@ export class Listener {
       if (left > 0) this.perUid.set(uid, left);
       else this.perUid.delete(uid);
     }
+    this.options.onActivity?.(this.connections.size);
     if (this.closed && this.connections.size === 0) this.drained?.();
   }
 
@@ -100,10 +110,13 @@ export class Listener {
       this.closed = true;
       this.watcher.close();
       closeQuietly(this.fd);
-      try {
-        fs.unlinkSync(this.options.socketPath);
-      } catch {
-        // Already gone (or replaced by another daemon's socket we must not touch: unlink is by name, best effort).
+      // An inherited socket's path is systemd's: it keeps listening there and starts jaid again on demand.
+      if (this.options.inheritedFd === null) {
+        try {
+          fs.unlinkSync(this.options.socketPath);
+        } catch {
+          // Already gone.
+        }
       }
     }
     if (this.connections.size === 0) return;
@@ -115,7 +128,10 @@ export class Listener {
   }
 }
 
-/** A socket left by a previous daemon is removed; anything else at the path is an error, not overwritten. */
+/**
+ * A socket left by a previous daemon is removed; a socket someone still accepts on means another jaid is serving,
+ * and anything else at the path is an error, not overwritten.
+ */
 function removeStaleSocket(socketPath: string): void {
   let stat: fs.Stats;
   try {
@@ -124,5 +140,15 @@ function removeStaleSocket(socketPath: string): void {
     return;
   }
   if (!stat.isSocket()) throw new Error(`${socketPath} exists and is not a socket`);
+  let probe: number | null = null;
+  try {
+    probe = native.seqpacketConnect(socketPath);
+  } catch {
+    // ECONNREFUSED: nobody listens; the socket is stale.
+  }
+  if (probe !== null) {
+    closeQuietly(probe);
+    throw new Error(`another jaid is serving ${socketPath}`);
+  }
   fs.unlinkSync(socketPath);
 }

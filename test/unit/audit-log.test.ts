@@ -52,14 +52,14 @@ describe('audit log', () => {
     log.close();
   });
 
-  it('closes rows a dead daemon left open as unknown', () => {
+  it('closes rows a dead daemon left open as daemon-restart', () => {
     const file = path.join(dir, 'c.db');
     const first = new AuditLog(file);
     first.recordStart(start('s2'));
     first.close();
     const second = new AuditLog(file);
     assert.equal(second.closeAbandoned(), 1);
-    assert.equal(second.session('s2')?.outcome, 'unknown');
+    assert.equal(second.session('s2')?.outcome, 'daemon-restart');
     second.close();
   });
 
