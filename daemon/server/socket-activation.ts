@@ -17,6 +17,8 @@ export function activationFd(env: ActivationEnv, pid: number): number | null | {
 
 export function takeActivationEnv(): ActivationEnv {
   const env = { LISTEN_PID: process.env['LISTEN_PID'], LISTEN_FDS: process.env['LISTEN_FDS'] };
-  for (const name of ['LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES']) delete process.env[name];
+  delete process.env['LISTEN_PID'];
+  delete process.env['LISTEN_FDS'];
+  delete process.env['LISTEN_FDNAMES'];
   return env;
 }
