@@ -3,6 +3,6 @@ import pino from 'pino';
 
 export type Logger = pino.Logger;
 
-export function createLogger(level: string = process.env['JAID_LOG_LEVEL'] ?? 'info'): Logger {
+export function createLogger(level: string): Logger {
   return pino({ name: 'jaid', level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
 }

@@ -5,16 +5,22 @@ import { createLogger } from './log';
 import { nativeNss } from './nss';
 import { ensureSandboxAccount } from './sandbox-account';
 import { sdNotify } from './notify';
-import { USAGE, defaultHelperPath, parseDaemonArgs } from './options';
+import { LOG_LEVELS, USAGE, defaultHelperPath, parseDaemonArgs, type LogLevel } from './options';
 import { Listener } from './server/listener';
 import { killLeftoverHelpers } from './session/leftovers';
 import { activationFd, takeActivationEnv } from './server/socket-activation';
 
+const isLogLevel = (v: string | undefined): v is LogLevel => LOG_LEVELS.some((l) => l === v);
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 function main(): void {
   const parsed = parseDaemonArgs(process.argv.slice(2), {
     socketPath: process.env['JAI_SOCKET'] ?? '/run/jai/jaid.sock',
+    socketMode: 0o666,
     auditDb: '/var/lib/jai/audit.db',
     helperPath: defaultHelperPath(__dirname),
+    logLevel: isLogLevel(process.env['JAID_LOG_LEVEL']) ? process.env['JAID_LOG_LEVEL'] : 'info',
+    auditRetentionDays: 0,
   });
   if (!parsed.ok) {
     process.stderr.write(`jaid: ${parsed.message}\n${USAGE}`);
@@ -37,9 +43,16 @@ function main(): void {
     process.exitCode = 1;
     return;
   }
-  const log = createLogger();
+  const log = createLogger(options.logLevel);
   const audit = new AuditLog(options.auditDb);
   ensureSandboxAccount(nativeNss, log);
+  const prune = (): void => {
+    if (options.auditRetentionDays === 0) return;
+    const deleted = audit.pruneEndedBefore(new Date(Date.now() - options.auditRetentionDays * DAY_MS));
+    if (deleted > 0) log.info({ deleted, days: options.auditRetentionDays }, 'audit retention: old sessions deleted');
+  };
+  prune();
+  setInterval(prune, DAY_MS).unref();
   const abandoned = audit.closeAbandoned();
   if (abandoned > 0) log.warn({ abandoned }, 'closed audit rows left open by a previous daemon');
   const activation = activationFd(takeActivationEnv(), process.pid);
@@ -55,6 +68,7 @@ function main(): void {
     listener = new Listener({
       socketPath: options.socketPath,
       inheritedFd: activation,
+      socketMode: options.socketMode,
       log,
       context: { log, audit, nss: nativeNss, helperPath: options.helperPath },
       onActivity: (connections) => sdNotify(`STATUS=${connections} active connection${connections === 1 ? '' : 's'}`),

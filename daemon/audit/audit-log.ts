@@ -170,6 +170,12 @@ export class AuditLog {
       .run(now.toISOString()).changes;
   }
 
+  /** Audit retention: deletes sessions that ended before `cutoff`; running sessions are never deleted. */
+  pruneEndedBefore(cutoff: Date): number {
+    return this.db.prepare('DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?').run(cutoff.toISOString())
+      .changes;
+  }
+
   session(id: string): SessionRow | undefined {
     return this.db.prepare('SELECT * FROM sessions WHERE id = ?').get(id) as SessionRow | undefined;
   }

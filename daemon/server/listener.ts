@@ -14,6 +14,7 @@ export interface ListenerOptions {
   socketPath: string;
   /** A listening socket inherited from systemd (jaid.socket); the path then belongs to systemd. */
   inheritedFd: number | null;
+  socketMode: number;
   /** Active sessions changed (for sd_notify STATUS=). */
   onActivity?: (connections: number) => void;
   log: Logger;
@@ -37,7 +38,7 @@ export class Listener {
     } else {
       fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o755 });
       removeStaleSocket(socketPath);
-      this.fd = native.seqpacketListen(socketPath, 0o666, 512);
+      this.fd = native.seqpacketListen(socketPath, options.socketMode, 512);
     }
     this.watcher = native.watch(this.fd, (err) => {
       if (err !== null) options.log.error({ err }, 'listener poll error');

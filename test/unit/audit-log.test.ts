@@ -63,6 +63,20 @@ describe('audit log', () => {
     second.close();
   });
 
+  it('deletes ended sessions older than the retention cutoff, never running ones', () => {
+    const log = new AuditLog(path.join(dir, 'd.db'));
+    log.recordStart(start('old'), new Date('2026-01-01T00:00:00Z'));
+    log.recordEnd('old', { outcome: 'exited', exitCode: 0 }, new Date('2026-01-01T00:00:01Z'));
+    log.recordStart(start('running'), new Date('2026-01-01T00:00:00Z'));
+    log.recordStart(start('recent'), new Date('2026-11-01T00:00:00Z'));
+    log.recordEnd('recent', { outcome: 'exited', exitCode: 0 }, new Date('2026-11-01T00:00:01Z'));
+    assert.equal(log.pruneEndedBefore(new Date('2026-06-01T00:00:00Z')), 1);
+    assert.equal(log.session('old'), undefined);
+    assert.ok(log.session('running'));
+    assert.ok(log.session('recent'));
+    log.close();
+  });
+
   it('caps stored strings', () => {
     assert.equal(escapeControl('x'.repeat(10_000)).length, 4097);
     assert.equal(escapeControl('a\u009bb'), 'a\\x9bb');
