@@ -36,7 +36,9 @@ export class Listener {
       native.seqpacketAdopt(inheritedFd);
       this.fd = inheritedFd;
     } else {
-      fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o755 });
+      // Explicit chmod: mkdir's mode is filtered by the umask (0077 under the unit), and users must reach the socket.
+      const dir = path.dirname(socketPath);
+      if (fs.mkdirSync(dir, { recursive: true, mode: 0o755 }) !== undefined) fs.chmodSync(dir, 0o755);
       removeStaleSocket(socketPath);
       this.fd = native.seqpacketListen(socketPath, options.socketMode, 512);
     }

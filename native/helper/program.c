@@ -7,12 +7,14 @@
 #include "program.h"
 
 #include <errno.h>
+#include <linux/keyctl.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "creds.h"
@@ -81,6 +83,10 @@ void program_exec(const struct plan *p, const struct program_io *io)
 		die_errno("close_range(3, ~0, CLOSE_RANGE_CLOEXEC)");
 
 	creds_drop_final(p, CREDS_SANDBOX);
+	/* A fresh anonymous session keyring, owned by the program's uid: never jaid's (shared by every session under
+	 * systemd) nor another session's. ENOSYS: a kernel without keys has nothing to share. */
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+		die_errno("keyctl(KEYCTL_JOIN_SESSION_KEYRING)");
 	if (chdir(p->cwd) < 0) {
 		/* Upstream §8.3: without a cwd grant (-D) the private home of strict/bare need not hold the cwd. */
 		if (errno != ENOENT || p->mode == PLAN_MODE_CASUAL || p->has_cwd_grant)
