@@ -61,8 +61,6 @@ function main(): void {
     process.exitCode = 1;
     return;
   }
-  const killed = killLeftoverHelpers(log);
-  if (killed > 0) log.warn({ killed }, 'killed session helpers a previous jaid left running');
   let listener: Listener;
   try {
     listener = new Listener({
@@ -79,6 +77,9 @@ function main(): void {
     process.exitCode = 1;
     return;
   }
+  // Only now that this jaid serves the socket (a second one has refused above) are orphaned helpers ours to end.
+  const killed = killLeftoverHelpers(log);
+  if (killed > 0) log.warn({ killed }, 'killed session helpers a previous jaid left running');
   log.info({ socket: options.socketPath, auditDb: options.auditDb }, 'jaid ready');
   sdNotify('READY=1');
 

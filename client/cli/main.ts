@@ -81,8 +81,12 @@ async function runSession(inv: RunInvocation): Promise<number> {
       input?.pause();
       raw?.restore();
       native.stopSelf(signo);
-      raw?.enter();
-      relay?.syncSize();
+      try {
+        raw?.enter();
+        relay?.syncSize();
+      } catch {
+        // The terminal went away while stopped: the hang-up that follows ends the session.
+      }
       input?.resume();
       session.resume();
     });

@@ -2,6 +2,9 @@
 import tty from 'node:tty';
 import * as native from '../../native/addon';
 
+/** How long the relay waits for the PTY's last output after the program ended. */
+export const FINISH_GRACE_MS = 2000;
+
 export interface RelayOptions {
   master: number;
   /** The user's terminal input, when stdin is a terminal. */
@@ -52,9 +55,15 @@ export class PtyRelay {
     }
   }
 
-  /** Resolves once everything the program wrote has been relayed. */
+  /**
+   * Resolves once everything the program wrote has been relayed: the master reads EIO when the jail's processes are
+   * gone. A process outside the jail that still holds the slave (a background child of an initjail program) must
+   * not keep jai waiting: after FINISH_GRACE_MS what is relayed is what there is.
+   */
   async finish(): Promise<void> {
-    await this.drained;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, FINISH_GRACE_MS)))]);
+    clearTimeout(timer);
     process.removeListener('SIGWINCH', this.onResize);
     this.options.input?.pause();
     this.socket.destroy();

@@ -32,6 +32,8 @@ export function killLeftoverHelpers(log: Logger): number {
     if (readOrNull(`/proc/${pid}/comm`)?.trim() !== 'jai-helper') continue;
     const status = statusOf(pid);
     if (status === null || status.uid !== '0' || isRunningJaid(status.ppid)) continue;
+    // A helper's own children are its business (and die with it).
+    if (readOrNull(`/proc/${status.ppid}/comm`)?.trim() === 'jai-helper') continue;
     try {
       process.kill(Number(pid), 'SIGKILL');
       killed++;

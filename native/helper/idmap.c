@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -104,8 +105,9 @@ int idmap_userns(const struct plan *p)
 	if (child < 0)
 		die_errno("clone3(CLONE_NEWUSER)");
 	if (child == 0) {
-		/* Its own copy of the write end would keep the pipe from ever reaching EOF. */
-		if (close(pipefd[1]) < 0)
+		/* Its own copy of the write end would keep the pipe from ever reaching EOF. Named so that nobody takes it
+		 * for a session helper (jaid's leftover cleanup kills those). */
+		if (close(pipefd[1]) < 0 || prctl(PR_SET_NAME, "jai-idmap", 0, 0, 0) < 0)
 			_exit(1);
 		idmap_child(pipefd[0]);
 	}

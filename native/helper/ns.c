@@ -97,10 +97,14 @@ static void ns_forward(pid_t program, int sig, int pty_slave)
 
 	if (group < 0)
 		group = program;
-	if (sig == SIGCONT && pty_slave >= 0 && tcsetpgrp(pty_slave, group) < 0 && errno != ESRCH && errno != EPERM)
-		die_errno("tcsetpgrp(pty slave, %d)", (int)group);
+	/* Best effort: after a hang-up the terminal is gone (ENOTTY/EIO) and the signals must still be delivered. */
+	if (sig == SIGCONT && pty_slave >= 0)
+		(void)tcsetpgrp(pty_slave, group);
 	if (kill(-group, sig) < 0 && errno == ESRCH && kill(program, sig) < 0 && errno != ESRCH)
 		die_errno("kill(%d, %d)", (int)program, sig);
+	/* A stopped job cannot act on a hang-up or termination until it runs again (what the tty layer does too). */
+	if ((sig == SIGHUP || sig == SIGTERM) && kill(-group, SIGCONT) < 0 && errno != ESRCH)
+		die_errno("kill(-%d, SIGCONT)", (int)group);
 }
 
 static _Noreturn void ns_init(const struct plan *p, const struct program_io *io, int sync_fd, const int *held,

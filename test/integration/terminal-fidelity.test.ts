@@ -1,6 +1,6 @@
 // Terminal and process fidelity: signals without a PTY, mixed stdio, TIOCSTI injection, large output bursts.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -57,6 +57,28 @@ describe('terminal and process fidelity', { skip }, () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     assert.equal(code, 128 + 1);
+  });
+
+  it('gives a PTY session its SIGHUP grace when the client is killed (the terminal hang-up does not kill init)', async () => {
+    const marker = path.join(f.project, 'hup-ran');
+    const script = `trap "echo hup > ${marker}; exit 3" HUP; echo ready; while :; do sleep 0.1; done`;
+    const run = runInTerminal(f, jaiCommand(f, ['bash', '-c', script]));
+    const clientPid = async (): Promise<number> => {
+      for (let i = 0; i < 100; i++) {
+        const found = spawnSync('pgrep', ['-f', '-u', String(f.user.uid), 'bin/jai bash -c trap'], {
+          encoding: 'utf8',
+        });
+        const pid = found.stdout.trim().split('\n')[0] ?? '';
+        if (pid !== '') return Number(pid);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('the client never started');
+    };
+    await new Promise((r) => setTimeout(r, 800));
+    process.kill(await clientPid(), 'SIGKILL');
+    await run;
+    for (let i = 0; i < 100 && !fs.existsSync(marker); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(fs.readFileSync(marker, 'utf8'), 'hup\n', 'the program ran its SIGHUP handler');
   });
 
   it('keeps pipes and files as they are next to a terminal (jai cmd 2>err | cat)', async () => {
