@@ -32,15 +32,9 @@ case "${1:-}" in
   *) die "unknown argument $1 (configure with the PREFIX and DESTDIR environment variables)" ;;
 esac
 
-PREFIX=${PREFIX:-/usr/local}
-DESTDIR=${DESTDIR:-}
-# A relative DESTDIR means relative to where we were started, not to the checkout we cd into.
-if [ -n "$DESTDIR" ] && [ "${DESTDIR#/}" = "$DESTDIR" ]; then DESTDIR="$PWD/$DESTDIR"; fi
-DESTDIR=${DESTDIR%/}
-PREFIX=${PREFIX%/}
-# PREFIX ends up in a unit file (where % starts a specifier) and in a sed replacement: keep it plain.
-[[ "$PREFIX" =~ ^/[A-Za-z0-9._/+-]*$ ]] || die "PREFIX must be an absolute path of [A-Za-z0-9._/+-]: '$PREFIX'"
-LIBDIR=$PREFIX/lib/jai
+# shellcheck source=scripts/install-paths.sh
+source "$(dirname "$0")/install-paths.sh"
+[ ! -e "$DESTDIR$LIBDIR" ] || is_our_libdir || die "$DESTDIR$LIBDIR exists and is not a jai installation: not replacing it"
 
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || die "run as root: the installed files must be owned by root"

@@ -28,19 +28,17 @@ for arg in "$@"; do
   esac
 done
 
-PREFIX=${PREFIX:-/usr/local}
-DESTDIR=${DESTDIR:-}
-if [ -n "$DESTDIR" ] && [ "${DESTDIR#/}" = "$DESTDIR" ]; then DESTDIR="$PWD/$DESTDIR"; fi
-DESTDIR=${DESTDIR%/}
-PREFIX=${PREFIX%/}
-[[ "$PREFIX" =~ ^/[A-Za-z0-9._/+-]*$ ]] || die "PREFIX must be an absolute path of [A-Za-z0-9._/+-]: '$PREFIX'"
-LIBDIR=$PREFIX/lib/jai
+# shellcheck source=scripts/install-paths.sh
+source "$(dirname "$0")/install-paths.sh"
+checkout=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" -eq 0 ] || die "run as root"
 
 units=(jaid.socket jaid.service)
 systemd_live=no
 if [ -z "$DESTDIR" ] && [ -d /run/systemd/system ]; then systemd_live=yes; fi
-if [ "$systemd_live" = yes ]; then
+ours_service=no
+if is_our_service; then ours_service=yes; fi
+if [ "$systemd_live" = yes ] && [ "$ours_service" = yes ]; then
   for unit in "${units[@]}"; do
     if [ -e "/etc/systemd/system/$unit" ]; then
       if systemctl is-active --quiet "$unit"; then say "stopping $unit"; fi
@@ -60,7 +58,18 @@ remove() { # FILE: remove one installed file, remembering its directory for prun
   fi
 }
 
-if [ -e "$DESTDIR$LIBDIR" ]; then
+# Shipped files (man pages, completion) are removed only when they are still the copies this checkout installs.
+remove_if_same() { # INSTALLED SHIPPED
+  if [ -e "$1" ] && ! cmp -s "$1" "$2"; then
+    say "left ${1#"$DESTDIR"} alone: not the file install.sh puts there"
+    return
+  fi
+  remove "$1"
+}
+
+if [ -e "$DESTDIR$LIBDIR" ] && ! is_our_libdir; then
+  say "left $LIBDIR alone: not a jai installation"
+elif [ -e "$DESTDIR$LIBDIR" ]; then
   rm -rf "$DESTDIR$LIBDIR"
   say "removed $LIBDIR"
   removed_dirs+=("$DESTDIR$PREFIX/lib")
@@ -74,12 +83,17 @@ for cmd in jai jaid; do
     say "left $PREFIX/bin/$cmd alone: not the symlink install.sh makes"
   fi
 done
-for unit in "${units[@]}"; do remove "$DESTDIR/etc/systemd/system/$unit"; done
-remove "$DESTDIR/usr/lib/sysusers.d/jai.conf"
-remove "$DESTDIR/usr/lib/tmpfiles.d/jai.conf"
-remove "$DESTDIR$PREFIX/share/man/man1/jai.1"
-remove "$DESTDIR$PREFIX/share/man/man8/jaid.8"
-remove "$DESTDIR/usr/share/bash-completion/completions/jai"
+# Units, sysusers, tmpfiles and completion live outside PREFIX: they belong to the installation jaid.service starts.
+if [ "$ours_service" = yes ]; then
+  for unit in "${units[@]}"; do remove "$DESTDIR/etc/systemd/system/$unit"; done
+  remove_if_same "$DESTDIR/usr/lib/sysusers.d/jai.conf" "$checkout/systemd/sysusers.d/jai.conf"
+  remove_if_same "$DESTDIR/usr/lib/tmpfiles.d/jai.conf" "$checkout/systemd/tmpfiles.d/jai.conf"
+  remove_if_same "$DESTDIR/usr/share/bash-completion/completions/jai" "$checkout/completion/jai.bash"
+elif [ -e "$DESTDIR/etc/systemd/system/jaid.service" ]; then
+  say "left the jaid units, sysusers, tmpfiles and completion alone: jaid.service does not start $LIBDIR/bin/jaid"
+fi
+remove_if_same "$DESTDIR$PREFIX/share/man/man1/jai.1" "$checkout/docs/jai.1"
+remove_if_same "$DESTDIR$PREFIX/share/man/man8/jaid.8" "$checkout/docs/jaid.8"
 
 if [ "$purge" = yes ]; then
   if [ -e "$DESTDIR/var/lib/jai" ]; then

@@ -21,6 +21,7 @@
 
 #include "creds.h"
 #include "die.h"
+#include "program.h"
 
 static _Noreturn void initjail_child(const struct plan *p, const struct program_io *io, int host_ns, int home_fd,
 				     pid_t parent)
@@ -48,14 +49,7 @@ static _Noreturn void initjail_child(const struct plan *p, const struct program_
 	src[0] = null_fd;
 	for (i = 1; i < 3; i++)
 		src[i] = io->stdio[i] >= 0 ? io->stdio[i] : null_fd;
-	for (i = 0; i < 3; i++)
-		if (src[i] < 3)
-			die("internal error: stdio source fd %d < 3", src[i]);
-	for (i = 0; i < 3; i++)
-		if (dup2(src[i], i) < 0)
-			die_errno("dup2(%d, %d)", src[i], i);
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		die_errno("close_range(3, ~0, CLOSE_RANGE_CLOEXEC)");
+	program_install_stdio(src);
 
 	creds_drop_final(p, CREDS_USER);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)

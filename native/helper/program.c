@@ -41,6 +41,20 @@ void program_reset_signals(void)
 		die_errno("sigprocmask(SIG_SETMASK, {})");
 }
 
+void program_install_stdio(const int src[3])
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (src[i] < 3)
+			die("internal error: stdio source fd %d < 3", src[i]);
+	for (i = 0; i < 3; i++)
+		if (dup2(src[i], i) < 0)
+			die_errno("dup2(%d, %d)", src[i], i);
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		die_errno("close_range(3, ~0, CLOSE_RANGE_CLOEXEC)");
+}
+
 void program_exec(const struct plan *p, const struct program_io *io)
 {
 	int src[3];
@@ -71,16 +85,9 @@ void program_exec(const struct plan *p, const struct program_io *io)
 		}
 		src[i] = null_fd;
 	}
-	for (i = 0; i < 3; i++)
-		if (src[i] < 3)
-			die("internal error: stdio source fd %d < 3", src[i]);
-	for (i = 0; i < 3; i++)
-		if (dup2(src[i], i) < 0)
-			die_errno("dup2(%d, %d)", src[i], i);
+	program_install_stdio(src);
 	/* fd 2 is the program's stderr now: errors go only to the status socket. */
 	die_set_stderr(false);
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		die_errno("close_range(3, ~0, CLOSE_RANGE_CLOEXEC)");
 
 	creds_drop_final(p, CREDS_SANDBOX);
 	/* A fresh anonymous session keyring, owned by the program's uid: never jaid's (shared by every session under

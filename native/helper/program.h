@@ -10,6 +10,9 @@ struct program_io {
 	int pty_slave; /* -1 without a pty */
 };
 
+/* Puts src[0..2] on fds 0–2 (each ≥ 3: fds 0–2 stay occupied until then) and marks every other fd close-on-exec
+ * (not closed: the status socket stays usable to report an exec failure). */
+void program_install_stdio(const int src[3]);
 /* Default dispositions for every signal and an empty mask (what the exec'd program must start with). */
 void program_reset_signals(void);
 /* Step 12; never returns: execs, or reports `error 125|126|127 ...` and exits with that code. Runs as the sandbox

@@ -342,6 +342,24 @@ describe('systemd units, install.sh and uninstall.sh', { skip }, () => {
     assert.deepEqual(tree(destdir), before);
   });
 
+  it("uninstall.sh with another PREFIX leaves this installation's units, man pages and files alone", () => {
+    const before = tree(destdir);
+    const r = run('bash', [path.join(REPO, 'scripts/uninstall.sh')], { ...env, PREFIX: '/opt/other' });
+    assert.equal(r.status, 0, explain(r));
+    assert.match(r.stdout, /left the jaid units, sysusers, tmpfiles and completion alone/);
+    assert.deepEqual(tree(destdir), before);
+  });
+
+  it('install.sh refuses to replace a lib/jai that is not a jai installation', () => {
+    const other = mkTemp('foreign');
+    fs.mkdirSync(path.join(other, 'opt/x/lib/jai'), { recursive: true });
+    fs.writeFileSync(path.join(other, 'opt/x/lib/jai/keep'), 'not ours');
+    const r = run('bash', [path.join(REPO, 'scripts/install.sh')], { ...env, DESTDIR: other, PREFIX: '/opt/x' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /is not a jai installation/);
+    assert.equal(fs.readFileSync(path.join(other, 'opt/x/lib/jai/keep'), 'utf8'), 'not ours');
+  });
+
   it('uninstall.sh removes everything install.sh put in place, and nothing else', () => {
     const r = run('bash', [path.join(REPO, 'scripts/uninstall.sh')], env);
     assert.equal(r.status, 0, explain(r));
