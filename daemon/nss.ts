@@ -6,4 +6,6 @@ export const nativeNss: NssLookup = {
   getpwuid: (uid) => native.getpwuid(uid),
   getpwnam: (name) => native.getpwnam(name),
   getgrouplist: (name, gid) => native.getgrouplist(name, gid),
+  getgrnam: (name) => native.getgrnam(name),
+  getgrgid: (gid) => native.getgrgid(gid),
 };

@@ -14,6 +14,13 @@ export interface NssLookup {
   getpwuid(uid: number): PasswdEntry | null;
   getpwnam(name: string): PasswdEntry | null;
   getgrouplist(name: string, gid: number): number[];
+  getgrnam(name: string): GroupEntry | null;
+  getgrgid(gid: number): GroupEntry | null;
+}
+
+export interface GroupEntry {
+  name: string;
+  gid: number;
 }
 
 export interface PeerCredentials {

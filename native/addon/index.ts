@@ -28,6 +28,10 @@ export interface Passwd {
   /** The comment field (GECOS): identifies the untrusted `jai` account. */
   gecos: string;
 }
+export interface Group {
+  name: string;
+  gid: number;
+}
 export type PollEvents = 'r' | 'w' | 'rw';
 export type WatchCallback = (err: Error | null, readable: boolean, writable: boolean) => void;
 export interface Watcher {
@@ -91,6 +95,8 @@ interface Binding {
   getpwuid(uid: number): Passwd | null;
   getpwnam(name: string): Passwd | null;
   getgrouplist(name: string, gid: number): number[];
+  getgrnam(name: string): Group | null;
+  getgrgid(gid: number): Group | null;
   umask(): number;
   stopSelf(signo: number): number;
   getTermios(fd: number): Buffer;
@@ -118,6 +124,8 @@ const FUNCTIONS = [
   'getpwuid',
   'getpwnam',
   'getgrouplist',
+  'getgrnam',
+  'getgrgid',
   'umask',
   'stopSelf',
   'getTermios',
@@ -405,4 +413,14 @@ export function getgrouplist(name: string, gid: number): number[] {
   checkString(name, 'name', MAX_NAME_BYTES);
   checkInteger(gid, 'gid', 0, MAX_ID);
   return native.getgrouplist(name, gid);
+}
+
+export function getgrnam(name: string): Group | null {
+  checkString(name, 'name', MAX_NAME_BYTES);
+  return native.getgrnam(name);
+}
+
+export function getgrgid(gid: number): Group | null {
+  checkInteger(gid, 'gid', 0, MAX_ID);
+  return native.getgrgid(gid);
 }

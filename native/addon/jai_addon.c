@@ -30,6 +30,8 @@ static napi_value init(napi_env env, napi_value exports)
 		{ .utf8name = "getpwuid", .method = nss_getpwuid, .attributes = napi_enumerable },
 		{ .utf8name = "getpwnam", .method = nss_getpwnam, .attributes = napi_enumerable },
 		{ .utf8name = "getgrouplist", .method = nss_getgrouplist, .attributes = napi_enumerable },
+		{ .utf8name = "getgrnam", .method = nss_getgrnam, .attributes = napi_enumerable },
+		{ .utf8name = "getgrgid", .method = nss_getgrgid, .attributes = napi_enumerable },
 		{ .utf8name = "umask", .method = proc_umask, .attributes = napi_enumerable },
 		{ .utf8name = "stopSelf", .method = proc_stop_self, .attributes = napi_enumerable },
 		{ .utf8name = "getTermios", .method = tty_get_termios, .attributes = napi_enumerable },

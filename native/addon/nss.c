@@ -1,4 +1,4 @@
-/* nss.c — getpwuid_r / getpwnam_r / getgrouplist with growing buffers. Node has
+/* nss.c — getpwuid_r / getpwnam_r / getgrnam_r / getgrgid_r / getgrouplist with growing buffers. Node has
  * os.userInfo() for the current user only, and no group list at all. */
 #include "nss.h"
 
@@ -136,4 +136,58 @@ napi_value nss_getgrouplist(napi_env env, napi_callback_info info)
 	if (!ok)
 		return err_napi(env, "building the group list");
 	return arr;
+}
+
+/* One group lookup: by gid when name is NULL. {name, gid}, or null when there is no such group. Members are not
+ * returned: membership is asked with getgrouplist, which also sees primary groups. */
+static napi_value group_lookup(napi_env env, const char *name, gid_t gid)
+{
+	const char *syscall = name != NULL ? "getgrnam_r" : "getgrgid_r";
+	long hint = sysconf(_SC_GETGR_R_SIZE_MAX);
+	size_t size = hint > 0 && hint <= (long)PW_BUF_MAX ? (size_t)hint : 1024;
+	for (;;) {
+		char *buf = malloc(size);
+		if (buf == NULL)
+			return err_errno(env, "malloc", ENOMEM, NULL);
+		struct group gr, *found = NULL;
+		int rc = name != NULL ? getgrnam_r(name, &gr, buf, size, &found)
+				      : getgrgid_r(gid, &gr, buf, size, &found);
+		if (rc == ERANGE && size < PW_BUF_MAX) {
+			free(buf);
+			size *= 2;
+			continue;
+		}
+		napi_value result;
+		if (found == NULL && (rc == 0 || rc == ENOENT || rc == ESRCH)) {
+			if (napi_get_null(env, &result) != napi_ok)
+				result = err_napi(env, "napi_get_null");
+		} else if (rc != 0 || found == NULL) {
+			result = err_errno(env, syscall, rc != 0 ? rc : EIO, name);
+		} else if (napi_create_object(env, &result) != napi_ok) {
+			result = err_napi(env, "napi_create_object");
+		} else if (set_string(env, result, "name", found->gr_name) == NULL ||
+			   set_u32(env, result, "gid", found->gr_gid) == NULL) {
+			result = NULL;
+		}
+		free(buf);
+		return result;
+	}
+}
+
+napi_value nss_getgrnam(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	char name[NAME_MAX_BYTES];
+	if (!arg_get(env, info, 1, argv, NULL) || !arg_string(env, argv[0], "name", name, sizeof name))
+		return NULL;
+	return group_lookup(env, name, 0);
+}
+
+napi_value nss_getgrgid(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	int64_t gid;
+	if (!arg_get(env, info, 1, argv, NULL) || !arg_int(env, argv[0], "gid", 0, UINT32_MAX, &gid))
+		return NULL;
+	return group_lookup(env, NULL, (gid_t)gid);
 }

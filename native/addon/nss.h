@@ -7,5 +7,7 @@
 napi_value nss_getpwuid(napi_env env, napi_callback_info info);
 napi_value nss_getpwnam(napi_env env, napi_callback_info info);
 napi_value nss_getgrouplist(napi_env env, napi_callback_info info);
+napi_value nss_getgrnam(napi_env env, napi_callback_info info);
+napi_value nss_getgrgid(napi_env env, napi_callback_info info);
 
 #endif

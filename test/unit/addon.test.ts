@@ -447,6 +447,10 @@ test('NSS lookups: root by uid and name, a missing uid is null, root’s groups 
   assert.equal(native.getpwuid(4000000000), null);
   assert.equal(native.getpwnam('no-such-user-jai-test'), null);
   assert.ok(native.getgrouplist('root', 0).includes(0));
+  assert.deepEqual(native.getgrnam('root'), { name: 'root', gid: 0 });
+  assert.deepEqual(native.getgrgid(0), { name: 'root', gid: 0 });
+  assert.equal(native.getgrnam('no-such-group-jai'), null);
+  assert.equal(native.getgrgid(4294967294 - 7), null);
 });
 
 test('umask() reads the umask without changing it', () => {

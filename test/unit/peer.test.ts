@@ -11,6 +11,8 @@ const nss: NssLookup = {
   getpwuid: (uid) => users.find((u) => u.uid === uid) ?? null,
   getpwnam: (name) => users.find((u) => u.name === name) ?? null,
   getgrouplist: (_name, gid) => [gid, 0, 27, gid],
+  getgrnam: () => null,
+  getgrgid: () => null,
 };
 
 describe('peer identity', () => {
