@@ -1,6 +1,14 @@
 // jaid: composition root only.
+import { Metrics } from './admin/metrics';
+import { startAdminServer, type AdminServer } from './admin/server';
 import { AuditLog } from './audit/audit-log';
+import { readDaemonConfig } from './config-file';
 import { checkHelperBinary } from './helper-binary';
+import { CgroupManager } from './limits/cgroups';
+import { PolicyHolder } from './policy/holder';
+import type { Policy } from './policy/types';
+import { SessionRegistry } from './session/registry';
+import { VERSION } from '../client/cli/version';
 import { createLogger } from './log';
 import { nativeNss } from './nss';
 import { ensureSandboxAccount } from './sandbox-account';
@@ -13,15 +21,32 @@ import { activationFd, takeActivationEnv } from './server/socket-activation';
 const isLogLevel = (v: string | undefined): v is LogLevel => LOG_LEVELS.some((l) => l === v);
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-function main(): void {
-  const parsed = parseDaemonArgs(process.argv.slice(2), {
-    socketPath: process.env['JAI_SOCKET'] ?? '/run/jai/jaid.sock',
-    socketMode: 0o666,
-    auditDb: '/var/lib/jai/audit.db',
-    helperPath: defaultHelperPath(__dirname),
-    logLevel: isLogLevel(process.env['JAID_LOG_LEVEL']) ? process.env['JAID_LOG_LEVEL'] : 'info',
-    auditRetentionDays: 0,
-  });
+/** The admin socket's group: the policy's admin_group, when that group exists. */
+function adminGid(policy: Policy, log: ReturnType<typeof createLogger>): number | null {
+  if (policy.adminGroup === null) return null;
+  const group = nativeNss.getgrnam(policy.adminGroup);
+  if (group === null)
+    log.warn({ adminGroup: policy.adminGroup }, 'admin_group does not exist: admin socket left to root');
+  return group?.gid ?? null;
+}
+
+async function main(): Promise<void> {
+  const parsed = parseDaemonArgs(
+    process.argv.slice(2),
+    {
+      socketPath: process.env['JAI_SOCKET'] ?? '/run/jai/jaid.sock',
+      socketMode: 0o666,
+      auditDb: '/var/lib/jai/audit.db',
+      helperPath: defaultHelperPath(__dirname),
+      logLevel: isLogLevel(process.env['JAID_LOG_LEVEL']) ? process.env['JAID_LOG_LEVEL'] : 'info',
+      auditRetentionDays: 0,
+      auditRetentionRows: 0,
+      policyPath: null,
+      adminSocketPath: '/run/jai/admin.sock',
+      adminSocketMode: 0o660,
+    },
+    readDaemonConfig,
+  );
   if (!parsed.ok) {
     process.stderr.write(`jaid: ${parsed.message}\n${USAGE}`);
     process.exitCode = 2;
@@ -44,12 +69,26 @@ function main(): void {
     return;
   }
   const log = createLogger(options.logLevel);
+  let admin: AdminServer | null = null;
+  const loaded = PolicyHolder.load(options.policyPath, log, (policy) => {
+    admin?.setGroup(adminGid(policy, log));
+  });
+  if (!loaded.ok) {
+    process.stderr.write(`jaid: invalid policy: ${loaded.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const policy = loaded.holder;
   const audit = new AuditLog(options.auditDb);
   ensureSandboxAccount(nativeNss, log);
   const prune = (): void => {
-    if (options.auditRetentionDays === 0) return;
-    const deleted = audit.pruneEndedBefore(new Date(Date.now() - options.auditRetentionDays * DAY_MS));
-    if (deleted > 0) log.info({ deleted, days: options.auditRetentionDays }, 'audit retention: old sessions deleted');
+    if (options.auditRetentionDays === 0 && options.auditRetentionRows === 0) return;
+    const deleted = audit.prune({ maxAgeDays: options.auditRetentionDays, maxRows: options.auditRetentionRows });
+    if (deleted > 0)
+      log.info(
+        { deleted, days: options.auditRetentionDays, rows: options.auditRetentionRows },
+        'audit retention: old sessions deleted',
+      );
   };
   prune();
   setInterval(prune, DAY_MS).unref();
@@ -61,6 +100,9 @@ function main(): void {
     process.exitCode = 1;
     return;
   }
+  const limits = CgroupManager.prepare(log);
+  const registry = new SessionRegistry();
+  const metrics = new Metrics();
   let listener: Listener;
   try {
     listener = new Listener({
@@ -68,8 +110,20 @@ function main(): void {
       inheritedFd: activation,
       socketMode: options.socketMode,
       log,
-      context: { log, audit, nss: nativeNss, helperPath: options.helperPath },
-      onActivity: (connections) => sdNotify(`STATUS=${connections} active connection${connections === 1 ? '' : 's'}`),
+      context: {
+        log,
+        audit,
+        nss: nativeNss,
+        helperPath: options.helperPath,
+        policy,
+        registry,
+        metrics,
+        cgroups: limits.manager,
+      },
+      onActivity: () => {
+        const n = registry.size;
+        sdNotify(`STATUS=${n} active session${n === 1 ? '' : 's'}`);
+      },
     });
   } catch (e) {
     process.stderr.write(`jaid: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -77,9 +131,37 @@ function main(): void {
     process.exitCode = 1;
     return;
   }
+  try {
+    admin = await startAdminServer(
+      {
+        audit,
+        sessions: registry,
+        policy,
+        limits: limits.status,
+        metrics,
+        nss: nativeNss,
+        log,
+        startedAt: new Date(),
+        version: VERSION,
+      },
+      {
+        socketPath: options.adminSocketPath,
+        socketMode: options.adminSocketMode,
+        groupGid: adminGid(policy.current(), log),
+      },
+    );
+  } catch (e) {
+    process.stderr.write(`jaid: admin socket: ${e instanceof Error ? e.message : String(e)}\n`);
+    await listener.close();
+    audit.close();
+    process.exitCode = 1;
+    return;
+  }
   // Only now that this jaid serves the socket (a second one has refused above) are orphaned helpers ours to end.
   const killed = killLeftoverHelpers(log);
   if (killed > 0) log.warn({ killed }, 'killed session helpers a previous jaid left running');
+  const swept = limits.manager?.sweep(log) ?? 0;
+  if (swept > 0) log.warn({ swept }, 'removed session cgroups a previous jaid left behind');
   log.info({ socket: options.socketPath, auditDb: options.auditDb }, 'jaid ready');
   sdNotify('READY=1');
 
@@ -89,7 +171,7 @@ function main(): void {
     stopping = true;
     log.info({ signal, sessions: listener.activeConnections }, 'jaid stopping');
     sdNotify('STOPPING=1');
-    void listener.close().then(() => {
+    void Promise.all([listener.close(), admin?.close()]).then(() => {
       audit.close();
       log.info('jaid stopped');
     });
@@ -101,8 +183,21 @@ function main(): void {
     stop('SIGINT');
   });
   process.on('SIGHUP', () => {
-    log.info('SIGHUP: nothing to reload yet');
+    log.info('SIGHUP: reloading the policy');
+    const result = policy.reload();
+    try {
+      audit.recordAdminAction({
+        actorUid: 0,
+        actorUser: 'SIGHUP',
+        action: 'reload',
+        target: policy.current().source,
+        result: result.ok ? 'ok' : 'invalid',
+        detail: result.ok ? '' : result.message,
+      });
+    } catch (e) {
+      log.error({ err: e }, 'audit write failed for the policy reload');
+    }
   });
 }
 
-main();
+void main();

@@ -13,22 +13,38 @@ export interface DaemonOptions {
   logLevel: LogLevel;
   /** Ended sessions older than this many days are deleted from the audit log; 0 keeps them forever. */
   auditRetentionDays: number;
+  /** The oldest ended sessions beyond this many rows are deleted; 0: no cap. */
+  auditRetentionRows: number;
+  /** The admin policy; null: /etc/jai/policy.toml when it exists, else the built-in defaults. */
+  policyPath: string | null;
+  adminSocketPath: string;
+  /** Permission bits of the admin socket (group: the policy's admin_group). */
+  adminSocketMode: number;
 }
 
 export type ParsedOptions =
   { ok: true; options: DaemonOptions } | { ok: true; help: true } | { ok: false; message: string };
 
-export const USAGE = `usage: jaid [--socket PATH] [--socket-mode MODE] [--audit-db FILE] [--audit-retention-days N]
-            [--helper PATH] [--log-level LEVEL]
+export const USAGE = `usage: jaid [--config FILE] [--socket PATH] [--socket-mode MODE] [--admin-socket PATH]
+            [--admin-socket-mode MODE] [--policy FILE] [--audit-db FILE] [--audit-retention-days N]
+            [--audit-retention-rows N] [--helper PATH] [--log-level LEVEL]
 
-Serves the jai spawn socket (default /run/jai/jaid.sock) in the foreground until SIGTERM.
+Serves the jai spawn socket (default /run/jai/jaid.sock) and the admin API (default /run/jai/admin.sock) in the
+foreground until SIGTERM; SIGHUP reloads the policy.
+  --config FILE              daemon settings (default /etc/jai/jaid.toml when it exists; flags win over it)
   --socket PATH              spawn socket path (must be under /run/jai, which every jail hides)
   --socket-mode MODE         octal permission bits of the socket (default 0666)
+  --admin-socket PATH        admin API socket (under /run/jai; default /run/jai/admin.sock)
+  --admin-socket-mode MODE   octal permission bits of the admin socket, group admin_group (default 0660)
+  --policy FILE              admin policy (default /etc/jai/policy.toml; built-in defaults when it is absent)
   --audit-db FILE            audit database (default /var/lib/jai/audit.db)
   --audit-retention-days N   delete ended sessions older than N days, at start and daily (default 0: keep all)
+  --audit-retention-rows N   keep at most N ended sessions, deleting the oldest (default 0: no cap)
   --helper PATH              the jai-helper binary (default: native/build/jai-helper of this installation)
   --log-level LEVEL          fatal, error, warn, info (default), debug or trace
 `;
+
+export const DEFAULT_CONFIG_PATH = '/etc/jai/jaid.toml';
 
 export function defaultHelperPath(distDaemonDir: string): string {
   return path.resolve(distDaemonDir, '../../native/build/jai-helper');
@@ -54,6 +70,24 @@ const SETTERS: Readonly<Record<string, Setter>> = {
     o.socketMode = parseInt(v, 8);
     return null;
   },
+  '--admin-socket': (o, v) => {
+    o.adminSocketPath = path.resolve(v);
+    return null;
+  },
+  '--admin-socket-mode': (o, v) => {
+    if (!/^0?[0-7]{3}$/.test(v)) return `--admin-socket-mode: not an octal mode: ${v}`;
+    o.adminSocketMode = parseInt(v, 8);
+    return null;
+  },
+  '--policy': (o, v) => {
+    o.policyPath = path.resolve(v);
+    return null;
+  },
+  '--audit-retention-rows': (o, v) => {
+    if (!/^\d{1,9}$/.test(v)) return `--audit-retention-rows: not a number of rows: ${v}`;
+    o.auditRetentionRows = Number(v);
+    return null;
+  },
   '--log-level': (o, v) => {
     const level = LOG_LEVELS.find((l) => l === v);
     if (level === undefined) return `--log-level: one of ${LOG_LEVELS.join(', ')}`;
@@ -67,21 +101,60 @@ const SETTERS: Readonly<Record<string, Setter>> = {
   },
 };
 
-export function parseDaemonArgs(args: readonly string[], defaults: DaemonOptions): ParsedOptions {
-  const options = { ...defaults };
+/** The flags as name/value pairs, `--config` taken out; or a usage problem. */
+function splitArgs(
+  args: readonly string[],
+):
+  | { ok: true; pairs: [string, string][]; config: string | null }
+  | { ok: true; help: true }
+  | { ok: false; message: string } {
+  const pairs: [string, string][] = [];
+  let config: string | null = null;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
     if (arg === '--help' || arg === '-h') return { ok: true, help: true };
     const eq = arg.indexOf('=');
     const name = eq > 0 ? arg.slice(0, eq) : arg;
-    const set = SETTERS[name];
-    if (set === undefined) return { ok: false, message: `unknown option ${arg}` };
+    if (name !== '--config' && SETTERS[name] === undefined) return { ok: false, message: `unknown option ${arg}` };
     const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
     if (value === undefined || value === '') return { ok: false, message: `option ${name} requires an argument` };
+    if (name === '--config') config = path.resolve(value);
+    else pairs.push([name, value]);
+  }
+  return { ok: true, pairs, config };
+}
+
+/**
+ * The daemon's settings: defaults, then the config file (`--config`, else /etc/jai/jaid.toml when it exists),
+ * then the flags. `readConfig` returns the file's settings as flag/value pairs, null when the default file is
+ * absent, or a problem (file:line: key).
+ */
+export function parseDaemonArgs(
+  args: readonly string[],
+  defaults: DaemonOptions,
+  readConfig: (file: string, explicit: boolean) => [string, string][] | null | { problem: string } = () => null,
+): ParsedOptions {
+  const split = splitArgs(args);
+  if (!split.ok || 'help' in split) return split;
+  const options = { ...defaults };
+  const fromFile = readConfig(split.config ?? DEFAULT_CONFIG_PATH, split.config !== null);
+  if (fromFile !== null && !Array.isArray(fromFile)) return { ok: false, message: fromFile.problem };
+  for (const [name, value] of [...(fromFile ?? []), ...split.pairs]) {
+    const set = SETTERS[name];
+    if (set === undefined) return { ok: false, message: `unknown option ${name}` };
     const problem = set(options, value);
     if (problem !== null) return { ok: false, message: problem };
   }
-  if (!options.socketPath.startsWith('/run/jai/'))
-    return { ok: false, message: `--socket must be under /run/jai/ (hidden in every jail): ${options.socketPath}` };
+  for (const [flag, value] of [
+    ['--socket', options.socketPath],
+    ['--admin-socket', options.adminSocketPath],
+  ] as const)
+    if (!value.startsWith('/run/jai/'))
+      return { ok: false, message: `${flag} must be under /run/jai/ (hidden in every jail): ${value}` };
+  if (options.adminSocketPath === options.socketPath)
+    return { ok: false, message: '--admin-socket and --socket must differ' };
   return { ok: true, options };
 }
+
+/** The keys of jaid.toml: the long options without `--`, with `_` for `-` (`socket_mode = "0660"`). */
+export const CONFIG_KEYS: readonly string[] = Object.keys(SETTERS).map((flag) => flag.slice(2).replace(/-/g, '_'));

@@ -74,7 +74,9 @@ const DIR_OPTIONS = ['-d', '--dir', '--dir!', '-x', '--xdir', '-r', '--rdir', '-
 
 function argument(env: CompleteEnv, option: string, arg: string, prepend: string): CompleteOutput {
   let found: string[] = [];
-  if (option === '-m' || option === '--mode') {
+  if (option === '--net') {
+    found = ['host', 'loopback', 'none'].filter((m) => m.startsWith(arg)).map((m) => `${m} `);
+  } else if (option === '-m' || option === '--mode') {
     found = ['casual', 'strict', 'bare'].filter((m) => m.startsWith(arg)).map((m) => `${m} `);
   } else if (DIR_OPTIONS.includes(option)) {
     found = paths(env, env.cwd, arg, 'dirs');

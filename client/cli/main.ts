@@ -104,6 +104,8 @@ async function runSession(inv: RunInvocation): Promise<number> {
     configDir: inv.configDir,
     ...(inv.script === null ? {} : { script: inv.script }),
     ...(inv.initjail === null ? {} : { initjail: inv.initjail }),
+    ...(inv.network === null ? {} : { network: inv.network }),
+    limits: inv.limits,
     onNotice: noticePrinter(inv, () => raw?.isActive === true),
     onStopped,
     stdio,

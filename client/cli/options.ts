@@ -1,6 +1,7 @@
 // The option table of jai(1): names, short forms, arguments, where each option may appear (command line, config
 // files or both) and what it does to the resolution state. The same actions run on every command-line pass and for
 // every config-file line (jai-behaviour.md §2.2); only the base of relative paths and ${VAR} substitution differ.
+import { parseCpu, parseSize } from '../../common/units';
 import { canonical, weaklyCanonical } from './canonical';
 import { DEFAULTS } from './defaults';
 import { expandVars, lookupVar, setenv, unsetenv, type EnvSettings } from './env';
@@ -9,6 +10,9 @@ import { comparePaths, isAbsolute, isValidName, joinPath } from './paths';
 import { strerror, type ResolveFs } from './resolve-fs';
 import type { Mode } from './resolve';
 import { UNTRUSTED_USER, VERSION_TEXT } from './version';
+
+export const NETWORK_REQUESTS = ['host', 'loopback', 'none'] as const;
+export type NetworkRequest = (typeof NETWORK_REQUESTS)[number];
 
 export interface GrantFlags {
   readOnly: boolean;
@@ -32,6 +36,11 @@ export interface CliState extends EnvSettings {
   /** null: the configuration directory. */
   storage: string | null;
   initjail: string | null;
+  /** Requests under the admin policy's ceilings; null: the most the policy allows. */
+  network: NetworkRequest | null;
+  memoryBytes: number | null;
+  pids: number | null;
+  cpu: number | null;
   // Command line only.
   unmount: boolean;
   init: boolean;
@@ -51,6 +60,10 @@ export function initialState(): CliState {
     jail: null,
     storage: null,
     initjail: null,
+    network: null,
+    memoryBytes: null,
+    pids: null,
+    cpu: null,
     unmount: false,
     init: false,
     confFile: null,
@@ -300,6 +313,54 @@ const OPTIONS: readonly OptionSpec[] = [
       const eq = value.indexOf('=');
       const spec = eq < 0 ? value : value.slice(0, eq + 1) + expand(state, env, value.slice(eq + 1));
       return setenv(state, spec, env.processEnv);
+    },
+  },
+  {
+    names: ['--net'],
+    arg: 'MODE',
+    help: 'Network: host, loopback (own namespace, only lo) or none\n(at most what the admin policy allows)',
+    where: 'both',
+    run: (state, value) => {
+      const mode = NETWORK_REQUESTS.find((m) => m === value);
+      if (mode === undefined) return usage(`invalid network mode ${value} (host, loopback or none)`);
+      state.network = mode;
+      return null;
+    },
+  },
+  {
+    names: ['--memory'],
+    arg: 'SIZE',
+    help: 'Memory ceiling for the session, e.g. 2G (under the policy)',
+    where: 'both',
+    run: (state, value) => {
+      const bytes = parseSize(value);
+      if (bytes === null) return usage(`invalid memory size ${value}`);
+      state.memoryBytes = bytes;
+      return null;
+    },
+  },
+  {
+    names: ['--pids'],
+    arg: 'N',
+    help: 'Most processes and threads the session may have',
+    where: 'both',
+    run: (state, value) => {
+      const pids = /^\d{1,7}$/.test(value) ? Number(value) : 0;
+      if (pids < 1 || pids > 4194304) return usage(`invalid process count ${value}`);
+      state.pids = pids;
+      return null;
+    },
+  },
+  {
+    names: ['--cpu'],
+    arg: 'CPUS',
+    help: 'CPU time ceiling in CPUs, e.g. 1.5',
+    where: 'both',
+    run: (state, value) => {
+      const cpu = parseCpu(value);
+      if (cpu === null) return usage(`invalid CPU count ${value}`);
+      state.cpu = cpu;
+      return null;
     },
   },
   {

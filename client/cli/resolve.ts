@@ -8,7 +8,7 @@ import { DEFAULT_CONF, DEFAULT_JAIL, DEFAULT_JAIRC, DEFAULTS, newJailFile } from
 import { buildEnvironment } from './env';
 import { checkOwner, ensureFile, ensurePrivateDir } from './ensure';
 import { planGrants, programArgv, startupScript } from './launch';
-import { initialState, type ActionEnv, type CliState } from './options';
+import { initialState, type ActionEnv, type CliState, type NetworkRequest } from './options';
 import { asFatal, fail, fatal, type Problem, type Result } from './outcome';
 import { isValidName, joinPath } from './paths';
 import { strerror, type ResolveFs } from './resolve-fs';
@@ -35,6 +35,8 @@ export interface RunInvocation {
   script: string | null; // the concatenated startup script text, or null when no script file
   initjail: string | null; // canonical path of the --initjail program, or null
   maskWarning: boolean; // true when --mask was given on the command line (the daemon reports if masks were ignored)
+  network: NetworkRequest | null; // --net; null: the most the admin policy allows
+  limits: { memoryBytes: number | null; pids: number | null; cpu: number | null }; // --memory/--pids/--cpu
 }
 export interface TeardownInvocation {
   kind: 'teardown';
@@ -268,6 +270,8 @@ function launch(
       script: script.value,
       initjail: state.initjail,
       maskWarning: session.maskWarning,
+      network: state.network,
+      limits: { memoryBytes: state.memoryBytes, pids: state.pids, cpu: state.cpu },
     },
   };
 }

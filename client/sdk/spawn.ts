@@ -22,6 +22,13 @@ const MODE: Readonly<Record<Mode, v1.Mode>> = {
   bare: v1.Mode.MODE_BARE,
 };
 
+const NETWORK: Readonly<Record<'unspecified' | 'host' | 'loopback' | 'none', v1.Network>> = {
+  unspecified: v1.Network.NETWORK_UNSPECIFIED,
+  host: v1.Network.NETWORK_HOST,
+  loopback: v1.Network.NETWORK_LOOPBACK,
+  none: v1.Network.NETWORK_NONE,
+};
+
 export interface SpawnOptions {
   /** Empty: the user's login shell. */
   argv: readonly string[];
@@ -42,6 +49,10 @@ export interface SpawnOptions {
   script?: string;
   /** Program run outside the jail, as the user, when the jail's home is first created. */
   initjail?: string;
+  /** Network: less than the admin policy allows, never more. Default: the most it allows. */
+  network?: 'host' | 'loopback' | 'none';
+  /** Ceilings under the policy's: bytes of memory, processes, CPUs. Absent or null: the policy's ceiling. */
+  limits?: { memoryBytes?: number | null; pids?: number | null; cpu?: number | null };
   onNotice?: NoticeHandler;
   /**
    * The jailed job stopped with this signal (^Z…). A CLI stops itself likewise and calls `resume()` once continued;
@@ -132,6 +143,12 @@ export function spawn(options: SpawnOptions): Promise<JaiSession> {
       configDir: options.configDir ?? '',
       script: options.script ?? '',
       initjail: options.initjail ?? '',
+      network: NETWORK[options.network ?? 'unspecified'],
+      limits: {
+        memoryBytes: options.limits?.memoryBytes ?? 0,
+        pids: options.limits?.pids ?? 0,
+        cpuMillis: Math.round((options.limits?.cpu ?? 0) * 1000),
+      },
       nocwd: options.nocwd === true,
       grants,
       stdin: STDIO_KIND[options.stdio[0].kind],

@@ -1,5 +1,6 @@
 // Builds the helper's plan (native/README.md, format jai-plan-1) from an approved request. Pure; the helper
 // re-validates everything it is given.
+import type { NetworkMode } from '../policy/types';
 import type { SandboxAccount } from '../sandbox-account';
 import type { Identity } from '../server/peer';
 import type { StdioChoice, ValidRequest, ValidTeardown } from '../server/validate';
@@ -43,6 +44,14 @@ function identityEntries(identity: Identity): PlanEntry[] {
   ];
 }
 
+/** What the policy decided beyond the request: the session's network and the cgroup directories it runs in. */
+export interface Placement {
+  network: NetworkMode;
+  cgroups: readonly string[];
+}
+
+const HOST_PLACEMENT: Placement = { network: 'host', cgroups: [] };
+
 /**
  * The attached fds arrive in request order (cwd, grants, passed stdio) and are handed to the helper as fds
  * STATUS_FD+1, STATUS_FD+2, … in the same order.
@@ -51,6 +60,7 @@ export function buildHelperPlan(
   identity: Identity,
   request: ValidRequest,
   sandbox: SandboxAccount | null = null,
+  placement: Placement = HOST_PLACEMENT,
 ): HelperPlan {
   let fd = STATUS_FD;
   const nextFd = (): number => ++fd;
@@ -67,6 +77,8 @@ export function buildHelperPlan(
     ['storage', storage],
     ['config_dir', configDir],
     ['cwd', request.cwd],
+    ['network', placement.network],
+    ...placement.cgroups.map((dir): PlanEntry => ['cgroup', dir]),
   ];
   if (!request.nocwd) entries.push(['grant', `cwd:${nextFd()}:${request.cwd}`]);
   for (const grant of request.grants)

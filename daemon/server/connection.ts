@@ -5,13 +5,18 @@ import { PROTOCOL_VERSION, decodeClientMessage, encodeDaemonMessage, v1 } from '
 import { PacketChannel, closeQuietly, type Packet } from '../../proto/channel';
 import { failure, toWireCode, type Failure } from '../errors';
 import type { Logger } from '../log';
+import type { PolicyControl } from '../admin/context';
+import type { Metrics } from '../admin/metrics';
+import type { CgroupManager } from '../limits/cgroups';
 import { decide } from '../policy/decide';
+import { evaluate, filterEnv, type Allowed } from '../policy/evaluate';
 import { SANDBOX_USER, checkSandboxAccount, type AccountCheck } from '../sandbox-account';
-import { buildHelperPlan, buildTeardownPlan, encodePlan, type PlanEntry } from '../plan/helper-plan';
+import { buildHelperPlan, buildTeardownPlan, encodePlan, type HelperPlan, type PlanEntry } from '../plan/helper-plan';
 import type { AuditLog, SessionEnd } from '../audit/audit-log';
-import { Session, type NoticeKind, type SessionResult } from '../session/session';
-import { resolveIdentity, type NssLookup, type PeerCredentials } from './peer';
-import { expectedFdCount, validateSpawnRequest, validateTeardown } from './validate';
+import type { SessionRegistry } from '../session/registry';
+import { Session, type ChangesSummary, type NoticeKind, type SessionResult } from '../session/session';
+import { resolveIdentity, type Identity, type NssLookup, type PeerCredentials } from './peer';
+import { expectedFdCount, validateSpawnRequest, validateTeardown, type ValidRequest } from './validate';
 
 type State = 'hello' | 'spawn' | 'running' | 'teardown' | 'done';
 type Body = NonNullable<v1.ClientMessage['body']>;
@@ -37,8 +42,27 @@ export interface ConnectionContext {
   audit: AuditLog;
   nss: NssLookup;
   helperPath: string;
+  policy: Pick<PolicyControl, 'current'>;
+  registry: SessionRegistry;
+  metrics: Metrics;
+  /** null: limits are not enforced on this host (reported by the admin API). */
+  cgroups: CgroupManager | null;
   /** Called once the connection is finished (closed and, if it ran one, its session recorded). */
   onClosed(connection: Connection): void;
+}
+
+interface Admission {
+  ok: true;
+  identity: Identity;
+  valid: ValidRequest;
+  allowed: Allowed;
+  plan: HelperPlan;
+  cgroups: string[];
+}
+
+/** The grants a session gets, the implicit cwd grant first: what the policy checks and the audit records. */
+function grantsOf(valid: ValidRequest): { path: string; readOnly: boolean }[] {
+  return [...(valid.nocwd ? [] : [{ path: valid.cwd, readOnly: false }]), ...valid.grants];
 }
 
 export class Connection {
@@ -143,9 +167,11 @@ export class Connection {
 
   private onSpawn(request: v1.SpawnRequest, fds: number[]): void {
     clearTimeout(this.deadline);
-    let outcome: ReturnType<Connection['admit']>;
+    const receivedAt = process.hrtime.bigint();
+    const id = randomBytes(16).toString('hex');
+    let outcome: Admission | Failure;
     try {
-      outcome = this.admit(request, fds.length);
+      outcome = this.admit(id, request, fds.length);
     } catch (e) {
       // A bug or an NSS backend failure: this request fails, the daemon and everyone else's sessions do not.
       this.ctx.log.error({ peer: this.peer, err: e }, 'spawn admission failed');
@@ -157,8 +183,7 @@ export class Connection {
       this.refuse(outcome);
       return;
     }
-    const { identity, valid, plan, rule } = outcome;
-    const id = randomBytes(16).toString('hex');
+    const { identity, valid, allowed, plan, cgroups } = outcome;
     try {
       this.ctx.audit.recordStart({
         id,
@@ -170,12 +195,16 @@ export class Connection {
         cwd: valid.cwd,
         mode: valid.mode,
         jail: valid.jail,
-        grants: [...(valid.nocwd ? [] : [{ path: valid.cwd, readOnly: false }]), ...valid.grants],
-        rule,
+        grants: grantsOf(valid),
+        masks: valid.mode === 'casual' ? valid.masks : [],
+        network: allowed.network,
+        limits: allowed.limits,
+        rule: allowed.rule,
       });
     } catch (e) {
       // No audit row, no session: the audit log is a security record.
       fds.forEach(closeQuietly);
+      this.releaseCgroups(id, cgroups);
       this.ctx.log.error({ err: e }, 'audit write failed; session refused');
       this.refuse(failure('INTERNAL', 'cannot write the audit record; session refused'));
       return;
@@ -183,11 +212,22 @@ export class Connection {
     this.sessionId = id;
     this.state = 'running';
     this.ctx.log.info(
-      { session: id, user: identity.user, uid: identity.uid, argv0: plan.argv[0], cwd: valid.cwd },
+      {
+        session: id,
+        user: identity.user,
+        uid: identity.uid,
+        argv0: plan.argv[0],
+        cwd: valid.cwd,
+        mode: valid.mode,
+        network: allowed.network,
+        rule: allowed.rule,
+      },
       'session start',
     );
-    this.session = new Session(id, this.ctx.helperPath, this.ctx.log, {
+    const session = new Session(id, this.ctx.helperPath, this.ctx.log, {
       onStarted: (master) => {
+        this.ctx.metrics.sessionStarted(valid.mode);
+        this.ctx.metrics.spawnObserved(Number(process.hrtime.bigint() - receivedAt) / 1e9);
         if (master === null) this.send({ started: { sessionId: id, pty: false } });
         else this.send({ started: { sessionId: id, pty: true } }, [master], () => closeQuietly(master));
       },
@@ -197,14 +237,23 @@ export class Connection {
       onStopped: (signo) => {
         this.send({ stopped: { signal: signo } });
       },
-      onEnded: (result) => {
-        this.onSessionEnded(id, result);
+      onEnded: (result, changes) => {
+        this.ctx.registry.remove(id);
+        this.releaseCgroups(id, cgroups);
+        this.onSessionEnded(id, result, changes);
       },
     });
-    this.session.start(encodePlan(plan.entries), fds);
+    this.session = session;
+    this.ctx.registry.add({ id, uid: identity.uid, mode: valid.mode, hangup: () => session.hangup() });
+    session.start(encodePlan(plan.entries), fds);
   }
 
-  private admit(request: v1.SpawnRequest, fdCount: number) {
+  private releaseCgroups(id: string, cgroups: readonly string[]): void {
+    if (cgroups.length === 0 || this.ctx.cgroups === null) return;
+    void this.ctx.cgroups.remove(id, this.ctx.log);
+  }
+
+  private admit(id: string, request: v1.SpawnRequest, fdCount: number): Admission | Failure {
     const valid = validateSpawnRequest(request);
     if (!valid.ok) return valid;
     const expected = expectedFdCount(valid.value);
@@ -215,9 +264,65 @@ export class Connection {
     const account =
       valid.value.mode === 'strict' ? checkSandboxAccount(this.ctx.nss.getpwnam(SANDBOX_USER)) : NO_ACCOUNT;
     const decision = decide(identity.value, valid.value, account);
-    if (!decision.ok) return decision;
-    const plan = buildHelperPlan(identity.value, valid.value, decision.sandbox);
-    return { ok: true as const, identity: identity.value, valid: valid.value, plan, rule: decision.rule };
+    if (!decision.ok) return this.denied(id, identity.value, valid.value, 'builtin', decision);
+    const allowed = evaluate(
+      this.ctx.policy.current(),
+      { user: identity.value.user, uid: identity.value.uid, groupNames: this.groupNames(identity.value.groups) },
+      {
+        mode: valid.value.mode,
+        network: valid.value.network,
+        limits: valid.value.limits,
+        grants: grantsOf(valid.value),
+      },
+      this.ctx.registry.countForUid(identity.value.uid),
+    );
+    if (!allowed.ok)
+      return this.denied(
+        id,
+        identity.value,
+        valid.value,
+        allowed.rule,
+        failure(allowed.code, `${allowed.reason} (policy rule ${allowed.rule})`),
+      );
+    const effective: ValidRequest = {
+      ...valid.value,
+      env: filterEnv(valid.value.env, allowed.unsetenv),
+      masks: [...new Set([...valid.value.masks, ...allowed.masks])],
+    };
+    const cgroups = this.ctx.cgroups?.create(id, allowed.limits) ?? [];
+    const plan = buildHelperPlan(identity.value, effective, decision.sandbox, { network: allowed.network, cgroups });
+    return { ok: true, identity: identity.value, valid: effective, allowed, plan, cgroups };
+  }
+
+  /** A refusal by policy: audited (outcome denied) and counted, then returned to be sent. */
+  private denied(id: string, identity: Identity, valid: ValidRequest, rule: string, refusal: Failure): Failure {
+    this.ctx.metrics.sessionDenied(valid.mode, refusal.code);
+    this.ctx.audit.recordDenied({
+      id,
+      uid: identity.uid,
+      user: identity.user,
+      peerUid: identity.peerUid,
+      peerPid: identity.peerPid,
+      argv: valid.argv,
+      cwd: valid.cwd,
+      mode: valid.mode,
+      jail: valid.jail,
+      grants: grantsOf(valid),
+      rule,
+      code: refusal.code,
+      reason: refusal.message,
+    });
+    return refusal;
+  }
+
+  /** Group names for rule matching; a gid without a name matches no rule. */
+  private groupNames(gids: readonly number[]): string[] {
+    const names: string[] = [];
+    for (const gid of gids) {
+      const group = this.ctx.nss.getgrgid(gid);
+      if (group !== null) names.push(group.name);
+    }
+    return names;
   }
 
   /** `jai -u`: the helper's teardown op, run like a session without a program; no audit row (it is logged). */
@@ -274,7 +379,7 @@ export class Connection {
     this.session?.signal(signo);
   }
 
-  private onSessionEnded(id: string, result: SessionResult): void {
+  private onSessionEnded(id: string, result: SessionResult, changes: ChangesSummary | null): void {
     const end: SessionEnd =
       result.kind === 'exited'
         ? { outcome: 'exited', exitCode: result.code }
@@ -286,8 +391,9 @@ export class Connection {
               error: result.failure.message,
               exitCode: result.failure.exitCode,
             };
+    if (result.kind === 'failed' && result.failure.code === 'HELPER_FAILED') this.ctx.metrics.helperFailure();
     try {
-      this.ctx.audit.recordEnd(id, end);
+      this.ctx.audit.recordEnd(id, changes === null ? end : { ...end, changes });
     } catch (e) {
       this.ctx.log.error({ session: id, err: e }, 'audit end write failed');
     }

@@ -1,6 +1,7 @@
 // Validation of a SpawnRequest from a client: every field is hostile input. Pure; unit-tested without root.
 import { v1 } from '../../proto/codec';
 import { failure, type Failure } from '../errors';
+import type { Limits, NetworkMode } from '../policy/types';
 
 export const LIMITS = {
   argv: 4096,
@@ -12,6 +13,9 @@ export const LIMITS = {
   jailBytes: 255,
   userBytes: 64,
   scriptBytes: 60 * 1024,
+  memoryBytes: 2 ** 50,
+  pids: 4194304,
+  cpuMillis: 1024 * 1000,
 } as const;
 
 export type Mode = 'casual' | 'strict' | 'bare';
@@ -42,6 +46,10 @@ export interface ValidRequest {
   script: string | null;
   /** Canonical path of the initjail program, or null. */
   initjail: string | null;
+  /** null: the most the policy allows. */
+  network: NetworkMode | null;
+  /** What the user asked for; null fields: the policy's ceiling. */
+  limits: Limits;
 }
 
 export interface ValidTeardown {
@@ -208,6 +216,11 @@ export function validateSpawnRequest(req: v1.SpawnRequest): Checked<ValidRequest
     if (bad !== null) return bad;
   }
 
+  const network = networkOf(req.network);
+  if (!network.ok) return network;
+  const limits = limitsOf(req.limits);
+  if (!limits.ok) return limits;
+
   return {
     ok: true,
     value: {
@@ -227,6 +240,45 @@ export function validateSpawnRequest(req: v1.SpawnRequest): Checked<ValidRequest
       actAsUser,
       script: req.script === '' ? null : req.script,
       initjail: req.initjail === '' ? null : req.initjail,
+      network: network.value,
+      limits: limits.value,
+    },
+  };
+}
+
+function networkOf(network: v1.Network): Checked<NetworkMode | null> {
+  switch (network) {
+    case v1.Network.NETWORK_UNSPECIFIED:
+      return { ok: true, value: null };
+    case v1.Network.NETWORK_HOST:
+      return { ok: true, value: 'host' };
+    case v1.Network.NETWORK_LOOPBACK:
+      return { ok: true, value: 'loopback' };
+    case v1.Network.NETWORK_NONE:
+      return { ok: true, value: 'none' };
+    default:
+      return invalid(`network: unknown network mode ${String(network)}`);
+  }
+}
+
+/** protobufjs gives uint64 as a number or a Long; either way an exact integer is needed. */
+function exactInteger(value: number | { toString(): string }): number {
+  return typeof value === 'number' ? value : Number(value.toString());
+}
+
+function limitsOf(limits: v1.ILimits | null | undefined): Checked<Limits> {
+  const memory = exactInteger(limits?.memoryBytes ?? 0);
+  const pids = limits?.pids ?? 0;
+  const cpuMillis = limits?.cpuMillis ?? 0;
+  if (!Number.isSafeInteger(memory) || memory > LIMITS.memoryBytes) return invalid('limits.memory_bytes: out of range');
+  if (pids > LIMITS.pids) return invalid('limits.pids: out of range');
+  if (cpuMillis > LIMITS.cpuMillis) return invalid('limits.cpu_millis: out of range');
+  return {
+    ok: true,
+    value: {
+      memoryBytes: memory === 0 ? null : memory,
+      pids: pids === 0 ? null : pids,
+      cpu: cpuMillis === 0 ? null : cpuMillis / 1000,
     },
   };
 }

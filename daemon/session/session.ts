@@ -11,6 +11,18 @@ import { parseStatusRecord, type StatusRecord } from './status-record';
 export type SessionResult =
   { kind: 'exited'; code: number } | { kind: 'signaled'; signal: number } | { kind: 'failed'; failure: Failure };
 
+/** What the program changed in a casual overlay (the helper walks the upper dir after the program ended). */
+export interface ChangesSummary {
+  count: number;
+  /** The walk stopped at its cap: count is a lower bound. */
+  truncated: boolean;
+  /** The first changed paths, relative to the home, control characters escaped. */
+  paths: string[];
+}
+
+/** The helper reports at most this many paths. */
+const MAX_CHANGED_PATHS = 20;
+
 export type NoticeKind = 'info' | 'masks-ignored';
 
 export interface SessionEvents {
@@ -23,8 +35,8 @@ export interface SessionEvents {
   onStopped(signo: number): void;
   /** A message for the user (control characters already escaped). */
   onNotice(kind: NoticeKind, message: string): void;
-  /** Called exactly once. */
-  onEnded(result: SessionResult): void;
+  /** Called exactly once; `changes` only for a casual session whose helper reported them. */
+  onEnded(result: SessionResult, changes: ChangesSummary | null): void;
 }
 
 /** How long a hung-up session may take to exit before it is killed. */
@@ -61,6 +73,7 @@ export class Session {
   private ended = false;
   private killTimer: NodeJS.Timeout | null = null;
   private helperStderr = '';
+  private changes: ChangesSummary | null = null;
 
   constructor(
     readonly id: string,
@@ -194,6 +207,15 @@ export class Session {
       case 'signal':
         this.finalRecord ??= record;
         return;
+      case 'changes':
+        if (this.finalRecord === null || this.changes !== null) return fault('changes record out of order');
+        this.changes = { count: record.count, truncated: record.truncated, paths: [] };
+        return;
+      case 'changed':
+        if (this.changes === null || this.changes.paths.length >= MAX_CHANGED_PATHS)
+          return fault('changed record out of order');
+        this.changes.paths.push(escapeControl(record.path));
+        return;
     }
   }
 
@@ -225,6 +247,6 @@ export class Session {
   private end(result: SessionResult): void {
     if (this.ended) return;
     this.ended = true;
-    this.events.onEnded(result);
+    this.events.onEnded(result, this.changes);
   }
 }

@@ -8,7 +8,9 @@ export type StatusRecord =
   | { kind: 'signal'; signo: number }
   | { kind: 'stopped'; signo: number }
   | { kind: 'notice'; text: string }
-  | { kind: 'masks-ignored'; path: string };
+  | { kind: 'masks-ignored'; path: string }
+  | { kind: 'changes'; count: number; truncated: boolean }
+  | { kind: 'changed'; path: string };
 
 const MAX_RECORD = 4096;
 /** SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU (x86-64, arm64). */
@@ -49,6 +51,13 @@ export function parseStatusRecord(data: Buffer): StatusRecord | null {
       return rest === '' ? null : { kind: 'notice', text: rest };
     case 'masks-ignored':
       return rest.startsWith('/') ? { kind: 'masks-ignored', path: rest } : null;
+    case 'changes': {
+      const match = /^(\d{1,10}) ([01])$/.exec(rest);
+      const count = smallInt(match?.[1], 0xffffffff);
+      return match === null || count === null ? null : { kind: 'changes', count, truncated: match[2] === '1' };
+    }
+    case 'changed':
+      return rest === '' || rest.startsWith('/') ? null : { kind: 'changed', path: rest };
     case 'error': {
       const sep = rest.indexOf(' ');
       const code = smallInt(sep < 0 ? rest : rest.slice(0, sep), 255);

@@ -19,6 +19,10 @@ export interface TestUser {
 export interface Fixture {
   user: TestUser;
   socket: string;
+  /** The admin API's socket (mode 0666 in tests, so that users can be refused by the API itself). */
+  adminSocket: string;
+  /** The policy file jaid was started with (rewrite it and SIGHUP the daemon to reload). */
+  policyFile: string;
   auditDb: string;
   clientDir: string;
   /** A fresh project dir under the user's home, owned by the user: the usual cwd. */
@@ -83,7 +87,34 @@ export function unmountUserState(user: string): void {
   fs.rmSync(base, { recursive: true, force: true });
 }
 
-export async function startFixture(label: string, daemonEnv: NodeJS.ProcessEnv = process.env): Promise<Fixture> {
+export interface FixtureOptions {
+  /** The policy file's text (default: empty, the built-in defaults). */
+  policy?: string;
+}
+
+/** jaid's arguments for a fixture's files: its own sockets, audit DB and policy, nothing of the host's. */
+export function jaidArgs(f: Pick<Fixture, 'socket' | 'adminSocket' | 'auditDb' | 'policyFile'>): string[] {
+  return [
+    '--socket',
+    f.socket,
+    '--admin-socket',
+    f.adminSocket,
+    '--admin-socket-mode',
+    '0666',
+    '--audit-db',
+    f.auditDb,
+    '--policy',
+    f.policyFile,
+    '--config',
+    '/dev/null',
+  ];
+}
+
+export async function startFixture(
+  label: string,
+  daemonEnv: NodeJS.ProcessEnv = process.env,
+  options: FixtureOptions = {},
+): Promise<Fixture> {
   const user = ensureTestUser();
   unmountUserState(user.name);
   fs.rmSync(path.join(user.home, '.jai'), { recursive: true, force: true });
@@ -99,8 +130,12 @@ export async function startFixture(label: string, daemonEnv: NodeJS.ProcessEnv =
   const socket = `/run/jai/test-${label}-${process.pid}.sock`;
   const state = { exited: false };
   const auditDb = path.join(stateDir, 'audit.db');
+  const adminSocket = `/run/jai/test-${label}-${process.pid}.admin.sock`;
+  const policyFile = path.join(stateDir, 'policy.toml');
+  fs.writeFileSync(policyFile, options.policy ?? '');
   let log = '';
-  const daemon = spawn(process.execPath, [path.join(REPO, 'bin/jaid'), '--socket', socket, '--audit-db', auditDb], {
+  const args = jaidArgs({ socket, adminSocket, auditDb, policyFile });
+  const daemon = spawn(process.execPath, [path.join(REPO, 'bin/jaid'), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: daemonEnv,
   });
@@ -113,6 +148,8 @@ export async function startFixture(label: string, daemonEnv: NodeJS.ProcessEnv =
   const fixture: Fixture = {
     user,
     socket,
+    adminSocket,
+    policyFile,
     auditDb,
     clientDir,
     project,
@@ -148,13 +185,15 @@ export interface RunOptions {
   input?: string | Buffer;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Another test user to run as (default: the fixture's). */
+  as?: TestUser;
 }
 
-function userEnv(f: Fixture, extra: Record<string, string> = {}): Record<string, string> {
+function userEnv(f: Fixture, extra: Record<string, string> = {}, user: TestUser = f.user): Record<string, string> {
   return {
-    HOME: f.user.home,
-    USER: f.user.name,
-    LOGNAME: f.user.name,
+    HOME: user.home,
+    USER: user.name,
+    LOGNAME: user.name,
     PATH: '/usr/local/bin:/usr/bin:/bin',
     LANG: 'C.UTF-8',
     JAI_SOCKET: f.socket,
@@ -164,11 +203,12 @@ function userEnv(f: Fixture, extra: Record<string, string> = {}): Record<string,
 
 /** Runs `jai ARGS…` as the test user with pipes for stdio (no terminal). */
 export function runJai(f: Fixture, args: readonly string[], options: RunOptions = {}): SpawnSyncReturns<string> {
+  const user = options.as ?? f.user;
   return spawnSync(process.execPath, [path.join(f.clientDir, 'bin/jai'), ...args], {
-    cwd: options.cwd ?? f.project,
-    uid: f.user.uid,
-    gid: f.user.gid,
-    env: userEnv(f, options.env),
+    cwd: options.cwd ?? (options.as === undefined ? f.project : user.home),
+    uid: user.uid,
+    gid: user.gid,
+    env: userEnv(f, options.env, user),
     input: options.input ?? '',
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 20_000,
@@ -223,11 +263,12 @@ export function runJaiInTerminal(
 
 /** Starts `jai ARGS…` as the test user without waiting (pipes for stdio). */
 export function spawnJai(f: Fixture, args: readonly string[], options: RunOptions = {}): ChildProcess {
+  const user = options.as ?? f.user;
   return spawn(process.execPath, [path.join(f.clientDir, 'bin/jai'), ...args], {
-    cwd: options.cwd ?? f.project,
-    uid: f.user.uid,
-    gid: f.user.gid,
-    env: userEnv(f, options.env),
+    cwd: options.cwd ?? (options.as === undefined ? f.project : user.home),
+    uid: user.uid,
+    gid: user.gid,
+    env: userEnv(f, options.env, user),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 }

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import * as native from '../../native/addon';
 import type { SessionRow } from '../../daemon/audit/audit-log';
 import { privilegedSkipReason } from '../helpers/privileged';
-import { REPO, helperProcesses, runJai, spawnJai, startFixture, type Fixture } from '../helpers/fixture';
+import { REPO, helperProcesses, jaidArgs, runJai, spawnJai, startFixture, type Fixture } from '../helpers/fixture';
 
 const skip = privilegedSkipReason();
 
@@ -64,7 +64,7 @@ describe('daemon restart safety and socket activation', { skip }, () => {
   });
 
   it('refuses to start a second jaid while one serves the socket', async () => {
-    const second = startJaid(['--socket', f.socket, '--audit-db', `${f.auditDb}-second`]);
+    const second = startJaid(jaidArgs({ ...f, auditDb: `${f.auditDb}-second` }));
     const text = output(second);
     assert.equal(await exited(second), 1);
     assert.match(text(), /another jaid is serving/);
@@ -80,7 +80,7 @@ describe('daemon restart safety and socket activation', { skip }, () => {
     f.daemon.kill('SIGKILL');
     await exited(f.daemon);
     assert.ok(helperProcesses().length > 0, 'the session outlived the crashed daemon');
-    const next = startJaid(['--socket', f.socket, '--audit-db', f.auditDb]);
+    const next = startJaid(jaidArgs(f));
     const text = output(next);
     try {
       await until(() => runJai(f, ['true']).status === 0, `the new jaid to serve (${text()})`);
@@ -101,7 +101,12 @@ describe('daemon restart safety and socket activation', { skip }, () => {
     const socketPath = `/run/jai/test-activated-${process.pid}.sock`;
     const listenFd = native.seqpacketListen(socketPath, 0o666, 16);
     const jaid = startJaid(
-      ['--socket', socketPath, '--audit-db', `${f.auditDb}-activated`],
+      jaidArgs({
+        ...f,
+        socket: socketPath,
+        adminSocket: `/run/jai/test-activated-${process.pid}.admin.sock`,
+        auditDb: `${f.auditDb}-activated`,
+      }),
       { ...process.env, LISTEN_FDS: '1' },
       listenFd,
     );

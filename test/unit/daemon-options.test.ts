@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseDaemonConfig } from '../../daemon/config-file';
 import { parseDaemonArgs, type DaemonOptions } from '../../daemon/options';
 
 const defaults: DaemonOptions = {
@@ -9,6 +10,10 @@ const defaults: DaemonOptions = {
   helperPath: '/opt/jai/native/build/jai-helper',
   logLevel: 'info',
   auditRetentionDays: 0,
+  auditRetentionRows: 0,
+  policyPath: null,
+  adminSocketPath: '/run/jai/admin.sock',
+  adminSocketMode: 0o660,
 };
 
 describe('jaid options', () => {
@@ -51,5 +56,83 @@ describe('jaid options', () => {
     assert.match(message(['--audit-retention-days', '-1']), /--audit-retention-days/);
     assert.match(message(['--bogus']), /unknown option --bogus/);
     assert.match(message(['--helper']), /requires an argument/);
+  });
+
+  it('reads the admin socket, policy and row-retention options', () => {
+    const parsed = parseDaemonArgs(
+      [
+        '--admin-socket=/run/jai/a.sock',
+        '--admin-socket-mode',
+        '0666',
+        '--policy',
+        '/srv/p.toml',
+        '--audit-retention-rows=500',
+      ],
+      defaults,
+    );
+    assert.deepEqual(parsed, {
+      ok: true,
+      options: {
+        ...defaults,
+        adminSocketPath: '/run/jai/a.sock',
+        adminSocketMode: 0o666,
+        policyPath: '/srv/p.toml',
+        auditRetentionRows: 500,
+      },
+    });
+    const refused = (args: string[]): string => {
+      const r = parseDaemonArgs(args, defaults);
+      return r.ok ? '' : r.message;
+    };
+    assert.match(refused(['--admin-socket', '/tmp/a.sock']), /--admin-socket must be under \/run\/jai/);
+    assert.match(refused(['--admin-socket', '/run/jai/jaid.sock']), /must differ/);
+    assert.match(refused(['--audit-retention-rows', '-1']), /--audit-retention-rows/);
+  });
+
+  it('takes settings from jaid.toml, with the flags winning over the file', () => {
+    const file = parseDaemonConfig(
+      'log_level = "debug"\nsocket_mode = 0o660\naudit_retention_days = 30\n',
+      '/etc/jai/jaid.toml',
+    );
+    assert.ok(Array.isArray(file));
+    const calls: [string, boolean][] = [];
+    const parsed = parseDaemonArgs(['--log-level', 'warn'], defaults, (f, explicit) => {
+      calls.push([f, explicit]);
+      return file;
+    });
+    assert.deepEqual(calls, [['/etc/jai/jaid.toml', false]]);
+    assert.deepEqual(parsed, {
+      ok: true,
+      options: { ...defaults, logLevel: 'warn', socketMode: 0o660, auditRetentionDays: 30 },
+    });
+    parseDaemonArgs(['--config', '/srv/j.toml'], defaults, (f, explicit) => {
+      calls.push([f, explicit]);
+      return null;
+    });
+    assert.deepEqual(calls[1], ['/srv/j.toml', true]);
+  });
+
+  it('refuses a bad jaid.toml naming the file, line and key', () => {
+    assert.deepEqual(parseDaemonConfig('\nbogus = 1\n', '/etc/jai/jaid.toml'), {
+      problem: `/etc/jai/jaid.toml:2: bogus: unknown setting (known: ${[
+        'socket',
+        'audit_db',
+        'helper',
+        'socket_mode',
+        'admin_socket',
+        'admin_socket_mode',
+        'policy',
+        'audit_retention_rows',
+        'log_level',
+        'audit_retention_days',
+      ].join(', ')})`,
+    });
+    assert.match(
+      JSON.stringify(parseDaemonConfig('log_level = [1]\n', '/x.toml')),
+      /\/x.toml:1: log_level: must be a string/,
+    );
+    assert.match(JSON.stringify(parseDaemonConfig('log_level = \n', '/x.toml')), /\/x.toml:1:\d+: /);
+    const bad = parseDaemonArgs([], defaults, () => ({ problem: '/x.toml:3: socket: nope' }));
+    assert.deepEqual(bad, { ok: false, message: '/x.toml:3: socket: nope' });
   });
 });

@@ -26,6 +26,8 @@ const request = (mode: ValidRequest['mode']): ValidRequest => ({
   masks: [],
   storage: null,
   configDir: null,
+  network: null,
+  limits: { memoryBytes: null, pids: null, cpu: null },
   stdio: ['null', 'null', 'null'],
   terminal: null,
   umask: 0o22,

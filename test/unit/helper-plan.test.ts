@@ -27,6 +27,8 @@ function request(overrides: Partial<ValidRequest> = {}): ValidRequest {
     masks: [],
     storage: null,
     configDir: null,
+    network: null,
+    limits: { memoryBytes: null, pids: null, cpu: null },
     stdio: ['pass', 'pass', 'pass'],
     terminal: null,
     umask: 0o022,
@@ -63,6 +65,17 @@ describe('helper plan builder', () => {
     assert.deepEqual(values(plan.entries, 'grant'), []);
     assert.deepEqual(values(plan.entries, 'cwd'), ['/home/alice/proj']);
     assert.deepEqual(values(plan.entries, 'stdin'), ['fd:4']);
+  });
+
+  it('passes the network and the session cgroups the policy decided (host and none by default)', () => {
+    assert.deepEqual(values(buildHelperPlan(identity, request()).entries, 'network'), ['host']);
+    assert.deepEqual(values(buildHelperPlan(identity, request()).entries, 'cgroup'), []);
+    const placed = buildHelperPlan(identity, request(), null, {
+      network: 'none',
+      cgroups: ['/sys/fs/cgroup/memory/jai/ab', '/sys/fs/cgroup/pids/jai/ab'],
+    });
+    assert.deepEqual(values(placed.entries, 'network'), ['none']);
+    assert.deepEqual(values(placed.entries, 'cgroup'), ['/sys/fs/cgroup/memory/jai/ab', '/sys/fs/cgroup/pids/jai/ab']);
   });
 
   it('runs the login shell when no command is given', () => {

@@ -25,6 +25,9 @@ describe('helper status records', () => {
       kind: 'masks-ignored',
       path: '/run/jai/a/default.home',
     });
+    assert.deepEqual(parse('changes 3 0'), { kind: 'changes', count: 3, truncated: false });
+    assert.deepEqual(parse('changes 100000 1'), { kind: 'changes', count: 100000, truncated: true });
+    assert.deepEqual(parse('changed .cache/x y'), { kind: 'changed', path: '.cache/x y' });
     assert.deepEqual(parse('error 125 no stage here'), {
       kind: 'error',
       code: 125,
@@ -52,6 +55,13 @@ describe('helper status records', () => {
       'stopped 9',
       'stopped',
       'masks-ignored relative',
+      'changes',
+      'changes 3',
+      'changes 3 2',
+      'changes -1 0',
+      'changes 3 0 x',
+      'changed',
+      'changed /abs',
     ])
       assert.equal(parse(bad), null, bad);
     assert.equal(parseStatusRecord(Buffer.alloc(5000, 0x61)), null);

@@ -34,6 +34,32 @@ describe('spawn request validation', () => {
     assert.equal(expectedFdCount(result.value), 4);
   });
 
+  it('reads the network and the limits asked for (0: not asked)', () => {
+    const plain = validateSpawnRequest(request());
+    assert.ok(plain.ok);
+    assert.equal(plain.value.network, null);
+    assert.deepEqual(plain.value.limits, { memoryBytes: null, pids: null, cpu: null });
+    const asked = validateSpawnRequest(
+      request({ network: v1.Network.NETWORK_NONE, limits: { memoryBytes: 2 ** 31, pids: 100, cpuMillis: 1500 } }),
+    );
+    assert.ok(asked.ok);
+    assert.equal(asked.value.network, 'none');
+    assert.deepEqual(asked.value.limits, { memoryBytes: 2 ** 31, pids: 100, cpu: 1.5 });
+    const loopback = validateSpawnRequest(request({ network: v1.Network.NETWORK_LOOPBACK }));
+    assert.ok(loopback.ok);
+    assert.equal(loopback.value.network, 'loopback');
+    for (const bad of [
+      request({ network: 9 as v1.Network }),
+      request({ limits: { memoryBytes: 2 ** 51 } }),
+      request({ limits: { pids: LIMITS.pids + 1 } }),
+      request({ limits: { cpuMillis: LIMITS.cpuMillis + 1 } }),
+    ]) {
+      const r = validateSpawnRequest(bad);
+      assert.ok(!r.ok);
+      assert.equal(r.code, 'REQUEST_INVALID');
+    }
+  });
+
   it('counts cwd, grant and passed-stdio fds', () => {
     const result = validateSpawnRequest(
       request({

@@ -1,0 +1,51 @@
+// /etc/jai/jaid.toml: the daemon's settings as a file (docs/jaid.8). Each key is a long option without `--` and
+// with `_` for `-`; the values go through the same checks as the flags.
+import fs from 'node:fs';
+import { TomlError, parseToml as parse } from '../common/toml';
+import { CONFIG_KEYS } from './options';
+
+const MAX_CONFIG_BYTES = 64 * 1024;
+
+function lineOf(text: string, key: string): number | null {
+  const lines = text.split('\n');
+  const index = lines.findIndex((l) => new RegExp(`^\\s*${key}\\s*=`).test(l));
+  return index < 0 ? null : index + 1;
+}
+
+/** The file's settings as flag/value pairs; null when a default (not explicit) file is absent. */
+export function readDaemonConfig(file: string, explicit: boolean): [string, string][] | null | { problem: string } {
+  let text: string;
+  try {
+    const stat = fs.statSync(file);
+    if (stat.size > MAX_CONFIG_BYTES) return { problem: `${file}: larger than ${MAX_CONFIG_BYTES} bytes` };
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = e instanceof Error && 'code' in e ? String(e.code) : '';
+    if (!explicit && code === 'ENOENT') return null;
+    return { problem: `${file}: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  return parseDaemonConfig(text, file);
+}
+
+export function parseDaemonConfig(text: string, file: string): [string, string][] | { problem: string } {
+  let table: Record<string, unknown>;
+  try {
+    table = parse(text);
+  } catch (e) {
+    if (e instanceof TomlError) return { problem: `${file}:${e.line}:${e.column}: ${e.message.split('\n')[0] ?? ''}` };
+    throw e;
+  }
+  const pairs: [string, string][] = [];
+  for (const [key, value] of Object.entries(table)) {
+    const where = `${file}:${lineOf(text, key) ?? 1}: ${key}`;
+    if (!CONFIG_KEYS.includes(key)) return { problem: `${where}: unknown setting (known: ${CONFIG_KEYS.join(', ')})` };
+    let text_: string;
+    if (typeof value === 'string') text_ = value;
+    else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)
+      // `socket_mode = 0o660` is an integer in TOML: written back in octal for the flag's parser.
+      text_ = key.endsWith('_mode') ? value.toString(8).padStart(3, '0') : String(value);
+    else return { problem: `${where}: must be a string or a non-negative integer` };
+    pairs.push([`--${key.replace(/_/g, '-')}`, text_]);
+  }
+  return pairs;
+}
