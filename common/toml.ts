@@ -8,3 +8,5 @@ const toml = require('smol-toml') as typeof SmolToml;
 export const parseToml = toml.parse;
 export const TomlError = toml.TomlError;
 export type TomlError = SmolToml.TomlError;
+export const TomlDate = toml.TomlDate;
+export type TomlDate = SmolToml.TomlDate;

@@ -1,8 +1,7 @@
 // Reading /etc/jai/policy.toml (docs/policy.md): TOML through smol-toml, then a schema written out here. Every
 // problem names the file, the line and the key, so `jaictl policy check` points the admin at the mistake.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-// @ts-expect-error TS1479: smol-toml's "types" condition names its ESM typings only; require() gets index.cjs.
-import { parse, TomlDate, TomlError } from 'smol-toml';
+import { TomlDate, TomlError, parseToml as parse } from '../../common/toml';
 import { MAX_CPU, MAX_PIDS, MIN_MEMORY_BYTES, formatSize, parseSize } from '../../common/units';
 import { isValidUserName, type Mode } from '../server/validate';
 import { DEFAULTS_RULE } from './evaluate';

@@ -87,10 +87,14 @@ describe('command-line scanning', () => {
       '--help',
       '--version',
       '--print-defaults',
+      '--net',
+      '--memory',
+      '--pids',
+      '--cpu',
     ]) {
       assert.ok(CLI_OPTIONS.has(name), name);
     }
-    assert.equal(CLI_OPTIONS.size, 32);
+    assert.equal(CLI_OPTIONS.size, 36);
     assert.equal(CLI_OPTIONS.has('--complete'), false);
   });
 });

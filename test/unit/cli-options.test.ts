@@ -229,20 +229,53 @@ describe('--storage', () => {
   });
 });
 
+describe('--net, --memory, --pids, --cpu', () => {
+  const f = new CliFixture();
+  after(() => f.cleanup());
+
+  it('asks for nothing by default: the policy decides', () => {
+    const r = f.launch(['true']);
+    assert.equal(r.network, null);
+    assert.deepEqual(r.limits, { memoryBytes: null, pids: null, cpu: null });
+  });
+
+  it('passes what was asked, from the command line or a config file (the command line wins)', () => {
+    const r = f.launch(['--net=loopback', '--memory', '2G', '--pids=100', '--cpu', '1.5', 'true']);
+    assert.equal(r.network, 'loopback');
+    assert.deepEqual(r.limits, { memoryBytes: 2 * 1024 ** 3, pids: 100, cpu: 1.5 });
+    f.write('.jai/lim.conf', 'net none\nmemory 512M\ncpu 1\n');
+    const fromFile = f.launch(['-C', 'lim', 'true']);
+    assert.equal(fromFile.network, 'none');
+    assert.deepEqual(fromFile.limits, { memoryBytes: 512 * 1024 ** 2, pids: null, cpu: 1 });
+    assert.equal(f.launch(['-C', 'lim', '--net', 'host', 'true']).network, 'host');
+  });
+
+  it('refuses values that are not a mode, a size, a count or a CPU amount (status 2)', () => {
+    f.usageError(['--net', 'wifi', 'true'], 'invalid network mode wifi (host, loopback or none)');
+    f.usageError(['--memory', 'lots', 'true'], 'invalid memory size lots');
+    f.usageError(['--pids', '0', 'true'], 'invalid process count 0');
+    f.usageError(['--cpu', '-1', 'true'], 'invalid CPU count -1');
+  });
+});
+
 describe('config-file option names', () => {
   it('are the long names only, and include the conf includes but no command-line-only option', () => {
     assert.deepEqual([...FILE_OPTIONS.keys()].sort(), [
       '--command',
       '--conf',
       '--conf?',
+      '--cpu',
       '--dir',
       '--dir!',
       '--initjail',
       '--initjail?',
       '--jail',
       '--mask',
+      '--memory',
       '--mode',
+      '--net',
       '--nocwd',
+      '--pids',
       '--rdir',
       '--rdir?',
       '--script',
