@@ -2,12 +2,12 @@
 # Installs the built product (run `npm run build` first) for system-wide use:
 #   $DESTDIR$PREFIX/lib/jai/        bin/, dist/ (daemon, client, native, proto), native/build/{jai-helper,
 #                                   jai_addon.node}, the runtime node_modules, package.json
-#   $DESTDIR$PREFIX/bin/{jai,jaid}  relative symlinks into lib/jai/bin (node resolves the real path, so the
-#                                   entry points find ../dist next to them)
+#   $DESTDIR$PREFIX/bin/{jai,jaid,jaictl}  relative symlinks into lib/jai/bin (node resolves the real path, so
+#                                   the entry points find ../dist next to them)
 #   $DESTDIR/etc/systemd/system/{jaid.service,jaid.socket}   (@LIBDIR@ replaced by $PREFIX/lib/jai)
 #   $DESTDIR/usr/lib/sysusers.d/jai.conf, $DESTDIR/usr/lib/tmpfiles.d/jai.conf
-#   $DESTDIR$PREFIX/share/man/man1/jai.1, $DESTDIR$PREFIX/share/man/man8/jaid.8
-#   $DESTDIR/usr/share/bash-completion/completions/jai
+#   $DESTDIR$PREFIX/share/man/man1/jai.1, $DESTDIR$PREFIX/share/man/man8/{jaid.8,jaictl.8}
+#   $DESTDIR/usr/share/bash-completion/completions/{jai,jaictl}
 # Everything is owned by root and not writable by group or others: jaid refuses a helper that anyone else could
 # replace. With an empty DESTDIR on a machine where systemd is PID 1 it then runs systemd-sysusers,
 # systemd-tmpfiles --create and systemctl daemon-reload; it never enables, starts or restarts jaid.
@@ -38,7 +38,8 @@ source "$(dirname "$0")/install-paths.sh"
 
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || die "run as root: the installed files must be owned by root"
-for f in bin/jai bin/jaid dist/daemon/main.js dist/client/cli/main.js dist/native/addon/index.js \
+for f in bin/jai bin/jaid bin/jaictl dist/daemon/main.js dist/client/cli/main.js dist/client/ctl/main.js \
+  dist/native/addon/index.js \
   dist/proto/gen/jai.js native/build/jai-helper native/build/jai_addon.node; do
   [ -e "$f" ] || die "$f is missing: run npm run build first"
 done
@@ -92,7 +93,7 @@ cleanup() { rm -rf "$stage" "$old"; }
 trap cleanup EXIT
 cleanup
 install -d -m 0755 "$stage/bin" "$stage/dist" "$stage/native/build" "$stage/node_modules"
-install -m 0755 bin/jai bin/jaid "$stage/bin/"
+install -m 0755 bin/jai bin/jaid bin/jaictl "$stage/bin/"
 install -m 0644 package.json "$stage/"
 # Compiled JavaScript only: no tests, benches, declaration files or source maps (their sources are not installed).
 tar -C dist -cf - --exclude='*.d.ts' --exclude='*.map' daemon client native proto |
@@ -128,7 +129,7 @@ say "installed $LIBDIR (${#runtime_deps[@]} runtime packages)${DESTDIR:+ under $
 
 # Commands: relative symlinks, valid both under DESTDIR and once installed.
 install -d -m 0755 "$DESTDIR$PREFIX/bin"
-for cmd in jai jaid; do
+for cmd in jai jaid jaictl; do
   link=$DESTDIR$PREFIX/bin/$cmd
   target=../lib/jai/bin/$cmd
   if [ -e "$link" ] || [ -L "$link" ]; then
@@ -150,8 +151,10 @@ install -D -m 0644 systemd/sysusers.d/jai.conf "$DESTDIR/usr/lib/sysusers.d/jai.
 install -D -m 0644 systemd/tmpfiles.d/jai.conf "$DESTDIR/usr/lib/tmpfiles.d/jai.conf"
 install -D -m 0644 docs/jai.1 "$DESTDIR$PREFIX/share/man/man1/jai.1"
 install -D -m 0644 docs/jaid.8 "$DESTDIR$PREFIX/share/man/man8/jaid.8"
+install -D -m 0644 docs/jaictl.8 "$DESTDIR$PREFIX/share/man/man8/jaictl.8"
 install -D -m 0644 completion/jai.bash "$DESTDIR/usr/share/bash-completion/completions/jai"
-say "installed $PREFIX/bin/{jai,jaid}, the jaid units, sysusers and tmpfiles entries, man pages, bash completion"
+install -D -m 0644 completion/jaictl.bash "$DESTDIR/usr/share/bash-completion/completions/jaictl"
+say "installed $PREFIX/bin/{jai,jaid,jaictl}, the jaid units, sysusers and tmpfiles entries, man pages, bash completion"
 
 # Self-check: nothing group/other-writable or foreign-owned (symlinks have no mode of their own).
 bad=$(find "$dest_lib" "$DESTDIR/etc/systemd/system/jaid.service" "$DESTDIR/etc/systemd/system/jaid.socket" \

@@ -75,7 +75,7 @@ elif [ -e "$DESTDIR$LIBDIR" ]; then
   removed_dirs+=("$DESTDIR$PREFIX/lib")
 fi
 rm -rf "$DESTDIR$PREFIX/lib/.jai.new" "$DESTDIR$PREFIX/lib/.jai.old"
-for cmd in jai jaid; do
+for cmd in jai jaid jaictl; do
   link=$DESTDIR$PREFIX/bin/$cmd
   if [ -L "$link" ] && [ "$(readlink "$link")" = "../lib/jai/bin/$cmd" ]; then
     remove "$link"
@@ -89,11 +89,13 @@ if [ "$ours_service" = yes ]; then
   remove_if_same "$DESTDIR/usr/lib/sysusers.d/jai.conf" "$checkout/systemd/sysusers.d/jai.conf"
   remove_if_same "$DESTDIR/usr/lib/tmpfiles.d/jai.conf" "$checkout/systemd/tmpfiles.d/jai.conf"
   remove_if_same "$DESTDIR/usr/share/bash-completion/completions/jai" "$checkout/completion/jai.bash"
+  remove_if_same "$DESTDIR/usr/share/bash-completion/completions/jaictl" "$checkout/completion/jaictl.bash"
 elif [ -e "$DESTDIR/etc/systemd/system/jaid.service" ]; then
   say "left the jaid units, sysusers, tmpfiles and completion alone: jaid.service does not start $LIBDIR/bin/jaid"
 fi
 remove_if_same "$DESTDIR$PREFIX/share/man/man1/jai.1" "$checkout/docs/jai.1"
 remove_if_same "$DESTDIR$PREFIX/share/man/man8/jaid.8" "$checkout/docs/jaid.8"
+remove_if_same "$DESTDIR$PREFIX/share/man/man8/jaictl.8" "$checkout/docs/jaictl.8"
 
 if [ "$purge" = yes ]; then
   if [ -e "$DESTDIR/var/lib/jai" ]; then
