@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the built product (run `npm run build` first) for system-wide use:
-#   $DESTDIR$PREFIX/lib/jai/        bin/, dist/ (daemon, client, native, proto), native/build/{jai-helper,
+#   $DESTDIR$PREFIX/lib/jai/        bin/, dist/ (common, daemon, client, native, proto), native/build/{jai-helper,
 #                                   jai_addon.node}, the runtime node_modules, package.json
 #   $DESTDIR$PREFIX/bin/{jai,jaid,jaictl}  relative symlinks into lib/jai/bin (node resolves the real path, so
 #                                   the entry points find ../dist next to them)
@@ -96,7 +96,7 @@ install -d -m 0755 "$stage/bin" "$stage/dist" "$stage/native/build" "$stage/node
 install -m 0755 bin/jai bin/jaid bin/jaictl "$stage/bin/"
 install -m 0644 package.json "$stage/"
 # Compiled JavaScript only: no tests, benches, declaration files or source maps (their sources are not installed).
-tar -C dist -cf - --exclude='*.d.ts' --exclude='*.map' daemon client native proto |
+tar -C dist -cf - --exclude='*.d.ts' --exclude='*.map' common daemon client native proto |
   tar -C "$stage/dist" -xf - --no-same-owner
 install -m 0755 native/build/jai-helper "$stage/native/build/jai-helper"
 install -m 0644 native/build/jai_addon.node "$stage/native/build/jai_addon.node"
