@@ -1,0 +1,110 @@
+// The daemon's counters, rendered in the Prometheus text exposition format 0.0.4 for GET /metrics.
+import type { Mode } from '../server/validate';
+import type { LimitsStatus } from './context';
+
+/** Every mode once; a Record so that a new Mode fails to compile until it is listed here. */
+const MODE_SET: Record<Mode, true> = { casual: true, strict: true, bare: true };
+export const MODES = Object.keys(MODE_SET) as Mode[];
+
+/** Upper bounds (seconds) of the spawn-duration histogram's buckets; +Inf is implied. */
+export const SPAWN_BUCKETS: readonly number[] = [0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** A label value as the format wants it: backslash, double quote and line feed escaped. */
+export function escapeLabelValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function labels(pairs: Record<string, string>): string {
+  const body = Object.entries(pairs)
+    .map(([name, value]) => `${name}="${escapeLabelValue(value)}"`)
+    .join(',');
+  return body === '' ? '' : `{${body}}`;
+}
+
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Infinity) return '+Inf';
+  if (value === -Infinity) return '-Inf';
+  return String(value);
+}
+
+function header(lines: string[], name: string, type: 'counter' | 'gauge' | 'histogram', help: string): void {
+  lines.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`);
+}
+
+export class Metrics {
+  private readonly started = new Map<Mode, number>(MODES.map((m) => [m, 0]));
+  /** Keyed by mode, then code: both are label values, so a Map rather than an object (no prototype keys). */
+  private readonly denied = new Map<Mode, Map<string, number>>();
+  private readonly bucketCounts: number[] = SPAWN_BUCKETS.map(() => 0);
+  private spawnCount = 0;
+  private spawnSum = 0;
+  private helperFailures = 0;
+
+  sessionStarted(mode: Mode): void {
+    this.started.set(mode, (this.started.get(mode) ?? 0) + 1);
+  }
+
+  sessionDenied(mode: Mode, code: string): void {
+    let byCode = this.denied.get(mode);
+    if (byCode === undefined) {
+      byCode = new Map();
+      this.denied.set(mode, byCode);
+    }
+    byCode.set(code, (byCode.get(code) ?? 0) + 1);
+  }
+
+  /** Daemon-side time from the spawn request received to the session started. */
+  spawnObserved(seconds: number): void {
+    if (!Number.isFinite(seconds) || seconds < 0) return;
+    this.spawnCount++;
+    this.spawnSum += seconds;
+    // Stored per bucket (non-cumulative); render() accumulates.
+    const index = SPAWN_BUCKETS.findIndex((le) => seconds <= le);
+    if (index >= 0) this.bucketCounts[index] = (this.bucketCounts[index] ?? 0) + 1;
+  }
+
+  helperFailure(): void {
+    this.helperFailures++;
+  }
+
+  render(active: Record<Mode, number>, limits: LimitsStatus): string {
+    const lines: string[] = [];
+    header(lines, 'jai_sessions_started_total', 'counter', 'Sessions started, by mode.');
+    for (const mode of MODES)
+      lines.push(`jai_sessions_started_total${labels({ mode })} ${formatValue(this.started.get(mode) ?? 0)}`);
+
+    header(lines, 'jai_sessions_denied_total', 'counter', 'Spawn requests refused, by mode and error code.');
+    for (const mode of MODES) {
+      const byCode = this.denied.get(mode);
+      if (byCode === undefined) continue;
+      for (const [code, count] of [...byCode].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        lines.push(`jai_sessions_denied_total${labels({ mode, code })} ${formatValue(count)}`);
+    }
+
+    header(lines, 'jai_sessions_active', 'gauge', 'Sessions running now, by mode.');
+    for (const mode of MODES) lines.push(`jai_sessions_active${labels({ mode })} ${formatValue(active[mode])}`);
+
+    header(
+      lines,
+      'jai_spawn_duration_seconds',
+      'histogram',
+      'Daemon-side time from a spawn request received to the session started.',
+    );
+    let cumulative = 0;
+    SPAWN_BUCKETS.forEach((le, i) => {
+      cumulative += this.bucketCounts[i] ?? 0;
+      lines.push(`jai_spawn_duration_seconds_bucket${labels({ le: formatValue(le) })} ${formatValue(cumulative)}`);
+    });
+    lines.push(`jai_spawn_duration_seconds_bucket${labels({ le: '+Inf' })} ${formatValue(this.spawnCount)}`);
+    lines.push(`jai_spawn_duration_seconds_sum ${formatValue(this.spawnSum)}`);
+    lines.push(`jai_spawn_duration_seconds_count ${formatValue(this.spawnCount)}`);
+
+    header(lines, 'jai_helper_failures_total', 'counter', 'Sessions whose setup helper failed.');
+    lines.push(`jai_helper_failures_total ${formatValue(this.helperFailures)}`);
+
+    header(lines, 'jai_limits_enforced', 'gauge', 'Whether per-session resource limits are enforced (1) or not (0).');
+    lines.push(`jai_limits_enforced${labels({ backend: limits.backend })} ${limits.enforced ? '1' : '0'}`);
+    return `${lines.join('\n')}\n`;
+  }
+}
