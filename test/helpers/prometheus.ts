@@ -138,7 +138,8 @@ function checkHistogram(family: Family): void {
   }
 }
 
-export function parsePrometheus(text: string): Map<string, Family> {
+/** The families by name, in order of appearance. */
+export function parsePrometheusFamilies(text: string): Map<string, Family> {
   if (!text.endsWith('\n')) throw new Error('exposition must end with a newline');
   const families = new Map<string, Family>();
   const seen = new Set<string>();
@@ -210,16 +211,16 @@ export function parsePrometheus(text: string): Map<string, Family> {
   return families;
 }
 
-/** The value of one sample, or undefined. */
+/** Every sample, in order (the strict checks of parsePrometheusFamilies apply). */
+export function parsePrometheus(text: string): Sample[] {
+  return [...parsePrometheusFamilies(text).values()].flatMap((f) => f.samples);
+}
+
+/** The value of the sample with exactly these labels, or undefined. */
 export function sampleValue(
-  families: Map<string, Family>,
+  samples: readonly Sample[],
   name: string,
   labels: Record<string, string> = {},
 ): number | undefined {
-  for (const family of families.values()) {
-    for (const s of family.samples) {
-      if (s.name === name && labelKey(s.labels, null) === labelKey(labels, null)) return s.value;
-    }
-  }
-  return undefined;
+  return samples.find((s) => s.name === name && labelKey(s.labels, null) === labelKey(labels, null))?.value;
 }

@@ -200,10 +200,10 @@ describe('admin API as root', { skip: !isRoot && 'needs root' }, () => {
     const res = await get('/metrics');
     assert.equal(res.status, 200);
     assert.match(res.contentType, /^text\/plain; version=0\.0\.4/);
-    const families = parsePrometheus(res.body);
-    assert.equal(sampleValue(families, 'jai_sessions_started_total', { mode: 'casual' }), 1);
-    assert.equal(sampleValue(families, 'jai_sessions_active', { mode: 'casual' }), f.sessions.running.size);
-    assert.equal(sampleValue(families, 'jai_spawn_duration_seconds_count'), 1);
+    const samples = parsePrometheus(res.body);
+    assert.equal(sampleValue(samples, 'jai_sessions_started_total', { mode: 'casual' }), 1);
+    assert.equal(sampleValue(samples, 'jai_sessions_active', { mode: 'casual' }), f.sessions.running.size);
+    assert.equal(sampleValue(samples, 'jai_spawn_duration_seconds_count'), 1);
   });
 
   const invalid: [string, string, string?][] = [

@@ -2,14 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LimitsStatus } from '../../daemon/admin/context';
 import { escapeLabelValue, Metrics, SPAWN_BUCKETS } from '../../daemon/admin/metrics';
-import { parsePrometheus, sampleValue } from '../helpers/prometheus';
+import { parsePrometheus, parsePrometheusFamilies, sampleValue } from '../helpers/prometheus';
 
 const limits: LimitsStatus = { backend: 'cgroup2', enforced: true, detail: '/sys/fs/cgroup/jai' };
 const idle = { casual: 0, strict: 0, bare: 0 };
 
 describe('metrics exposition', () => {
   it('declares every family with HELP and TYPE even before anything happened', () => {
-    const families = parsePrometheus(new Metrics().render(idle, limits));
+    const text = new Metrics().render(idle, limits);
+    const families = parsePrometheusFamilies(text);
     const types = Object.fromEntries([...families.values()].map((f) => [f.name, f.type]));
     assert.deepEqual(types, {
       jai_sessions_started_total: 'counter',
@@ -20,9 +21,10 @@ describe('metrics exposition', () => {
       jai_limits_enforced: 'gauge',
     });
     for (const f of families.values()) assert.ok(f.help !== null && f.help.length > 0, `${f.name} has HELP`);
-    assert.equal(sampleValue(families, 'jai_sessions_started_total', { mode: 'strict' }), 0);
-    assert.equal(sampleValue(families, 'jai_spawn_duration_seconds_count'), 0);
-    assert.equal(sampleValue(families, 'jai_limits_enforced', { backend: 'cgroup2' }), 1);
+    const samples = parsePrometheus(text);
+    assert.equal(sampleValue(samples, 'jai_sessions_started_total', { mode: 'strict' }), 0);
+    assert.equal(sampleValue(samples, 'jai_spawn_duration_seconds_count'), 0);
+    assert.equal(sampleValue(samples, 'jai_limits_enforced', { backend: 'cgroup2' }), 1);
   });
 
   it('counts sessions, refusals, helper failures and active sessions by mode', () => {
@@ -50,8 +52,9 @@ describe('metrics exposition', () => {
     for (const s of [0.0005, 0.001, 0.004, 0.2, 0.2, 3, 10]) m.spawnObserved(s);
     m.spawnObserved(-1);
     m.spawnObserved(NaN);
-    const f = parsePrometheus(m.render(idle, limits));
-    const hist = f.get('jai_spawn_duration_seconds');
+    const text = m.render(idle, limits);
+    const f = parsePrometheus(text);
+    const hist = parsePrometheusFamilies(text).get('jai_spawn_duration_seconds');
     assert.ok(hist);
     const buckets = hist.samples.filter((s) => s.name.endsWith('_bucket')).map((s) => [s.labels['le'], s.value]);
     assert.deepEqual(
@@ -82,6 +85,7 @@ describe('the test-side Prometheus parser', () => {
   const ok = '# HELP x_total X.\n# TYPE x_total counter\nx_total{a="1"} 3\n';
   it('accepts a well-formed exposition', () => {
     assert.equal(sampleValue(parsePrometheus(ok), 'x_total', { a: '1' }), 3);
+    assert.equal(parsePrometheusFamilies(ok).get('x_total')?.help, 'X.');
   });
 
   const bad: [string, string][] = [
