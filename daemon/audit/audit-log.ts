@@ -79,10 +79,10 @@ export interface SessionStart {
   mode: string;
   jail: string;
   grants: readonly { path: string; readOnly: boolean }[];
-  // Optional until the connection passes them; stored as unknown (NULL / []) when absent.
-  masks?: readonly string[];
-  network?: NetworkMode;
-  limits?: Limits;
+  /** Whited-out paths (casual overlay); at most 256 kept. */
+  masks: readonly string[];
+  network: NetworkMode;
+  limits: Limits;
   rule: string;
 }
 
@@ -300,9 +300,9 @@ export class AuditLog {
       mode: escapeControl(start.mode),
       jail: escapeControl(start.jail),
       grants: grantsJson(start.grants),
-      masks: JSON.stringify((start.masks ?? []).slice(0, MAX_MASKS).map((m) => escapeControl(m))),
-      network: start.network ?? null,
-      limits: start.limits === undefined ? null : limitsJson(start.limits),
+      masks: JSON.stringify(start.masks.slice(0, MAX_MASKS).map((m) => escapeControl(m))),
+      network: start.network,
+      limits: limitsJson(start.limits),
       rule: escapeControl(start.rule),
       started_at: now.toISOString(),
     });
