@@ -171,7 +171,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal, sessions: listener.activeConnections }, 'jaid stopping');
     sdNotify('STOPPING=1');
-    void Promise.all([listener.close(), admin?.close()]).then(() => {
+    void Promise.all([listener.close(), admin.close()]).then(() => {
       audit.close();
       log.info('jaid stopped');
     });

@@ -260,7 +260,6 @@ describe('admin policy (the issue example)', { skip }, () => {
   });
 
   it("keeps another user's sessions out of reach through the API, and audits the kill", async () => {
-    const cwd = projectOf(contractor);
     const victim = spawnJai(f, ['sh', '-c', 'echo up; exec sleep 30']);
     let out = '';
     victim.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -303,7 +302,6 @@ describe('admin policy (the issue example)', { skip }, () => {
       victim.kill('SIGKILL');
       await ended(victim);
     }
-    void cwd;
   });
 
   it('reloads on SIGHUP: a valid file takes effect, an invalid one keeps the old policy and says why', async () => {
