@@ -32,6 +32,8 @@ export function adminRequest(socket: string, method: 'GET' | 'POST', path: strin
   return JSON.parse(r.stdout) as AdminResponse;
 }
 
+/** The response body parsed as JSON; the caller names the shape it asserts on. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the shape
 export function adminJson<T>(
   socket: string,
   method: 'GET' | 'POST',
