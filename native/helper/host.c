@@ -459,8 +459,8 @@ static void host_close(int *fd, const char *what)
 
 void host_release(struct host_state *h)
 {
+	/* casual: changes_fd stays (a held fd) for the changes summary after the session. */
 	host_close(&h->work_fd, "work dir");
-	host_close(&h->changes_fd, "changes dir");
 	host_close(&h->storage_fd, "storage dir");
 	host_close(&h->home_fd, "home");
 	host_close(&h->shm_jail_fd, "tmp/.shm/<jail>");
@@ -473,7 +473,7 @@ void host_release(struct host_state *h)
 
 size_t host_held_fds(const struct host_state *h, int *fds, size_t max)
 {
-	const int held[HOST_HELD_MAX] = { h->tmp_fd, h->tmp_jail_fd, h->jail_home_fd };
+	const int held[HOST_HELD_MAX] = { h->tmp_fd, h->tmp_jail_fd, h->jail_home_fd, h->changes_fd };
 	size_t i, n = 0;
 
 	for (i = 0; i < HOST_HELD_MAX && n < max; i++)

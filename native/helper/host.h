@@ -43,9 +43,10 @@ struct host_state {
 /* What the outer helper keeps open for the session's lifetime, after host_release: the tmp tmpfs root
  * (tmp_fd), tmp/<jail> (tmp_jail_fd) and the jail's home root (jail_home_fd). They pin those host mounts (the
  * overlay in casual mode; strict/bare's <storage>/<jail>.home is no mount and is held as the initjail's cwd only),
- * so that a non-lazy unmount fails with EBUSY while a session of the jail runs. O_CLOEXEC; every forked child
- * closes them. */
-#define HOST_HELD_MAX 3
+ * so that a non-lazy unmount fails with EBUSY while a session of the jail runs. casual: also <jail>.changes
+ * (changes_fd, opened as the user and owner-checked), walked for the changes summary once the session ended.
+ * O_CLOEXEC; every forked child closes them. */
+#define HOST_HELD_MAX 4
 
 /* Steps 1–2: /run/jai, /run/jai/<user> (0750 + ACL), the lock (held until host_release), the tmp tmpfs and the
  * jail's tmp, .run and .shm dirs. Sets every fd of host to -1 first. */
@@ -55,7 +56,7 @@ void host_prepare_run(const struct plan *plan, struct host_state *host);
 void host_prepare_storage(const struct plan *plan, struct host_state *host);
 /* Step 4: the overlay at /run/jai/<user>/<jail>.home, mounted with the masks' whiteouts unless already mounted. */
 void host_mount_overlay(const struct plan *plan, struct host_state *host);
-/* Unlocks and closes every fd of the host state but the held ones. */
+/* Unlocks and closes every fd of the host state but the held ones (changes_fd included). */
 void host_release(struct host_state *host);
 /* The held fds (see HOST_HELD_MAX) into fds; returns their count. */
 size_t host_held_fds(const struct host_state *host, int *fds, size_t max);

@@ -8,8 +8,11 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
+#include "changes.h"
 #include "die.h"
 #include "fdio.h"
 #include "host.h"
@@ -27,6 +30,7 @@ static char main_plan_buf[PLAN_MAX_BYTES + 1];
 static struct plan main_plan;
 static struct host_state main_host;
 static struct jail_clones main_clones;
+static struct cgroup_procs main_cgroups;
 
 /* Default dispositions (the daemon's ignored signals would survive exec), except SIGPIPE, which the helper ignores
  * for its writes to the diagnostics pipe (status sends use MSG_NOSIGNAL); the program gets it back to default. */
@@ -98,6 +102,7 @@ static void main_close_fds(void)
 int main(void)
 {
 	struct program_io io;
+	struct timespec start;
 	int held[HOST_HELD_MAX];
 	size_t nheld;
 	gid_t tty_gid;
@@ -160,6 +165,9 @@ int main(void)
 	/* The lock goes; the tmp and overlay mounts stay pinned by the held fds until this process exits. */
 	host_release(&main_host);
 	nheld = host_held_fds(&main_host, held, HOST_HELD_MAX);
+	/* The cgroup.procs fds (O_CLOEXEC): init is placed with them before it runs anything; it closes its copies. */
+	die_set_stage("cgroup");
+	cgroup_open(&main_plan, &main_cgroups);
 
 	/* The jail's mount namespace. */
 	die_set_stage("jail");
@@ -186,14 +194,20 @@ int main(void)
 		die("internal error: no room for %s in the environment", PLAN_SCRIPT_ENV);
 
 	die_set_stage("init");
-	status = ns_run(&main_plan, &io, held, nheld);
+	status = ns_run(&main_plan, &io, held, nheld, &main_cgroups, &start);
 
-	/* The session's end was reported by init (`exit`/`signal`): nothing more on the status socket. */
+	/* The session's end was reported by init (`exit`/`signal`): no `error` record from here on; only casual mode's
+	 * changes summary follows on the status socket (sent by changes_report itself, never fatal). */
 	die_set_stage("end");
 	die_set_status_fd(-1);
 	host_remove_script(&main_plan, &main_host);
-	if (WIFEXITED(status))
+	if (WIFEXITED(status)) {
+		if (main_plan.mode == PLAN_MODE_CASUAL) {
+			die_set_stage("changes");
+			changes_report(&main_plan, main_host.changes_fd, &start);
+		}
 		_exit(WEXITSTATUS(status));
+	}
 	die_set_stage("init");
 	die_set_status_fd(PLAN_STATUS_FD);
 	die("jai-init was killed by signal %d", WTERMSIG(status));

@@ -13,16 +13,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mount.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "die.h"
 #include "fdio.h"
 #include "mount.h"
@@ -67,6 +71,26 @@ static void ns_mount_proc(void)
 		die_errno("close(/proc)");
 }
 
+/* network loopback: lo of init's new network namespace up (a new namespace has lo, down). init is still root in the
+ * initial user namespace, which owns the new network namespace: CAP_NET_ADMIN there. */
+static void ns_loopback_up(void)
+{
+	struct ifreq ifr;
+	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (sock < 0)
+		die_errno("socket(AF_INET, SOCK_DGRAM) (lo)");
+	memset(&ifr, 0, sizeof ifr);
+	memcpy(ifr.ifr_name, "lo", sizeof "lo");
+	if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
+		die_errno("ioctl(lo, SIOCGIFFLAGS)");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
+		die_errno("ioctl(lo, SIOCSIFFLAGS, IFF_UP)");
+	if (close(sock) < 0)
+		die_errno("close(socket (lo))");
+}
+
 /* The exit code and record for a wait status. */
 static int ns_report(int status_fd, int status)
 {
@@ -108,7 +132,7 @@ static void ns_forward(pid_t program, int sig, int pty_slave)
 }
 
 static _Noreturn void ns_init(const struct plan *p, const struct program_io *io, int sync_fd, const int *held,
-			      size_t nheld)
+			      size_t nheld, struct cgroup_procs *cg)
 {
 	sigset_t set;
 	pid_t program;
@@ -118,10 +142,13 @@ static _Noreturn void ns_init(const struct plan *p, const struct program_io *io,
 
 	if (prctl(PR_SET_NAME, "jai-init", 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_NAME)");
-	/* The host mounts stay pinned by the outer helper; init and the program never hold them. */
+	/* The host mounts stay pinned (and the changes dir held) by the outer helper; init and the program never hold
+	 * those fds. */
 	for (i = 0; i < nheld; i++)
 		if (close(held[i]) < 0)
-			die_errno("close(held host mount fd %d)", held[i]);
+			die_errno("close(held fd %d)", held[i]);
+	/* The outer helper places init in the cgroups; init and the program never hold a cgroup.procs fd. */
+	cgroup_close(cg);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_PDEATHSIG)");
 	do
@@ -140,6 +167,8 @@ static _Noreturn void ns_init(const struct plan *p, const struct program_io *io,
 	if (sigemptyset(&set) < 0 || sigaddset(&set, SIGTTOU) < 0 || sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		die_errno("sigprocmask(SIG_BLOCK, SIGTTOU)");
 	ns_mount_proc();
+	if (p->network == PLAN_NET_LOOPBACK)
+		ns_loopback_up();
 
 	program = fork();
 	if (program < 0)
@@ -179,39 +208,56 @@ static _Noreturn void ns_init(const struct plan *p, const struct program_io *io,
 	}
 }
 
-static pid_t ns_clone3(void)
+static pid_t ns_clone3(const struct plan *p)
 {
 	struct clone_args args;
 
 	memset(&args, 0, sizeof args);
 	args.flags = CLONE_NEWPID | CLONE_NEWIPC;
+	/* loopback and none: a network namespace of its own (lo only, down until ns_loopback_up). */
+	if (p->network != PLAN_NET_HOST)
+		args.flags |= CLONE_NEWNET;
 	args.exit_signal = SIGCHLD;
 	return (pid_t)syscall(SYS_clone3, &args, sizeof args);
 }
 
-int ns_run(const struct plan *p, const struct program_io *io, const int *held, size_t nheld)
+int ns_run(const struct plan *p, const struct program_io *io, const int *held, size_t nheld, struct cgroup_procs *cg,
+	   struct timespec *start)
 {
 	sigset_t set;
 	int sync[2];
 	pid_t init;
 	int status;
+	size_t i;
 
 	ns_signal_set(&set);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		die_errno("sigprocmask(SIG_BLOCK)");
 	if (pipe2(sync, O_CLOEXEC) < 0)
 		die_errno("pipe2 (sync)");
-	init = ns_clone3();
+	init = ns_clone3(p);
 	if (init < 0)
-		die_errno("clone3(CLONE_NEWPID|CLONE_NEWIPC)");
+		die_errno("clone3(CLONE_NEWPID|CLONE_NEWIPC%s)", p->network != PLAN_NET_HOST ? "|CLONE_NEWNET" : "");
 	if (init == 0) {
 		if (close(sync[1]) < 0)
 			die_errno("close(sync pipe)");
-		ns_init(p, io, sync[0], held, nheld);
+		ns_init(p, io, sync[0], held, nheld, cg);
 	}
 	if (close(sync[0]) < 0)
 		die_errno("close(sync pipe)");
 	ns_close_io(io);
+	/* init waits on the sync pipe: it is in the cgroups before it runs anything, and every process of the jail
+	 * inherits them. A failure: init is killed (it would exit on EOF of the sync pipe anyway), no `started`. */
+	for (i = 0; i < cg->n; i++) {
+		if (cgroup_write(cg, i, init) < 0) {
+			int saved = errno;
+
+			(void)kill(init, SIGKILL);
+			errno = saved;
+			die_errno("write(%s/cgroup.procs, %d)", cg->dirs[i], (int)init);
+		}
+	}
+	cgroup_close(cg);
 	if (fdio_send_record(p->status_fd, "started %d", (int)init) < 0) {
 		int saved = errno;
 
@@ -220,6 +266,9 @@ int ns_run(const struct plan *p, const struct program_io *io, const int *held, s
 		errno = saved;
 		die_errno("send(status, started)");
 	}
+	/* The changes summary counts what changed from here on (inode ctimes come from the coarse clock). */
+	if (clock_gettime(CLOCK_REALTIME_COARSE, start) < 0)
+		die_errno("clock_gettime(CLOCK_REALTIME_COARSE)");
 	if (write(sync[1], "g", 1) != 1)
 		die_errno("write(sync pipe)");
 	if (close(sync[1]) < 0)

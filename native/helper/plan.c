@@ -35,6 +35,8 @@ enum plan_key {
 	KEY_SCRIPT,
 	KEY_INITJAIL,
 	KEY_UMASK,
+	KEY_NETWORK,
+	KEY_CGROUP,
 	KEY_STDIN,
 	KEY_STDOUT,
 	KEY_STDERR,
@@ -92,6 +94,8 @@ static const struct plan_key_info plan_keys[KEY_COUNT] = {
 	[KEY_SCRIPT] = { "script", 1, RUN, 0, ANY_MODE, 0 },
 	[KEY_INITJAIL] = { "initjail", 1, RUN, 0, ANY_MODE, 0 },
 	[KEY_UMASK] = { "umask", 1, RUN, RUN, ANY_MODE, 0 },
+	[KEY_NETWORK] = { "network", 1, RUN, 0, ANY_MODE, 0 },
+	[KEY_CGROUP] = { "cgroup", PLAN_MAX_CGROUPS, RUN, 0, ANY_MODE, 0 },
 	[KEY_STDIN] = { "stdin", 1, RUN, RUN, ANY_MODE, 0 },
 	[KEY_STDOUT] = { "stdout", 1, RUN, RUN, ANY_MODE, 0 },
 	[KEY_STDERR] = { "stderr", 1, RUN, RUN, ANY_MODE, 0 },
@@ -246,6 +250,15 @@ static bool plan_is_abs_path(const char *s, size_t len, bool allow_root)
 	if (len == 1)
 		return allow_root;
 	return plan_components_ok(s + 1, len - 1);
+}
+
+/* A cgroup directory: absolute and canonical, strictly below PLAN_CGROUP_ROOT (the helper opens its cgroup.procs
+ * without following symlinks and checks the filesystem is a cgroup one). */
+static bool plan_is_cgroup_path(const char *s, size_t len)
+{
+	size_t n = strlen(PLAN_CGROUP_ROOT);
+
+	return plan_is_abs_path(s, len, false) && len > n && memcmp(s, PLAN_CGROUP_ROOT, n) == 0;
 }
 
 static bool plan_is_rel_path(const char *s, size_t len)
@@ -478,6 +491,22 @@ static int plan_apply(struct plan *p, enum plan_key key, const char *v, size_t v
 		if (!plan_parse_umask(v, vlen, &p->umask))
 			return plan_fail(err, errlen, "umask: invalid umask \"%s\" (octal, at most 0777)", Q(v, vlen));
 		return 0;
+	case KEY_NETWORK:
+		if (plan_eq(v, vlen, "host"))
+			p->network = PLAN_NET_HOST;
+		else if (plan_eq(v, vlen, "loopback"))
+			p->network = PLAN_NET_LOOPBACK;
+		else if (plan_eq(v, vlen, "none"))
+			p->network = PLAN_NET_NONE;
+		else
+			return plan_fail(err, errlen, "network: invalid value \"%s\" (host, loopback or none)", Q(v, vlen));
+		return 0;
+	case KEY_CGROUP:
+		if (!plan_is_cgroup_path(v, vlen))
+			return plan_fail(err, errlen, "cgroup: not an absolute canonical path below %s: \"%s\"",
+					 PLAN_CGROUP_ROOT, Q(v, vlen));
+		p->cgroups[p->ncgroups++] = v;
+		return 0;
 	case KEY_STDIN:
 	case KEY_STDOUT:
 	case KEY_STDERR:
@@ -600,6 +629,12 @@ static int plan_check_run(struct plan *p, const size_t *seen, char *err, size_t 
 	if (ncwd > 1)
 		return plan_fail(err, errlen, "grant: more than one cwd grant");
 	p->has_cwd_grant = ncwd == 1;
+
+	for (i = 0; i < p->ncgroups; i++)
+		for (j = i + 1; j < p->ncgroups; j++)
+			if (strcmp(p->cgroups[i], p->cgroups[j]) == 0)
+				return plan_fail(err, errlen, "cgroup: %s is named twice",
+						 Q(p->cgroups[i], strlen(p->cgroups[i])));
 
 	for (i = 0; i < p->nenv; i++) {
 		size_t n = plan_env_name_len(p->env[i]);

@@ -20,6 +20,9 @@
 #define PLAN_MAX_MASKS 256u
 #define PLAN_MAX_ARGV 4096u
 #define PLAN_MAX_ENV 4096u
+#define PLAN_MAX_CGROUPS 4u
+/* Every `cgroup` value starts with this (and names a directory below it). */
+#define PLAN_CGROUP_ROOT "/sys/fs/cgroup/"
 #define PLAN_STATUS_FD 3
 #define PLAN_ERR_MAX 256u
 #define PLAN_SCRIPT_ENV "JAI_SCRIPT"
@@ -27,6 +30,9 @@
 enum plan_op { PLAN_OP_RUN, PLAN_OP_TEARDOWN };
 
 enum plan_mode { PLAN_MODE_CASUAL, PLAN_MODE_STRICT, PLAN_MODE_BARE };
+
+/* The jail's network namespace: the host's (default), a new one with lo up, or a new one with nothing up. */
+enum plan_network { PLAN_NET_HOST, PLAN_NET_LOOPBACK, PLAN_NET_NONE };
 
 enum plan_stdio_kind { PLAN_STDIO_PTY, PLAN_STDIO_NULL, PLAN_STDIO_FD };
 
@@ -76,6 +82,9 @@ struct plan {
 	size_t script_len;
 	const char *initjail; /* absolute canonical path, or NULL */
 	mode_t umask;
+	enum plan_network network; /* PLAN_NET_HOST when absent */
+	size_t ncgroups;
+	const char *cgroups[PLAN_MAX_CGROUPS]; /* absolute canonical, below PLAN_CGROUP_ROOT, distinct */
 	struct plan_stdio stdio[3];
 	bool uses_pty;
 	bool has_winsize;

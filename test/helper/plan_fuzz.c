@@ -8,7 +8,8 @@
  * printable ASCII. Every prefix of the seeds must be refused. Seeds: three op run plans (one with script and
  * initjail, one in strict mode) and an op teardown of every jail; a teardown plan must carry none of the run keys,
  * a strict plan all of the sandbox account's keys (with ids neither root nor the user's) and no mask, a casual or
- * bare plan none of them.
+ * bare plan none of them. Explicit cases (fuzz_cases) check the network and cgroup keys' accepted and refused
+ * values first.
  *
  *   plan_fuzz [ITERATIONS [SEED]]     exit 0 when no invariant broke (sanitizer reports abort the run)
  */
@@ -46,7 +47,8 @@ static const char *const fuzz_seed_a[] = {
 	"grant", "rw:6:/home/alice/proj/sub", "mask", ".ssh", "mask", ".config/gh", "argv", "bash", "argv", "-c",
 	"argv", "echo hi", "env", "PATH=/usr/bin:/bin", "env", "TERM=xterm", "env", "EMPTY=", "umask", "022",
 	"stdin", "pty", "stdout", "pty", "stderr", "fd:7", "pty_rows", "24", "pty_cols", "80", "status_fd", "3",
-	"script", "echo hi\n\001\377", "initjail", "/home/alice/bin/init-jail",
+	"script", "echo hi\n\001\377", "initjail", "/home/alice/bin/init-jail", "network", "loopback",
+	"cgroup", "/sys/fs/cgroup/memory/jai/alice-1", "cgroup", "/sys/fs/cgroup/pids/jai/alice-1",
 };
 
 static const char *const fuzz_seed_b[] = {
@@ -61,7 +63,9 @@ static const char *const fuzz_seed_d[] = {
 	"sandbox_user", "jai", "sandbox_uid", "999", "sandbox_gid", "995", "shell", "/bin/bash", "jail", "default",
 	"storage", "/home/dave/.jai", "config_dir", "/home/dave/.jai", "cwd", "/home/dave/proj",
 	"grant", "cwd:4:/home/dave/proj", "argv", "sh", "umask", "022", "stdin", "null", "stdout", "fd:5",
-	"stderr", "fd:6", "status_fd", "3", "initjail", "/home/dave/bin/init",
+	"stderr", "fd:6", "status_fd", "3", "initjail", "/home/dave/bin/init", "network", "none",
+	"cgroup", "/sys/fs/cgroup/jai.slice/dave-7", "cgroup", "/sys/fs/cgroup/memory/d", "cgroup", "/sys/fs/cgroup/pids/d",
+	"cgroup", "/sys/fs/cgroup/cpu/d",
 };
 
 /* op teardown of every jail (no jail key), keys in an unusual order. */
@@ -80,7 +84,10 @@ static const char *const fuzz_dict[] = {
 	"rw:4:", "xx:4:/x", "cwd:4:x", "=x", "A=", "A=b", "A", "", "\xff\xfe", "%s%n%x",
 	"script", "initjail", "teardown", "JAI_SCRIPT=/x", "JAI_SCRIPT", "JAI_SCRIPTX=1", "JAI_SCRIP=1", "/bin/sh",
 	"init", "#!/bin/sh\nexit 0\n", "sandbox_user", "sandbox_uid", "sandbox_gid", "shell", "jai", "999", "995",
-	"1002", "/bin/a:b", "/bin/a\nb", "/usr/sbin/nologin", "/home/a:b",
+	"1002", "/bin/a:b", "/bin/a\nb", "/usr/sbin/nologin", "/home/a:b", "network", "cgroup", "host", "loopback",
+	"none", "Host", "loopback ", "/sys/fs/cgroup", "/sys/fs/cgroup/", "/sys/fs/cgroup/x", "/sys/fs/cgroupx/a",
+	"/sys/fs/cgroup/../etc", "/sys/fs/cgroup/a/./b", "/sys/fs/cgroup//a", "/sys/fs/cgroup/a/", "sys/fs/cgroup/a",
+	"/sys/fs/cgroup/memory/jai/alice-1",
 };
 
 struct fuzz_tokens {
@@ -279,7 +286,7 @@ static void fuzz_check_teardown(const struct plan *p, const char *buf, size_t le
 	if (p->argc != 0 || p->argv[0] != NULL || p->nenv != 0 || p->env[0] != NULL || p->ngrants != 0 ||
 	    p->nmasks != 0 || p->cwd != NULL || p->config_dir != NULL || p->script != NULL || p->initjail != NULL ||
 	    p->uses_pty || p->has_winsize || p->sandbox_user != NULL || p->shell != NULL || p->sandbox_uid != 0 ||
-	    p->sandbox_gid != 0 || p->has_cwd_grant)
+	    p->sandbox_gid != 0 || p->has_cwd_grant || p->network != PLAN_NET_HOST || p->ncgroups != 0)
 		fuzz_fail("teardown plan with run keys", buf, len);
 	for (i = 0; i < 3; i++)
 		if (p->stdio[i].kind != PLAN_STDIO_NULL || p->stdio[i].fd != -1)
@@ -342,6 +349,20 @@ static void fuzz_check_accepted(const struct plan *p, const char *buf, size_t le
 	if (p->initjail != NULL && (!fuzz_in(p->initjail, buf, len) || !fuzz_abs_canonical(p->initjail, 0)))
 		fuzz_fail("initjail path", buf, len);
 
+	if (p->network != PLAN_NET_HOST && p->network != PLAN_NET_LOOPBACK && p->network != PLAN_NET_NONE)
+		fuzz_fail("network", buf, len);
+	if (p->ncgroups > PLAN_MAX_CGROUPS)
+		fuzz_fail("more cgroups than the cap", buf, len);
+	for (i = 0; i < p->ncgroups; i++) {
+		const char *c = p->cgroups[i];
+
+		if (!fuzz_in(c, buf, len) || !fuzz_abs_canonical(c, 0) ||
+		    strncmp(c, PLAN_CGROUP_ROOT, strlen(PLAN_CGROUP_ROOT)) != 0 || strlen(c) <= strlen(PLAN_CGROUP_ROOT))
+			fuzz_fail("cgroup path not canonical below " PLAN_CGROUP_ROOT, buf, len);
+		for (j = i + 1; j < p->ncgroups; j++)
+			if (strcmp(c, p->cgroups[j]) == 0)
+				fuzz_fail("cgroup named twice", buf, len);
+	}
 	if (p->argc < 1 || p->argc > PLAN_MAX_ARGV || p->argv[p->argc] != NULL)
 		fuzz_fail("argv count/termination", buf, len);
 	for (i = 0; i < p->argc; i++)
@@ -437,6 +458,117 @@ static int fuzz_one(const char *data, size_t len)
 	return r;
 }
 
+/* "/sys/fs/cgroup/aaa…" of PLAN_MAX_PATH and of PLAN_MAX_PATH + 1 bytes (filled in by fuzz_run_cases). */
+static char fuzz_cgroup_max[PLAN_MAX_PATH + 1];
+static char fuzz_cgroup_over[PLAN_MAX_PATH + 2];
+
+/* Explicit cases: seed B (op run, casual) or seed C (op teardown) with extra key/value pairs before end. */
+struct fuzz_case {
+	const char *name;
+	int teardown;
+	const char *extra[12]; /* key, value, …, NULL */
+	const char *expect;    /* NULL: accepted (then network and ncgroups are checked); else in the error */
+	enum plan_network network;
+	size_t ncgroups;
+};
+
+#define CG "/sys/fs/cgroup/"
+#define ACCEPT(name, net, ncg, ...) { name, 0, { __VA_ARGS__, NULL }, NULL, net, ncg }
+#define REFUSE(name, teardown, msg, ...) { name, teardown, { __VA_ARGS__, NULL }, msg, PLAN_NET_HOST, 0 }
+static const struct fuzz_case fuzz_cases[] = {
+	{ "no network key: host", 0, { NULL }, NULL, PLAN_NET_HOST, 0 },
+	ACCEPT("network host", PLAN_NET_HOST, 0, "network", "host"),
+	ACCEPT("network loopback", PLAN_NET_LOOPBACK, 0, "network", "loopback"),
+	ACCEPT("network none", PLAN_NET_NONE, 0, "network", "none"),
+	REFUSE("bad network value", 0, "network: invalid value \"off\" (host, loopback or none)", "network", "off"),
+	REFUSE("empty network value", 0, "network: invalid value \"\"", "network", ""),
+	REFUSE("repeated network", 0, "network: repeated", "network", "none", "network", "none"),
+	REFUSE("network with op teardown", 1, "network: not allowed with op teardown", "network", "none"),
+	ACCEPT("one cgroup", PLAN_NET_HOST, 1, "cgroup", CG "memory/jai/s1"),
+	ACCEPT("4 cgroups", PLAN_NET_NONE, 4, "cgroup", CG "a", "cgroup", CG "b", "cgroup", CG "c", "cgroup", CG "d/e",
+	       "network", "none"),
+	REFUSE("5 cgroups", 0, "cgroup: more than 4", "cgroup", CG "a", "cgroup", CG "b", "cgroup", CG "c", "cgroup",
+	       CG "d", "cgroup", CG "e"),
+	REFUSE("cgroup outside /sys/fs/cgroup", 0,
+	       "cgroup: not an absolute canonical path below /sys/fs/cgroup/: \"/tmp/cg\"", "cgroup", "/tmp/cg"),
+	REFUSE("cgroup sharing only the prefix", 0, "cgroup: not an absolute", "cgroup", "/sys/fs/cgroupx/a"),
+	REFUSE("cgroup: /sys/fs/cgroup itself", 0, "cgroup: not an absolute", "cgroup", "/sys/fs/cgroup"),
+	REFUSE("cgroup: /sys/fs/cgroup/", 0, "cgroup: not an absolute", "cgroup", CG),
+	REFUSE("cgroup with ..", 0, "cgroup: not an absolute", "cgroup", CG "../../../etc"),
+	REFUSE("cgroup with .. inside", 0, "cgroup: not an absolute", "cgroup", CG "memory/../pids/x"),
+	REFUSE("cgroup ending in ..", 0, "cgroup: not an absolute", "cgroup", CG "memory/x/.."),
+	REFUSE("cgroup with .", 0, "cgroup: not an absolute", "cgroup", CG "./memory"),
+	REFUSE("cgroup with //", 0, "cgroup: not an absolute", "cgroup", CG "memory//x"),
+	REFUSE("cgroup with a trailing /", 0, "cgroup: not an absolute", "cgroup", CG "memory/x/"),
+	REFUSE("cgroup relative", 0, "cgroup: not an absolute", "cgroup", "sys/fs/cgroup/memory"),
+	REFUSE("cgroup named twice", 0, "cgroup: /sys/fs/cgroup/a is named twice", "cgroup", CG "a", "cgroup", CG "a"),
+	REFUSE("cgroup with op teardown", 1, "cgroup: not allowed with op teardown", "cgroup", CG "a"),
+	REFUSE("cgroup of PLAN_MAX_PATH + 1 bytes", 0, "cgroup: not an absolute", "cgroup", fuzz_cgroup_over),
+	ACCEPT("cgroup of PLAN_MAX_PATH bytes", PLAN_NET_HOST, 1, "cgroup", fuzz_cgroup_max),
+};
+#undef ACCEPT
+#undef REFUSE
+#undef CG
+
+static void fuzz_tokens_extra(struct fuzz_tokens *t, const char *const *extra)
+{
+	size_t i;
+
+	t->n--; /* end */
+	for (i = 0; extra[i] != NULL; i++) {
+		t->s[t->n] = extra[i];
+		t->len[t->n++] = strlen(extra[i]);
+	}
+	t->s[t->n] = "end";
+	t->len[t->n++] = 3;
+}
+
+static char fuzz_case_buf[FUZZ_MAX_BYTES];
+static struct fuzz_tokens fuzz_case_tokens;
+
+/* Returns the number of cases that did not go as expected. */
+static int fuzz_run_cases(void)
+{
+	int bad = 0;
+	size_t c;
+
+	memset(fuzz_cgroup_max, 'a', PLAN_MAX_PATH);
+	memcpy(fuzz_cgroup_max, PLAN_CGROUP_ROOT, strlen(PLAN_CGROUP_ROOT));
+	memset(fuzz_cgroup_over, 'a', PLAN_MAX_PATH + 1);
+	memcpy(fuzz_cgroup_over, PLAN_CGROUP_ROOT, strlen(PLAN_CGROUP_ROOT));
+	for (c = 0; c < sizeof fuzz_cases / sizeof fuzz_cases[0]; c++) {
+		const struct fuzz_case *fc = &fuzz_cases[c];
+		struct fuzz_tokens *t = &fuzz_case_tokens;
+		char err[PLAN_ERR_MAX];
+		size_t len;
+		int r;
+
+		if (fc->teardown)
+			fuzz_tokens_seed(t, fuzz_seed_c, sizeof fuzz_seed_c / sizeof fuzz_seed_c[0]);
+		else
+			fuzz_tokens_seed(t, fuzz_seed_b, sizeof fuzz_seed_b / sizeof fuzz_seed_b[0]);
+		fuzz_tokens_extra(t, fc->extra);
+		len = fuzz_serialise(t, fuzz_case_buf, sizeof fuzz_case_buf);
+		r = plan_parse(fuzz_case_buf, len, &fuzz_plan, err, sizeof err);
+		if (fc->expect == NULL && r != 0) {
+			fprintf(stderr, "plan_fuzz: case \"%s\": refused: %s\n", fc->name, err);
+			bad++;
+		} else if (fc->expect == NULL && (fuzz_plan.network != fc->network || fuzz_plan.ncgroups != fc->ncgroups)) {
+			fprintf(stderr, "plan_fuzz: case \"%s\": network %d, %zu cgroups\n", fc->name, (int)fuzz_plan.network,
+				fuzz_plan.ncgroups);
+			bad++;
+		} else if (fc->expect != NULL && (r == 0 || strstr(err, fc->expect) == NULL)) {
+			fprintf(stderr, "plan_fuzz: case \"%s\": %s, expected \"%s\"\n", fc->name,
+				r == 0 ? "accepted" : err, fc->expect);
+			bad++;
+		}
+		/* And through the fuzz invariants. */
+		fuzz_one(fuzz_case_buf, len);
+	}
+	printf("plan_fuzz: %zu explicit cases, %d unexpected\n", sizeof fuzz_cases / sizeof fuzz_cases[0], bad);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	static char buf[FUZZ_MAX_BYTES];
@@ -448,6 +580,8 @@ int main(int argc, char **argv)
 
 	fuzz_state = seed ? seed : 1;
 	printf("plan_fuzz: %llu iterations, seed %llu\n", iterations, seed);
+	if (fuzz_run_cases() != 0)
+		return 1;
 
 	/* The seeds are valid; every proper prefix of them is not. */
 	fuzz_tokens_seed(&t, fuzz_seed_a, sizeof fuzz_seed_a / sizeof fuzz_seed_a[0]);

@@ -22,6 +22,8 @@ STORE2=/var/lib/jai-smoke-store # a storage dir outside the home: the strict jai
 PASS=0
 FAIL=0
 FAILED=()
+LISTENER= # the host's TCP listener on 127.0.0.1 (network checks)
+CGROUPS_MADE=() # throw-away cgroup dirs (rmdir'ed once empty) and plain dirs/links under /sys/fs/cgroup (removed)
 
 if [ "$(id -u)" != 0 ]; then
 	echo "run-helper-smoke.sh: must run as root" >&2
@@ -37,8 +39,26 @@ cleanup_state() {
 	fi
 }
 
+cleanup_cgroups() {
+	local cg
+	for cg in "${CGROUPS_MADE[@]}"; do
+		if [ -L "$cg" ] || [ "$(stat -f -c %T "$cg" 2>/dev/null)" = tmpfs ]; then
+			rm -rf "$cg"
+			continue
+		fi
+		# A cgroup goes once its processes are gone (a killed jail's may take a moment).
+		for _ in $(seq 50); do
+			[ -d "$cg" ] || break
+			rmdir "$cg" 2>/dev/null && break
+			sleep 0.1
+		done
+	done
+}
+
 cleanup() {
 	pkill -KILL -u "$U" 2>/dev/null
+	[ -n "$LISTENER" ] && kill "$LISTENER" 2>/dev/null
+	cleanup_cgroups
 	cleanup_state
 	if [ -n "${JAI_SMOKE_KEEP_WORK:-}" ]; then echo "plans, records and outputs kept in $WORK"; else rm -rf "$WORK"; fi
 	rm -rf /tmp/jai-smoke-hostfile /tmp/jai-smoke-initjail /tmp/jai-smoke-victim "$OUTSIDE" "$STORE2"
@@ -154,6 +174,7 @@ rec_last() { [ "$(tail -n 1 "$WORK/$1.rec")" = "$2" ] || { echo "     records=$(
 # Records with the started PID replaced by "started", on one line.
 rec_flat() { sed 's/^started [0-9]*$/started/' "$WORK/$1.rec" | tr '\n' '|'; }
 rec_seq() { [ "$(rec_flat "$1")" = "$2" ] || { echo "     records=$(rec_flat "$1")" >&2; return 1; }; }
+rec_seq_re() { rec_flat "$1" | grep -Eqx -- "$2" || { echo "     records=$(rec_flat "$1")" >&2; return 1; }; }
 mounts_under() { awk -v p="$1" '$5 == p || index($5, p "/") == 1 { print $5 }' /proc/self/mountinfo; }
 is_mounted() { [ -n "$(awk -v p="$1" '$5 == p' /proc/self/mountinfo)" ]; }
 no_state() { [ ! -e "/run/jai/$U" ] || { echo "     /run/jai/$U exists" >&2; return 1; }; }
@@ -236,6 +257,23 @@ bad_plan teardown-mode 'mode: invalid mode "silly"'
 bad_plan teardown-no-storage 'missing key storage'
 head -c 1100000 /dev/zero >"$WORK/huge.plan"
 bad_plan huge 'plan larger than 1048576 bytes'
+mkplan "$WORK/network-bad.plan" "${STD[@]}" network off
+bad_plan network-bad 'network: invalid value "off" \(host, loopback or none\)'
+mkplan "$WORK/network-twice.plan" "${STD[@]}" network none network none
+bad_plan network-twice 'network: repeated'
+tdplan "$WORK/teardown-network.plan" network none
+bad_plan teardown-network 'network: not allowed with op teardown'
+mkplan "$WORK/cgroup-outside.plan" "${STD[@]}" cgroup /tmp/cg
+bad_plan cgroup-outside 'cgroup: not an absolute canonical path below /sys/fs/cgroup/: "/tmp/cg"'
+mkplan "$WORK/cgroup-dotdot.plan" "${STD[@]}" cgroup /sys/fs/cgroup/../../etc
+bad_plan cgroup-dotdot 'cgroup: not an absolute canonical path below /sys/fs/cgroup/'
+mkplan "$WORK/cgroup-root.plan" "${STD[@]}" cgroup /sys/fs/cgroup
+bad_plan cgroup-root 'cgroup: not an absolute canonical path below /sys/fs/cgroup/'
+mkplan "$WORK/cgroup-five.plan" "${STD[@]}" cgroup /sys/fs/cgroup/a cgroup /sys/fs/cgroup/b cgroup /sys/fs/cgroup/c \
+	cgroup /sys/fs/cgroup/d cgroup /sys/fs/cgroup/e
+bad_plan cgroup-five 'cgroup: more than 4'
+tdplan "$WORK/teardown-cgroup.plan" cgroup /sys/fs/cgroup/a
+bad_plan teardown-cgroup 'cgroup: not allowed with op teardown'
 # A status fd that is not a SEQPACKET socket: no record can be sent, but the exit code says it.
 mkplan "$WORK/not-seqpacket.plan" "${STD[@]}"
 drive not-seqpacket --no-status-socket --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
@@ -255,7 +293,8 @@ ok "exit code passes through (3)" rc_is 3 basic
 ok "program output on fd:N stdout" out_is basic hi
 ok "records: started PID" rec_match basic 1 '^started [0-9]+$'
 ok "records: exit 3" rec_line basic 2 'exit 3'
-ok "records: nothing else" [ "$(wc -l <"$WORK/basic.rec")" = 2 ]
+ok "records: then the changes summary (casual): changes 0 0" rec_line basic 3 'changes 0 0'
+ok "records: nothing else" [ "$(wc -l <"$WORK/basic.rec")" = 3 ]
 
 run_prog proc ls /proc
 ok "/proc shows only PIDs 1 and 2" [ "$(grep -E '^[0-9]+$' "$WORK/proc.out" | tr '\n' ' ')" = "1 2 " ]
@@ -370,7 +409,7 @@ JAIL=masked mkplan "$WORK/mask-again.plan" cwd "$H/proj" grant "cwd:4:$H/proj" m
 	argv sh argv -c argv "test -e $H/.secret && echo visible; echo ran" stdin null stdout fd:5 stderr fd:6
 drive mask-again --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
 ok "masks on a mounted overlay: masks-ignored record before started" \
-	rec_seq mask-again "masks-ignored /run/jai/$U/masked.home|started|exit 0|"
+	rec_seq mask-again "masks-ignored /run/jai/$U/masked.home|started|exit 0|changes 0 0|"
 ok "masks on a mounted overlay: the earlier masks stay in effect" out_is mask-again ran
 ok "masks on a mounted overlay: the new mask is not made" [ ! -e "$H/.jai/masked.changes/.other" ]
 
@@ -422,7 +461,9 @@ HOST_MNTNS=$(readlink /proc/self/ns/mnt)
 JAIL=initj UMASK=027 mkplan "$WORK/initjail.plan" cwd "$H/proj" grant "cwd:4:$H/proj" initjail "$IJ/ok.sh" \
 	argv sh argv -c argv "echo program; cat $H/initjail-ran" stdin fd:7 stdout fd:5 stderr fd:6
 drive initjail --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --fd 7=in:to-the-program
-ok "initjail: the session runs (exit 0), no notice" rec_seq initjail "started|exit 0|"
+# What the initjail wrote just before the session may share its start's clock tick (ctime ≥ start).
+ok "initjail: the session runs (exit 0), no notice" \
+	rec_seq_re initjail 'started\|exit 0\|(changes 0 0|changes 1 0\|changed initjail-ran)\|' 
 ok "initjail: its stdout is the program's, before the program" \
 	[ "$(head -n 2 "$WORK/initjail.out" | tr '\n' ' ')" = "initjail-out program " ]
 ok "initjail: stdin is /dev/null" out_lacks initjail stdin-not-null
@@ -443,7 +484,7 @@ initjail_notice() { # NAME SCRIPT EXPECTED-NOTICE
 	JAIL=$1 mkplan "$WORK/$1.plan" cwd "$H/proj" grant "cwd:4:$H/proj" initjail "$2" argv sh argv -c argv 'echo ran' \
 		stdin null stdout fd:5 stderr fd:6
 	drive "$1" --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
-	ok "initjail $1: notice '$3' before started" rec_seq "$1" "notice $3|started|exit 0|"
+	ok "initjail $1: notice '$3' before started" rec_seq "$1" "notice $3|started|exit 0|changes 0 0|"
 	ok "initjail $1: the session still runs" out_has "$1" '^ran$'
 }
 initjail_notice initfail "$IJ/fail.sh" "$IJ/fail.sh: exit code 3"
@@ -455,7 +496,7 @@ ok "initjail: a failing one's output reaches the program's stdout" out_has initf
 JAIL=initpty mkplan "$WORK/initjail-pty.plan" cwd "$H/proj" grant "cwd:4:$H/proj" initjail "$IJ/pty.sh" argv echo \
 	argv program stdin pty stdout pty stderr pty pty_rows 24 pty_cols 80
 drive initjail-pty --fd "4=grant:$H/proj"
-ok "initjail: with a pty, records pty, started, exit 0" rec_seq initjail-pty "pty|started|exit 0|"
+ok "initjail: with a pty, records pty, started, exit 0" rec_seq initjail-pty "pty|started|exit 0|changes 0 0|"
 ok "initjail: with a pty, its output is on the session's pty" out_has initjail-pty 'initjail-on-the-pty'
 
 # --- terminal ---------------------------------------------------------------------------------------------------
@@ -464,7 +505,7 @@ mkplan "$WORK/pty.plan" cwd "$H/proj" grant "cwd:4:$H/proj" argv sh argv -c \
 	stdin pty stdout pty stderr pty pty_rows 33 pty_cols 101
 drive pty --fd "4=grant:$H/proj" --pty-input $'hello\n'
 ok "pty: exit 0" rc_is 0 pty
-ok "pty: records pty, started, exit 0" [ "$(sed 's/^started [0-9]*$/started/' "$WORK/pty.rec" | tr '\n' ' ')" = "pty started exit 0 " ]
+ok "pty: records pty, started, exit 0, changes 0 0" rec_seq pty "pty|started|exit 0|changes 0 0|"
 ok "pty: tty is /dev/pts/0" out_has pty '^/dev/pts/0'
 ok "pty: /dev/pts shows only the session's pty and ptmx" out_has pty '^0 ptmx '
 ok "pty: window size from the plan" out_has pty '^33 101'
@@ -535,6 +576,246 @@ drive symlink-changes --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
 ok "a symlinked <jail>.changes is refused" rec_match symlink-changes 1 \
 	"^error 125 storage: open\\($H/.jai/evil.changes\\) as $U: (Not a directory|Too many levels of symbolic links)"
 rm -f "$H/.jai/evil.changes"
+
+# --- network ----------------------------------------------------------------------------------------------------------
+# A listener on the host's 127.0.0.1 (a free port): reachable from a jail with the host's network only.
+python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(s.getsockname()[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    c, _ = s.accept()
+    c.sendall(b"host-listener\n")
+    c.close()
+' "$WORK/listener.port" &
+LISTENER=$!
+for _ in $(seq 50); do [ -s "$WORK/listener.port" ] && break; sleep 0.1; done
+PORT=$(cat "$WORK/listener.port")
+HOST_NETNS=$(readlink /proc/self/ns/net)
+# Prints: the interfaces of /proc/net/dev; `ip -o link` as "NAME FLAGS"; the net namespace; the host listener's
+# greeting or connect-failed; then (loopback only) a listen + connect on 127.0.0.1 inside the jail.
+NET_PROBE='awk '\''NR > 2 { sub(":", "", $1); printf "%s ", $1 } END { print "" }'\'' /proc/net/dev
+/usr/sbin/ip -o link | sed "s/^[0-9]*: \([^:@]*\)[^<]*<\([^>]*\)>.*/\1 \2/" | tr "\n" " "; echo
+readlink /proc/self/ns/net
+bash -c "exec 3<>/dev/tcp/127.0.0.1/$0 && head -n 1 <&3" 2>/dev/null || echo connect-failed
+test "$1" = inner && python3 -c "
+import socket
+s = socket.socket(); s.bind((\"127.0.0.1\", 0)); s.listen(1)
+c = socket.create_connection(s.getsockname(), timeout=3); a, _ = s.accept(); a.sendall(b\"jail-listener\")
+print(c.recv(100).decode())"
+true'
+net_run() { # NAME NETWORK(or "")
+	local net=()
+	[ -n "$2" ] && net=(network "$2")
+	mkplan "$WORK/$1.plan" cwd "$H/proj" grant "cwd:4:$H/proj" "${net[@]}" argv sh argv -c argv "$NET_PROBE" \
+		argv "$PORT" argv "$([ "$2" = loopback ] && echo inner)" stdin null stdout fd:5 stderr fd:6
+	drive "$1" --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+}
+out_line() { [ "$(sed -n "${2}p" "$WORK/$1.out")" = "$3" ] || { echo "     out=$(head -c 600 "$WORK/$1.out")" >&2; return 1; }; }
+ok "network: the host listener answers on the host" \
+	bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT && [ \"\$(head -n 1 <&3)\" = host-listener ]"
+
+net_run net-none none
+ok "network none: exit 0" rc_is 0 net-none
+ok "network none: /proc/net/dev lists only lo" out_line net-none 1 "lo "
+ok "network none: ip -o link shows lo, not UP" out_line net-none 2 "lo LOOPBACK "
+ok "network none: a network namespace of its own" \
+	bash -c "l=\$(sed -n 3p '$WORK/net-none.out'); [ -n \"\$l\" ] && [ \"\$l\" != '$HOST_NETNS' ]"
+ok "network none: the host's 127.0.0.1 listener is unreachable" out_line net-none 4 connect-failed
+
+net_run net-lo loopback
+ok "network loopback: exit 0" rc_is 0 net-lo
+ok "network loopback: /proc/net/dev lists only lo" out_line net-lo 1 "lo "
+ok "network loopback: lo is UP" out_line net-lo 2 "lo LOOPBACK,UP,LOWER_UP "
+ok "network loopback: a network namespace of its own" \
+	bash -c "l=\$(sed -n 3p '$WORK/net-lo.out'); [ -n \"\$l\" ] && [ \"\$l\" != '$HOST_NETNS' ]"
+ok "network loopback: the host's 127.0.0.1 listener is unreachable" out_line net-lo 4 connect-failed
+ok "network loopback: listen and connect on 127.0.0.1 inside the jail work" out_line net-lo 5 jail-listener
+
+net_run net-host host
+ok "network host: the host's namespace, its listener reachable" \
+	bash -c "[ \"\$(sed -n 3,4p '$WORK/net-host.out' | tr '\n' ' ')\" = '$HOST_NETNS host-listener ' ]"
+ok "network host: the host's interfaces" bash -c "[ \"\$(sed -n 1p '$WORK/net-host.out')\" != 'lo ' ]"
+net_run net-absent ""
+ok "network absent: as host" \
+	bash -c "[ \"\$(sed -n 3,4p '$WORK/net-absent.out' | tr '\n' ' ')\" = '$HOST_NETNS host-listener ' ]"
+
+MODE=strict JAIL=strict-net mkplan "$WORK/net-strict.plan" cwd "$H/proj" grant "cwd:4:$H/proj" network loopback \
+	argv sh argv -c argv "$NET_PROBE" argv "$PORT" argv inner stdin null stdout fd:5 stderr fd:6
+drive net-strict --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+ok "network loopback in strict mode: lo up, host unreachable, loopback works" \
+	bash -c "[ \"\$(sed -n '1,2p;4,5p' '$WORK/net-strict.out' | tr '\n' '|')\" = 'lo |lo LOOPBACK,UP,LOWER_UP |connect-failed|jail-listener|' ]"
+
+# --- cgroups ----------------------------------------------------------------------------------------------------------
+# This machine: cgroup v1 controllers under /sys/fs/cgroup (a tmpfs); throw-away cgroups below our own ones.
+own_cgroup() { awk -F: -v c="$1" '$2 == c { print $3 }' /proc/self/cgroup; }
+cg_path() { local rel; rel=$(own_cgroup "$1"); echo "/sys/fs/cgroup/$1${rel%/}/jai-smoke-$2-$$"; }
+if [ "$(stat -f -c %T /sys/fs/cgroup/memory 2>/dev/null)" = cgroupfs ] && [ "$(stat -f -c %T /sys/fs/cgroup/pids 2>/dev/null)" = cgroupfs ] &&
+	[ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = tmpfs ]; then
+	MEMCG=$(cg_path memory mem)
+	PIDSCG=$(cg_path pids pids)
+	CPUSETCG=$(cg_path cpuset cpuset)
+	FAKECG=/sys/fs/cgroup/jai-smoke-fake-$$ # a plain dir with a cgroup.procs file, on the tmpfs
+	LINKCG=/sys/fs/cgroup/jai-smoke-link-$$ # a symlink to a real cgroup
+	LINKDIR=/sys/fs/cgroup/jai-smoke-linkdir-$$ # a symlink to its parent
+	CGROUPS_MADE=("$MEMCG" "$PIDSCG" "$CPUSETCG" "$FAKECG" "$LINKCG" "$LINKDIR")
+	mkdir "$MEMCG" "$PIDSCG" "$CPUSETCG" "$FAKECG" && echo 20 >"$PIDSCG/pids.max" && touch "$FAKECG/cgroup.procs" &&
+		ln -s "$MEMCG" "$LINKCG" && ln -s "${MEMCG%/*}" "$LINKDIR" || exit 1
+	# The cpuset cgroup has no cpus or mems: writing a pid to it fails (ENOSPC).
+	cg_run() { # NAME CGROUP-DIRS (space separated) ARGV...
+		local name=$1 dirs=$2 c
+		shift 2
+		local args=() cgs=()
+		for c in $dirs; do cgs+=(cgroup "$c"); done
+		for a in "$@"; do args+=(argv "$a"); done
+		mkplan "$WORK/$name.plan" cwd "$H/proj" grant "cwd:4:$H/proj" "${cgs[@]}" "${args[@]}" stdin null stdout fd:5 \
+			stderr fd:6
+		drive "$name" --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+	}
+	cg_run cg-mem "$MEMCG" sh -c 'cat /proc/self/cgroup /proc/1/cgroup; ls -l /proc/self/fd'
+	ok "cgroup: exit 0" rc_is 0 cg-mem
+	ok "cgroup: the program and init (/proc/self, /proc/1) are in the memory cgroup" \
+		bash -c "[ \"\$(grep -c '^[0-9]*:memory:${MEMCG#/sys/fs/cgroup/memory}\$' '$WORK/cg-mem.out')\" = 2 ]"
+	ok "cgroup: the program holds no cgroup.procs fd" out_lacks cg-mem cgroup.procs
+	ok "cgroup: the pids cgroup was not joined" out_lacks cg-mem "pids:.*jai-smoke"
+	ok "cgroup: the memory cgroup is empty after the session" [ -z "$(cat "$MEMCG/cgroup.procs")" ]
+
+	# While a session runs: neither init nor the outer helper holds a cgroup.procs fd.
+	mkplan "$WORK/cg-fds.plan" cwd "$H/proj" grant "cwd:4:$H/proj" cgroup "$MEMCG" cgroup "$PIDSCG" argv sh argv -c \
+		argv 'echo running; sleep 2' stdin null stdout fd:5 stderr fd:6
+	(drive cg-fds --fd "4=grant:$H/proj" --fd 5=out --fd 6=out) &
+	CGBG=$!
+	for _ in $(seq 100); do grep -q running "$WORK/cg-fds.out" 2>/dev/null && break; sleep 0.05; done
+	CGINIT=$(sed -n 's/^started //p' "$WORK/cg-fds.rec")
+	CGHELPER=$(ps -o ppid= -p "$CGINIT" | tr -d ' ')
+	CGFDS=$(ls -l "/proc/$CGINIT/fd" "/proc/$CGHELPER/fd" 2>&1)
+	CGPROCS=$(cat "$MEMCG/cgroup.procs" "$PIDSCG/cgroup.procs" | sort -u | tr '\n' ' ')
+	wait "$CGBG"
+	# (The fd listing must be real: init holds the status socket.)
+	ok "cgroup: neither init nor the outer helper holds a cgroup.procs fd while the session runs" \
+		bash -c "[ -n '$CGINIT' ] && [ -n '$CGHELPER' ] && grep -q 'socket:' <<<'$CGFDS' && ! grep -q cgroup <<<'$CGFDS'"
+	ok "cgroup: init and the program are in both cgroups, the outer helper in neither" \
+		bash -c "grep -qw '$CGINIT' <<<'$CGPROCS' && ! grep -qw '$CGHELPER' <<<'$CGPROCS' && [ \$(wc -w <<<'$CGPROCS') -ge 3 ]"
+
+	FORK50='import os, time
+n = 0
+try:
+    for i in range(50):
+        if os.fork() == 0:
+            time.sleep(30)
+            os._exit(0)
+        n += 1
+    print("forked", n)
+except OSError as e:
+    print("fork failed after", n, e.errno)'
+	cg_run cg-pids "$PIDSCG" python3 -c "$FORK50"
+	ok "cgroup: pids.max=20 — forking 50 sleepers fails (EAGAIN)" out_has cg-pids '^fork failed after 1[0-9] 11$'
+	cg_run cg-nopids "" python3 -c "$FORK50"
+	ok "cgroup: without it the same 50 forks succeed" out_is cg-nopids "forked 50"
+
+	cg_bad() { # NAME DIR EXPECTED-RECORD-REGEX
+		cg_run "$1" "$2" sh -c 'echo ran'
+		ok "cgroup $1: exit 125" rc_is 125 "$1"
+		ok "cgroup $1: one error record, no started" rec_seq_re "$1" "$3\\|"
+		ok "cgroup $1: the program did not run" out_lacks "$1" ran
+	}
+	cg_bad cg-fake "$FAKECG" \
+		"error 125 cgroup: $FAKECG/cgroup.procs: not on a cgroup filesystem \\(f_type 0x1021994\\)"
+	cg_bad cg-link "$LINKCG" "error 125 cgroup: open\\($LINKCG\\): (Not a directory|Too many levels of symbolic links)"
+	# A symlink as an inner component: $LINKDIR → the parent of the memory cgroup.
+	cg_bad cg-link-inner "$LINKDIR/${MEMCG##*/}" \
+		"error 125 cgroup: open\\($LINKDIR/${MEMCG##*/}\\): (Not a directory|Too many levels of symbolic links)"
+	cg_bad cg-missing "/sys/fs/cgroup/jai-smoke-missing-$$" \
+		"error 125 cgroup: open\\(/sys/fs/cgroup/jai-smoke-missing-$$\\): No such file or directory"
+	cg_bad cg-root "/sys/fs/cgroup/memory/cgroup.procs" \
+		"error 125 cgroup: open\\(/sys/fs/cgroup/memory/cgroup.procs\\): Not a directory"
+	cg_bad cg-write "$MEMCG $CPUSETCG" \
+		"error 125 init: write\\($CPUSETCG/cgroup.procs, [0-9]+\\): No space left on device"
+	ok "cgroup cg-write: init was killed (the memory cgroup it had joined is empty)" \
+		bash -c "for _ in \$(seq 20); do [ -z \"\$(cat '$MEMCG/cgroup.procs')\" ] && exit 0; sleep 0.1; done; exit 1"
+
+	cleanup_cgroups
+	ok "cgroup: the test cgroups are removed" \
+		bash -c "[ ! -e '$MEMCG' ] && [ ! -e '$PIDSCG' ] && [ ! -e '$CPUSETCG' ] && [ ! -e '$FAKECG' ] && [ ! -L '$LINKCG' ] && [ ! -L '$LINKDIR' ]"
+	CGROUPS_MADE=()
+else
+	echo "skip cgroup checks: /sys/fs/cgroup is not a tmpfs with cgroup v1 memory and pids hierarchies"
+fi
+# --- changes summary (casual) -----------------------------------------------------------------------------------------
+# After the exit record: `changes N T`, then up to 20 `changed PATH` (relative to the home), for what the session
+# changed in the overlay's upper dir.
+rm -f "$H/chg-victim" && echo victim >"$H/chg-victim" && chown "$U:" "$H/chg-victim"
+chg_run() { # NAME JAIL SCRIPT: sh -c SCRIPT with $0 = the home
+	JAIL=$2 mkplan "$WORK/$1.plan" cwd "$H/proj" grant "cwd:4:$H/proj" argv sh argv -c argv "$3" argv "$H" \
+		stdin null stdout fd:5 stderr fd:6
+	drive "$1" --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+}
+chg_run chg-some chg 'echo a > "$0/chg-top"; mkdir -p "$0/.cache/x"; echo b > "$0/.cache/x/y"; rm "$0/chg-victim"'
+ok "changes: exit 0" rc_is 0 chg-some
+ok "changes: started, exit 0, then changes N 0 with N ≥ 3" rec_seq_re chg-some 'started\|exit 0\|changes ([3-9]|[1-9][0-9]+) 0\|.*'
+ok "changes: N is the number of changed records here (5: chg-top, .cache, .cache/x, .cache/x/y, chg-victim)" \
+	bash -c "[ \"\$(sed -n 3p '$WORK/chg-some.rec')\" = 'changes 5 0' ] && [ \$(grep -c '^changed ' '$WORK/chg-some.rec') = 5 ]"
+ok "changes: changed chg-top" rec_has chg-some "changed chg-top"
+ok "changes: changed .cache/x/y (relative to the home)" rec_has chg-some "changed .cache/x/y"
+ok "changes: changed chg-victim (the whiteout of a removed home file)" rec_has chg-some "changed chg-victim"
+ok "changes: directories before their contents" \
+	bash -c "[ \"\$(grep -E '^changed \\.cache(/|\$)' '$WORK/chg-some.rec' | tr '\n' '|')\" = 'changed .cache|changed .cache/x|changed .cache/x/y|' ]"
+ok "changes: the real home is untouched" [ "$(cat "$H/chg-victim")" = victim ]
+
+chg_run chg-none chg 'cat "$0/chg-top" >/dev/null'
+ok "changes: a session that changes nothing: changes 0 0" rec_seq chg-none "started|exit 0|changes 0 0|"
+
+# A symlink is one entry, never descended: one to /etc, one to a dir full of new entries (the jail's /tmp, which is
+# also the helper's /tmp while it walks, in the jail's mount namespace).
+chg_run chg-link chg-link 'mkdir /tmp/chg-target && touch /tmp/chg-target/a /tmp/chg-target/b &&
+	ln -s /etc "$0/etc-link" && ln -s /tmp/chg-target "$0/tmp-link"'
+ok "changes: symlinks are counted, not followed" \
+	bash -c "[ \"\$(sed -n 3p '$WORK/chg-link.rec')\" = 'changes 2 0' ] && [ \"\$(grep '^changed ' '$WORK/chg-link.rec' | sort | tr '\n' '|')\" = 'changed etc-link|changed tmp-link|' ]"
+ok "changes: the symlinks are in the upper dir" [ -L "$H/.jai/chg-link.changes/etc-link" ]
+
+# Depth cap: 70 nested dirs → 64 counted, T = 1, the first 20 listed.
+chg_run chg-deep chg-deep 'd="$0"; for i in $(seq 70); do d="$d/d"; done; mkdir -p "$d"'
+ok "changes: depth cap 64: changes 64 1" rec_line chg-deep 3 'changes 64 1'
+ok "changes: 20 changed records at most, directories first" \
+	bash -c "[ \$(grep -c '^changed ' '$WORK/chg-deep.rec') = 20 ] && [ \"\$(sed -n 4p '$WORK/chg-deep.rec')\" = 'changed d' ] && [ \"\$(sed -n 23p '$WORK/chg-deep.rec')\" = \"changed \$(printf 'd/%.0s' \$(seq 19))d\" ]"
+
+# Long paths: 16 dirs of 250 bytes (4015 bytes: listed), then entries whose paths fit PATH_MAX but not a record (not
+# listed) or not even PATH_MAX (counted only).
+chg_run chg-long chg-long 'n=$(printf "%0250d" 0); cd "$0" && for i in $(seq 16); do mkdir "$n" && cd "$n" || exit 1; done &&
+	touch "$(printf "%075d" 1)" && mkdir "$(printf "%079d" 2)" && touch "$(printf "%079d" 2)/f"'
+ok "changes: long paths are counted (19), only those fitting a record listed (16)" \
+	bash -c "[ \"\$(sed -n 3p '$WORK/chg-long.rec')\" = 'changes 19 0' ] && [ \$(grep -c '^changed ' '$WORK/chg-long.rec') = 16 ] && [ \$(awk '{ if (length(\$0) > m) m = length(\$0) } END { print m }' '$WORK/chg-long.rec') = \$((8 + 16 * 251 - 1)) ]"
+
+# The visit cap: 100 000 entries, then the walk stops (T = 1); here every visited entry is new.
+chg_run chg-many chg-many 'python3 -c "
+import os, sys
+d = sys.argv[1] + \"/many\"
+os.mkdir(d)
+for i in range(100001):
+    os.close(os.open(d + \"/%d\" % i, os.O_CREAT | os.O_WRONLY, 0o644))
+" "$0"'
+ok "changes: the visit cap: changes 100000 1 (of 100 002 new entries), 20 listed" \
+	bash -c "[ '$RC' = 0 ] && [ \"\$(sed -n 3p '$WORK/chg-many.rec')\" = 'changes 100000 1' ] && [ \$(grep -c '^changed ' '$WORK/chg-many.rec') = 20 ]"
+rm -rf "$H/.jai/chg-many.changes/many"
+
+# A part of the tree the user cannot read: counted as far as it can be, T = 1, a warning; the exit status stays.
+chg_run chg-locked chg-locked 'mkdir "$0/locked" && touch "$0/locked/f" && chmod 000 "$0/locked"; exit 4'
+ok "changes: an unreadable dir: exit 4 (the program's), changes 1 1, changed locked" \
+	bash -c "[ '$RC' = 4 ] && [ \"\$(sed 's/^started [0-9]*\$/started/' '$WORK/chg-locked.rec' | tr '\n' '|')\" = 'started|exit 4|changes 1 1|changed locked|' ]"
+ok "changes: an unreadable dir: a warning on stderr" grep -q '^jai-helper: warning: changes: open(locked): Permission denied' "$WORK/chg-locked.err"
+# The changes dir itself unreadable (the jail chmods its home: the upper dir's root): changes 0 1 and a warning.
+chg_run chg-root chg-root 'chmod 000 "$0"; exit 5'
+ok "changes: an unreadable changes dir: exit 5, changes 0 1" \
+	bash -c "[ '$RC' = 5 ] && [ \"\$(sed 's/^started [0-9]*\$/started/' '$WORK/chg-root.rec' | tr '\n' '|')\" = 'started|exit 5|changes 0 1|' ]"
+ok "changes: an unreadable changes dir: a warning on stderr" \
+	grep -q "^jai-helper: warning: changes: open($H/.jai/chg-root.changes) as $U: Permission denied" "$WORK/chg-root.err"
+chmod 0755 "$H/.jai/chg-root.changes" "$H/.jai/chg-locked.changes/locked"
+rm -f "$H/chg-victim"
 
 # --- strict and bare modes ------------------------------------------------------------------------------------------
 # strict: the program runs as the untrusted account jai, in a private home (<storage>/<jail>.home), and every mount
