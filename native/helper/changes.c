@@ -2,9 +2,11 @@
  *
  * Why this is safe: the tree is the user's (the jail writes it through the overlay, and the user on the host), so
  * it is read with the user's credentials (creds_enter_user: nothing is revealed that the user could not read) and
- * only relative to fds: each directory is opened from its parent's fd with openat2(RESOLVE_NO_SYMLINKS|
- * RESOLVE_BENEATH) and O_NOFOLLOW, then checked to be the very directory fstatat saw (same st_dev/st_ino) and on
- * the changes dir's filesystem, so neither a symlink nor a rename nor a mount point takes the walk out of the tree.
+ * only relative to fds: each entry is opened O_PATH from its parent's fd with openat2(O_NOFOLLOW,
+ * RESOLVE_NO_SYMLINKS|RESOLVE_NO_XDEV|RESOLVE_BENEATH) and fstat'ed (a symlink gives an fd of the link itself; a
+ * mount point — a FUSE mount the user made, whose server could hang a stat — fails with EXDEV before anything is
+ * asked of the mounted filesystem), and each directory is opened the same way with O_DIRECTORY and checked to be the
+ * very inode the fstat saw, so neither a symlink nor a rename nor a mount point takes the walk out of the tree.
  * The work is bounded: depth CHANGES_MAX_DEPTH, CHANGES_MAX_VISITED entries, paths in a PATH_MAX buffer (longer
  * ones are counted, not named), CHANGES_MAX_LISTED paths kept; at most one warning per walk. */
 #include "changes.h"
@@ -13,17 +15,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "creds.h"
 #include "die.h"
 #include "fdio.h"
-#include "path.h"
 
 #define CHANGES_RECORD "changed "
 /* A listed path fits a record with its prefix. */
@@ -33,7 +36,6 @@
 
 struct changes_walk {
 	struct timespec start;
-	dev_t dev;
 	unsigned long visited;
 	unsigned long count;
 	bool incomplete; /* T: a cap was reached or something could not be read */
@@ -68,6 +70,18 @@ static bool changes_is_new(const struct stat *st, const struct timespec *start)
 	       (st->st_ctim.tv_sec == start->tv_sec && st->st_ctim.tv_nsec >= start->tv_nsec);
 }
 
+/* name in dir, never through a symlink nor across a mount (flags: O_PATH, or O_RDONLY|O_DIRECTORY). */
+static int changes_open(int dir, const char *name, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_NOFOLLOW | O_CLOEXEC),
+		.mode = 0,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV | RESOLVE_BENEATH,
+	};
+
+	return (int)syscall(SYS_openat2, dir, name, &how, sizeof how);
+}
+
 static bool changes_walk_dir(struct changes_walk *w, int fd, size_t len, unsigned int depth);
 
 /* One entry of the directory dir (whose path is w->path[0..len)). Returns false when the walk must stop. */
@@ -76,7 +90,7 @@ static bool changes_entry(struct changes_walk *w, int dir, const char *name, siz
 	size_t nlen = strlen(name);
 	size_t sub = CHANGES_UNNAMED;
 	struct stat st, opened;
-	int fd;
+	int fd, r;
 
 	if (len != CHANGES_UNNAMED && len + (len > 0) + nlen < sizeof w->path) {
 		sub = len + (len > 0) + nlen;
@@ -84,12 +98,22 @@ static bool changes_entry(struct changes_walk *w, int dir, const char *name, siz
 			w->path[len] = '/';
 		memcpy(w->path + len + (len > 0), name, nlen + 1);
 	}
-	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		/* Gone since readdir: nothing to count. */
-		if (errno != ENOENT)
-			changes_problem(w, "fstatat", sub, errno);
+	fd = changes_open(dir, name, O_PATH);
+	if (fd < 0) {
+		/* Gone since readdir: nothing to count. A mount point: not the upper dir's. */
+		if (errno == EXDEV)
+			changes_problem(w, "not walking into a mount point", sub, errno);
+		else if (errno != ENOENT)
+			changes_problem(w, "open", sub, errno);
 		return true;
 	}
+	r = fstat(fd, &st);
+	if (r < 0)
+		changes_problem(w, "fstat", sub, errno);
+	if (close(fd) < 0)
+		changes_problem(w, "close", sub, errno);
+	if (r < 0)
+		return true;
 	if (changes_is_new(&st, &w->start)) {
 		w->count++;
 		if (sub != CHANGES_UNNAMED && sub <= CHANGES_PATH_MAX && w->nlisted < CHANGES_MAX_LISTED)
@@ -101,23 +125,21 @@ static bool changes_entry(struct changes_walk *w, int dir, const char *name, siz
 		w->incomplete = true;
 		return true;
 	}
-	if (st.st_dev != w->dev) {
-		changes_problem(w, "not descending into a mount point", sub, EXDEV);
-		return true;
-	}
-	fd = path_open_one(dir, name, O_RDONLY | O_DIRECTORY);
+	fd = changes_open(dir, name, O_RDONLY | O_DIRECTORY);
 	if (fd < 0) {
 		if (errno != ENOENT)
 			changes_problem(w, "open", sub, errno);
 		return true;
 	}
-	if (fstat(fd, &opened) < 0 || opened.st_dev != st.st_dev || opened.st_ino != st.st_ino) {
-		changes_problem(w, "fstat", sub, errno != 0 ? errno : ESTALE);
-		if (close(fd) < 0)
-			changes_problem(w, "close", sub, errno);
-		return true;
-	}
-	return changes_walk_dir(w, fd, sub, depth + 1);
+	if (fstat(fd, &opened) < 0)
+		changes_problem(w, "fstat", sub, errno);
+	else if (opened.st_dev != st.st_dev || opened.st_ino != st.st_ino)
+		changes_problem(w, "replaced while walking", sub, ESTALE);
+	else
+		return changes_walk_dir(w, fd, sub, depth + 1);
+	if (close(fd) < 0)
+		changes_problem(w, "close", sub, errno);
+	return true;
 }
 
 /* The entries of the directory open on fd (consumed), at depth depth. Returns false when the walk must stop. */
@@ -182,7 +204,6 @@ void changes_report(const struct plan *p, int changes_fd, const struct timespec 
 		fd = -1;
 	}
 	if (fd >= 0) {
-		w->dev = st.st_dev;
 		w->path[0] = '\0';
 		(void)changes_walk_dir(w, fd, 0, 1);
 	}

@@ -23,6 +23,7 @@ PASS=0
 FAIL=0
 FAILED=()
 LISTENER= # the host's TCP listener on 127.0.0.1 (network checks)
+MOUNTS_MADE=() # mounts the test makes outside /run/jai (unmounted on exit)
 CGROUPS_MADE=() # throw-away cgroup dirs (rmdir'ed once empty) and plain dirs/links under /sys/fs/cgroup (removed)
 
 if [ "$(id -u)" != 0 ]; then
@@ -59,9 +60,11 @@ cleanup() {
 	pkill -KILL -u "$U" 2>/dev/null
 	[ -n "$LISTENER" ] && kill "$LISTENER" 2>/dev/null
 	cleanup_cgroups
+	for m in "${MOUNTS_MADE[@]}"; do umount -l "$m" 2>/dev/null; done
 	cleanup_state
 	if [ -n "${JAI_SMOKE_KEEP_WORK:-}" ]; then echo "plans, records and outputs kept in $WORK"; else rm -rf "$WORK"; fi
 	rm -rf /tmp/jai-smoke-hostfile /tmp/jai-smoke-initjail /tmp/jai-smoke-victim "$OUTSIDE" "$STORE2"
+	rmdir /var/lib/jai-smoke-tmpstore 2>/dev/null
 }
 trap cleanup EXIT
 
@@ -791,8 +794,12 @@ chg_run chg-long chg-long 'n=$(printf "%0250d" 0); cd "$0" && for i in $(seq 16)
 ok "changes: long paths are counted (19), only those fitting a record listed (16)" \
 	bash -c "[ \"\$(sed -n 3p '$WORK/chg-long.rec')\" = 'changes 19 0' ] && [ \$(grep -c '^changed ' '$WORK/chg-long.rec') = 16 ] && [ \$(awk '{ if (length(\$0) > m) m = length(\$0) } END { print m }' '$WORK/chg-long.rec') = \$((8 + 16 * 251 - 1)) ]"
 
-# The visit cap: 100 000 entries, then the walk stops (T = 1); here every visited entry is new.
-chg_run chg-many chg-many 'python3 -c "
+# The visit cap: 100 000 entries, then the walk stops (T = 1); here every visited entry is new. (A storage dir on a
+# tmpfs: 100 000 creations on this machine's ext4 take seconds.)
+TMPSTORE=/var/lib/jai-smoke-tmpstore
+install -d -m 0700 -o "$U" -g "$GID_" "$TMPSTORE" &&
+	mount -t tmpfs -o "size=64m,mode=0700,uid=$UID_,gid=$GID_" jai-smoke-store "$TMPSTORE" && MOUNTS_MADE+=("$TMPSTORE")
+STORAGE=$TMPSTORE chg_run chg-many chg-many 'python3 -c "
 import os, sys
 d = sys.argv[1] + \"/many\"
 os.mkdir(d)
@@ -801,7 +808,24 @@ for i in range(100001):
 " "$0"'
 ok "changes: the visit cap: changes 100000 1 (of 100 002 new entries), 20 listed" \
 	bash -c "[ '$RC' = 0 ] && [ \"\$(sed -n 3p '$WORK/chg-many.rec')\" = 'changes 100000 1' ] && [ \$(grep -c '^changed ' '$WORK/chg-many.rec') = 20 ]"
-rm -rf "$H/.jai/chg-many.changes/many"
+umount "/run/jai/$U/chg-many.home" && rmdir "/run/jai/$U/chg-many.home" && umount "$TMPSTORE" && rmdir "$TMPSTORE" &&
+	MOUNTS_MADE=()
+
+# A mount point in the changes dir (here a tmpfs root mounts; a user could with fusermount): not walked into, even
+# when what is mounted there changes during the session; T = 1 and a warning.
+install -d -o "$U" -g "$GID_" -m 0700 "$H/.jai/chg-mnt.changes" "$H/.jai/chg-mnt.changes/mnt-here" && mount -t tmpfs -o size=1m jai-smoke "$H/.jai/chg-mnt.changes/mnt-here" &&
+	MOUNTS_MADE+=("$H/.jai/chg-mnt.changes/mnt-here")
+JAIL=chg-mnt mkplan "$WORK/chg-mnt.plan" cwd "$H/proj" grant "cwd:4:$H/proj" argv sh argv -c \
+	argv 'echo go; sleep 1; touch "$0/after"' argv "$H" stdin null stdout fd:5 stderr fd:6
+(drive chg-mnt --fd "4=grant:$H/proj" --fd 5=out --fd 6=out; echo "$RC" >"$WORK/chg-mnt.rc") &
+CHGBG=$!
+for _ in $(seq 100); do grep -q go "$WORK/chg-mnt.out" 2>/dev/null && break; sleep 0.05; done
+touch "$H/.jai/chg-mnt.changes/mnt-here/during-the-session"
+wait "$CHGBG"
+ok "changes: a mount point is not walked into: changes 1 1, changed after" \
+	bash -c "[ \"\$(cat '$WORK/chg-mnt.rc')\" = 0 ] && [ \"\$(sed 's/^started [0-9]*\$/started/' '$WORK/chg-mnt.rec' | tr '\n' '|')\" = 'started|exit 0|changes 1 1|changed after|' ]"
+ok "changes: a mount point: a warning" grep -q '^jai-helper: warning: changes: not walking into a mount point(mnt-here)' "$WORK/chg-mnt.err"
+umount "$H/.jai/chg-mnt.changes/mnt-here" && MOUNTS_MADE=()
 
 # A part of the tree the user cannot read: counted as far as it can be, T = 1, a warning; the exit status stays.
 chg_run chg-locked chg-locked 'mkdir "$0/locked" && touch "$0/locked/f" && chmod 000 "$0/locked"; exit 4'
