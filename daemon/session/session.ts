@@ -208,7 +208,9 @@ export class Session {
         this.finalRecord ??= record;
         return;
       case 'changes':
-        if (this.finalRecord === null || this.changes !== null) return fault('changes record out of order');
+        // After the program's end (or init's own error record), once.
+        if ((this.finalRecord === null && this.errorRecord === null) || this.changes !== null)
+          return fault('changes record out of order');
         this.changes = { count: record.count, truncated: record.truncated, paths: [] };
         return;
       case 'changed':
