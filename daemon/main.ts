@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     return;
   }
   const limits = CgroupManager.prepare(log);
-  const registry = new SessionRegistry();
+  const registry = new SessionRegistry((n) => sdNotify(`STATUS=${n} active session${n === 1 ? '' : 's'}`));
   const metrics = new Metrics();
   let listener: Listener;
   try {
@@ -119,10 +119,6 @@ async function main(): Promise<void> {
         registry,
         metrics,
         cgroups: limits.manager,
-      },
-      onActivity: () => {
-        const n = registry.size;
-        sdNotify(`STATUS=${n} active session${n === 1 ? '' : 's'}`);
       },
     });
   } catch (e) {

@@ -15,8 +15,6 @@ export interface ListenerOptions {
   /** A listening socket inherited from systemd (jaid.socket); the path then belongs to systemd. */
   inheritedFd: number | null;
   socketMode: number;
-  /** Active sessions changed (for sd_notify STATUS=). */
-  onActivity?: (connections: number) => void;
   log: Logger;
   context: Omit<ConnectionContext, 'onClosed'>;
 }
@@ -91,7 +89,6 @@ export class Listener {
     this.connections.add(connection);
     this.uidOf.set(connection, peer.uid);
     this.perUid.set(peer.uid, count + 1);
-    this.options.onActivity?.(this.connections.size);
   }
 
   private forget(connection: Connection): void {
@@ -103,7 +100,6 @@ export class Listener {
       if (left > 0) this.perUid.set(uid, left);
       else this.perUid.delete(uid);
     }
-    this.options.onActivity?.(this.connections.size);
     if (this.closed && this.connections.size === 0) this.drained?.();
   }
 

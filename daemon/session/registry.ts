@@ -14,12 +14,16 @@ export interface LiveSession {
 export class SessionRegistry implements SessionControl {
   private readonly live = new Map<string, LiveSession>();
 
+  /** `onChange` hears the number of live sessions after each start and end (systemd's STATUS=). */
+  constructor(private readonly onChange: (live: number) => void = () => undefined) {}
+
   add(session: LiveSession): void {
     this.live.set(session.id, session);
+    this.onChange(this.live.size);
   }
 
   remove(id: string): void {
-    this.live.delete(id);
+    if (this.live.delete(id)) this.onChange(this.live.size);
   }
 
   countForUid(uid: number): number {

@@ -142,7 +142,8 @@ export async function startFixture(
   daemon.stdout.on('data', (d: Buffer) => (log += d.toString()));
   daemon.stderr.on('data', (d: Buffer) => (log += d.toString()));
   daemon.on('exit', () => (state.exited = true));
-  await waitFor(() => state.exited || fs.existsSync(socket), 10_000, 'jaid socket');
+  // The admin socket comes last: then jaid is fully up (and its fd table settled, for leak checks).
+  await waitFor(() => state.exited || (fs.existsSync(socket) && fs.existsSync(adminSocket)), 10_000, 'jaid sockets');
   if (state.exited) throw new Error(`jaid exited at start:\n${log}`);
 
   const fixture: Fixture = {

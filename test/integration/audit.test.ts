@@ -62,9 +62,13 @@ describe('session audit', { skip }, () => {
 
   it('writes the start row before the program runs, and closes it when the client is killed', async () => {
     const before = rows(f).length;
-    const child = spawnJai(f, ['sleep', '30']);
+    const child = spawnJai(f, ['sh', '-c', 'echo up; exec sleep 30']);
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     let running: SessionRow | undefined;
-    for (let i = 0; i < 100 && running === undefined; i++) {
+    // The row exists before the helper starts; the kill waits for the program itself (a hang-up during set-up
+    // is a failed session, not a signalled one).
+    for (let i = 0; i < 100 && (running === undefined || out !== 'up\n'); i++) {
       await new Promise((r) => setTimeout(r, 50));
       running = rows(f)
         .slice(before)
@@ -78,7 +82,7 @@ describe('session audit', { skip }, () => {
       ended = rows(f).find((row) => row.id === running.id);
     }
     assert.ok(ended?.ended_at != null, 'the row is closed after the client died');
-    assert.equal(ended.outcome, 'signaled');
+    assert.equal(ended.outcome, 'signaled', JSON.stringify(ended));
     assert.equal(ended.signal, 1, 'the session was hung up (SIGHUP)');
   });
 });

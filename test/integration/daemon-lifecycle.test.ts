@@ -57,8 +57,8 @@ describe('daemon lifecycle', { skip }, () => {
   it('sends READY=1 once the socket serves', async () => {
     await until(() => notify.messages().includes('READY=1'), 'READY=1');
     assert.equal(runJai(f, ['true']).status, 0);
-    await until(() => notify.messages().includes('STATUS=1 active connection'), 'STATUS while a client is connected');
-    await until(() => notify.messages().at(-1) === 'STATUS=0 active connections', 'STATUS after it left');
+    await until(() => notify.messages().includes('STATUS=1 active session'), 'STATUS while the session ran');
+    await until(() => notify.messages().at(-1) === 'STATUS=0 active sessions', 'STATUS after it ended');
   });
 
   it('does not pass NOTIFY_SOCKET to the jail', () => {

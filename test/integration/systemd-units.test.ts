@@ -327,6 +327,7 @@ describe('systemd units, install.sh and uninstall.sh', { skip }, () => {
     for (const [page, installed] of [
       ['docs/jai.1', `${PREFIX}/share/man/man1/jai.1`],
       ['docs/jaid.8', `${PREFIX}/share/man/man8/jaid.8`],
+      ['docs/jaictl.8', `${PREFIX}/share/man/man8/jaictl.8`],
     ] as const) {
       const file = path.join(REPO, page);
       const man = run('man', ['--warnings', '-l', '-Tutf8', file], { ...process.env, MANWIDTH: '80' });
