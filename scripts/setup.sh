@@ -18,6 +18,10 @@ command -v script >/dev/null || missing+=(bsdutils)
 command -v useradd >/dev/null || missing+=(passwd)
 command -v umount >/dev/null || missing+=(mount)
 command -v node >/dev/null || missing+=(nodejs npm)
+# For the tests: network namespaces are checked with ip(8), the man pages rendered with man(1).
+[ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing+=(iproute2)
+command -v man >/dev/null || missing+=(man-db)
+command -v perl >/dev/null || missing+=(perl)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup.sh: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

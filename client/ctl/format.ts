@@ -128,7 +128,7 @@ export function sessionTable(sessions: readonly SessionView[], now: Date, lineWi
     escapeText(s.user),
     escapeText(s.mode),
     escapeText(s.jail),
-    escapeText(s.network),
+    escapeText(s.network ?? '-'),
     escapeText(s.state),
     formatStarted(s.startedAt, now),
     sessionDuration(s, now),
@@ -164,6 +164,7 @@ export function formatBytes(bytes: number): string {
 }
 
 function limitsText(limits: SessionView['limits']): string {
+  if (limits === null) return '(not recorded)';
   const parts: string[] = [];
   if (limits.memoryBytes !== null) parts.push(`memory ${formatBytes(limits.memoryBytes)}`);
   if (limits.pids !== null) parts.push(`pids ${limits.pids}`);
@@ -204,7 +205,7 @@ export function sessionDetail(s: SessionView, now: Date): string {
     ['cwd', escapeText(s.cwd)],
     ['mode', escapeText(s.mode)],
     ['jail', escapeText(s.jail)],
-    ['network', escapeText(s.network)],
+    ['network', escapeText(s.network ?? '(not recorded)')],
     ['grants', s.grants.map((g) => `${escapeText(g.path)} (${g.readOnly ? 'ro' : 'rw'})`)],
     ['masks', s.masks.map(escapeText)],
     ['limits', limitsText(s.limits)],

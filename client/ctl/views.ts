@@ -13,8 +13,9 @@ export interface SessionView {
   jail: string;
   grants: { path: string; readOnly: boolean }[];
   masks: string[];
-  network: string;
-  limits: { memoryBytes: number | null; pids: number | null; cpu: number | null };
+  /** null: not recorded (a refused session, or a row from before audit schema v2). */
+  network: string | null;
+  limits: { memoryBytes: number | null; pids: number | null; cpu: number | null } | null;
   rule: string;
   startedAt: string;
   endedAt: string | null;
@@ -42,8 +43,10 @@ export const sessionView: Decoder<SessionView> = object<SessionView>({
   jail: str,
   grants: arrayOf(object<{ path: string; readOnly: boolean }>({ path: str, readOnly: bool })),
   masks: arrayOf(str),
-  network: str,
-  limits: object<SessionView['limits']>({ memoryBytes: nullable(num), pids: nullable(num), cpu: nullable(num) }),
+  network: nullable(str),
+  limits: nullable(
+    object<NonNullable<SessionView['limits']>>({ memoryBytes: nullable(num), pids: nullable(num), cpu: nullable(num) }),
+  ),
   rule: str,
   startedAt: str,
   endedAt: nullable(str),

@@ -334,6 +334,34 @@ describe('admin policy (the issue example)', { skip }, () => {
     assert.ok(samples.some((s) => s.name === 'jai_spawn_duration_seconds_count' && s.value > 0));
   });
 
+  it('works with jaictl as an unprivileged user: own sessions only, no reload, and a local policy check', () => {
+    const jaictl = (args: string[], as: TestUser = f.user) =>
+      spawnSync(process.execPath, [path.join(f.clientDir, 'bin/jaictl'), '--socket', f.adminSocket, ...args], {
+        uid: as.uid,
+        gid: as.gid,
+        encoding: 'utf8',
+        env: { HOME: as.home, PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' },
+        timeout: 20_000,
+      });
+    assert.equal(runJai(f, ['true']).status, 0);
+    const listed = jaictl(['--json', 'sessions', '--all']);
+    assert.equal(listed.status, 0, listed.stderr);
+    const rows = JSON.parse(listed.stdout) as SessionView[];
+    assert.ok(rows.length > 0);
+    assert.ok(rows.every((r) => r.uid === f.user.uid));
+    const shown = jaictl(['show', rows[0]?.id.slice(0, 8) ?? '']);
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, new RegExp(rows[0]?.id ?? 'none'));
+    const health = jaictl(['health']);
+    assert.equal(health.status, 0, health.stderr);
+    assert.match(health.stdout, /enforced/);
+    const reload = jaictl(['policy', 'reload']);
+    assert.equal(reload.status, 1);
+    const check = jaictl(['policy', 'check', path.join(REPO, 'docs/examples/policy.toml')]);
+    assert.equal(check.status, 0, check.stderr);
+    assert.match(check.stdout, /ok \(2 rules, admin group jai-admin\)/);
+  });
+
   it('refuses to start with an invalid policy file, naming file and line', () => {
     const bad = path.join(path.dirname(f.policyFile), 'bad.toml');
     fs.writeFileSync(bad, '[defaults]\nmax_sessions = "many"\n');

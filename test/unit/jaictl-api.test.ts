@@ -286,27 +286,31 @@ describe('jaictl without a daemon', () => {
     assert.equal(connectHint('EACCES'), ' — the admin socket is for root and the admin group');
   });
 
-  it(
-    'exits 3 with EACCES on a socket this user may not use',
-    { skip: process.getuid?.() === 0 && 'root bypasses permissions' },
-    async () => {
-      const api = await FakeApi.start();
+  it('exits 3 with EACCES on a socket this user may not use', async () => {
+    const api = await FakeApi.start();
+    // Root bypasses permissions: as root the connect is made with the effective uid of nobody.
+    const asRoot = process.geteuid?.() === 0;
+    try {
+      fs.chmodSync(api.socket, 0o600);
+      fs.chmodSync(api.dir, 0o100);
+      fs.chmodSync(api.socket, 0);
+      if (asRoot) process.seteuid?.(65534);
+      let r: Ran;
       try {
-        fs.chmodSync(api.socket, 0o600);
-        fs.chmodSync(api.dir, 0o100);
-        fs.chmodSync(api.socket, 0);
-        const r = await jaictl(['--socket', api.socket, 'health']);
-        assert.equal(r.code, 3);
-        assert.equal(
-          r.stderr,
-          `jaictl: cannot connect to ${api.socket}: EACCES — the admin socket is for root and the admin group\n`,
-        );
+        r = await jaictl(['--socket', api.socket, 'health']);
       } finally {
-        fs.chmodSync(api.dir, 0o700);
-        await api.close();
+        if (asRoot) process.seteuid?.(0);
       }
-    },
-  );
+      assert.equal(r.code, 3);
+      assert.equal(
+        r.stderr,
+        `jaictl: cannot connect to ${api.socket}: EACCES — the admin socket is for root and the admin group\n`,
+      );
+    } finally {
+      fs.chmodSync(api.dir, 0o700);
+      await api.close();
+    }
+  });
 });
 
 function spawnJaictl(argv: string[], env: Record<string, string>): Promise<Ran> {

@@ -166,6 +166,16 @@ describe('jaictl output', () => {
     assert.doesNotMatch(text, /f20/);
   });
 
+  it('shows a refused session, whose network and limits were never decided', () => {
+    const text = sessionDetail(
+      session({ state: 'denied', network: null, limits: null, errorCode: 'POLICY_DENIED', error: 'no (policy rule x)' }),
+      NOW,
+    );
+    assert.match(text, /^network: +\(not recorded\)$/m);
+    assert.match(text, /^limits: +\(not recorded\)$/m);
+    assert.match(text, /^state: +denied$/m);
+  });
+
   it('writes one audit line per event', () => {
     assert.equal(
       sessionEventLine(session({ state: 'exited', exitCode: 3, durationMs: 65_000 })),
