@@ -168,7 +168,13 @@ describe('jaictl output', () => {
 
   it('shows a refused session, whose network and limits were never decided', () => {
     const text = sessionDetail(
-      session({ state: 'denied', network: null, limits: null, errorCode: 'POLICY_DENIED', error: 'no (policy rule x)' }),
+      session({
+        state: 'denied',
+        network: null,
+        limits: null,
+        errorCode: 'POLICY_DENIED',
+        error: 'no (policy rule x)',
+      }),
       NOW,
     );
     assert.match(text, /^network: +\(not recorded\)$/m);
