@@ -145,19 +145,24 @@ describe('protocol abuse', { skip }, () => {
     assert.equal(errorCode(await exchange(f.socket, [hello, escape])), 'REQUEST_INVALID');
     const mask = encodeClientMessage({ spawn: { ...base, masks: ['../../etc/passwd'] } });
     assert.equal(errorCode(await exchange(f.socket, [hello, mask])), 'REQUEST_INVALID');
-    const etc = fs.openSync('/etc', O_PATH | fs.constants.O_DIRECTORY);
+    // /etc is refused by the default policy's deny_grants before the helper sees it; /opt (root's, not denied)
+    // reaches the helper, whose ownership check refuses it.
+    const denied = fs.openSync('/etc', O_PATH | fs.constants.O_DIRECTORY);
+    const notOwned = fs.openSync('/opt', O_PATH | fs.constants.O_DIRECTORY);
     try {
-      const grant = encodeClientMessage({
-        spawn: { ...base, grants: [{ path: '/etc', access: v1.GrantAccess.GRANT_READ_WRITE }] },
-      });
-      const replies = await exchange(f.socket, [hello, grant], [etc]);
-      assert.equal(errorCode(replies), 'GRANT_REFUSED');
+      const grant = (path: string) =>
+        encodeClientMessage({ spawn: { ...base, grants: [{ path, access: v1.GrantAccess.GRANT_READ_WRITE }] } });
+      const byPolicy = await exchange(f.socket, [hello, grant('/etc')], [denied]);
+      assert.equal(errorCode(byPolicy), 'POLICY_DENIED');
+      const byHelper = await exchange(f.socket, [hello, grant('/opt')], [notOwned]);
+      assert.equal(errorCode(byHelper), 'GRANT_REFUSED');
       assert.match(
-        replies.find((r) => r.body === 'error')?.error?.message ?? '',
-        /\/etc: owned by 0 should be owned by/,
+        byHelper.find((r) => r.body === 'error')?.error?.message ?? '',
+        /\/opt: owned by 0 should be owned by/,
       );
     } finally {
-      fs.closeSync(etc);
+      fs.closeSync(denied);
+      fs.closeSync(notOwned);
     }
   });
 
