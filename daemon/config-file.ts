@@ -8,7 +8,11 @@ const MAX_CONFIG_BYTES = 64 * 1024;
 
 function lineOf(text: string, key: string): number | null {
   const lines = text.split('\n');
-  const index = lines.findIndex((l) => new RegExp(`^\\s*${key}\\s*=`).test(l));
+  // Keys are compared as text: a key may hold any character (`"(" = 1`), and is not a pattern.
+  const index = lines.findIndex((l) => {
+    const trimmed = l.trimStart();
+    return trimmed.startsWith(key) && trimmed.slice(key.length).trimStart().startsWith('=');
+  });
   return index < 0 ? null : index + 1;
 }
 

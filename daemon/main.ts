@@ -2,6 +2,7 @@
 import { Metrics } from './admin/metrics';
 import { startAdminServer, type AdminServer } from './admin/server';
 import { AuditLog } from './audit/audit-log';
+import { DenialBudget } from './audit/denial-budget';
 import { readDaemonConfig } from './config-file';
 import { checkHelperBinary } from './helper-binary';
 import { CgroupManager } from './limits/cgroups';
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
         registry,
         metrics,
         cgroups: limits.manager,
+        denials: new DenialBudget(),
       },
     });
   } catch (e) {

@@ -2,6 +2,8 @@
 // controllers the daemon's own cgroup offers. Pure: the I/O is daemon/limits/cgroups.ts.
 
 export const CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
+/** Where the helper accepts cgroup directories (its PLAN_CGROUP_ROOT). */
+export const CGROUP_ROOT = '/sys/fs/cgroup/';
 export type Controller = (typeof CONTROLLERS)[number];
 
 export type CgroupLayout =
@@ -73,7 +75,10 @@ export function chooseLayout(
   procCgroup: string,
   controllersAt: (dir: string) => string | null,
 ): CgroupLayout {
-  const mounts = parseMountinfo(mountinfo);
+  // The helper places sessions only below /sys/fs/cgroup/ (plan.c): hierarchies mounted elsewhere are not used.
+  const mounts = parseMountinfo(mountinfo).filter(
+    (m) => `${m.point}/`.startsWith(CGROUP_ROOT) && !m.point.split('/').includes('..'),
+  );
   const own = parseProcCgroup(procCgroup);
   const unified = mounts.find((m) => m.fstype === 'cgroup2');
   let v2Missing: string[] = [...CONTROLLERS];
@@ -94,7 +99,9 @@ export function chooseLayout(
   if (memory !== undefined && pids !== undefined && cpu !== undefined)
     return { kind: 'cgroup1', own: { memory, pids, cpu } };
   const v2Reason =
-    unified === undefined ? 'no cgroup2 mount' : `cgroup2 lacks ${v2Missing.join(', ')} in the daemon's cgroup`;
+    unified === undefined
+      ? `no cgroup2 mount below ${CGROUP_ROOT}`
+      : `cgroup2 lacks ${v2Missing.join(', ')} in the daemon's cgroup`;
   return { kind: 'none', reason: `${v2Reason}; cgroup v1 lacks ${v1Missing.join(', ')}` };
 }
 

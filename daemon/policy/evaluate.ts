@@ -127,9 +127,12 @@ export function evaluate(policy: Policy, subject: Subject, ask: SessionAsk, acti
     return denied(`network ${network} is not allowed (at most ${settings.network})`);
 
   // Read-only grants too: a denied tree is one the admin does not want agents reading from the user's side either.
+  // A grant of an ancestor would expose the denied tree as well (`/data` when `/data/pii` is denied).
   for (const grant of ask.grants) {
     const base = settings.denyGrants.find((d) => isAtOrBelow(grant.path, d));
     if (base !== undefined) return denied(`grant ${grant.path} is denied (deny_grants ${base})`);
+    const inside = settings.denyGrants.find((d) => isAtOrBelow(d, grant.path));
+    if (inside !== undefined) return denied(`grant ${grant.path} is denied: it contains deny_grants ${inside}`);
   }
 
   const limits: Limits = { memoryBytes: null, pids: null, cpu: null };

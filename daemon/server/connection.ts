@@ -13,6 +13,8 @@ import { evaluate, filterEnv, type Allowed } from '../policy/evaluate';
 import { SANDBOX_USER, checkSandboxAccount, type AccountCheck } from '../sandbox-account';
 import { buildHelperPlan, buildTeardownPlan, encodePlan, type HelperPlan, type PlanEntry } from '../plan/helper-plan';
 import type { AuditLog, SessionEnd } from '../audit/audit-log';
+import type { DenialBudget } from '../audit/denial-budget';
+import type { Policy } from '../policy/types';
 import type { SessionRegistry } from '../session/registry';
 import { Session, type ChangesSummary, type NoticeKind, type SessionResult } from '../session/session';
 import { resolveIdentity, type Identity, type NssLookup, type PeerCredentials } from './peer';
@@ -31,6 +33,7 @@ const ACCEPTS: Readonly<Record<State, readonly Body[]>> = {
 };
 
 const NO_ACCOUNT: AccountCheck = { ok: false, reason: 'missing' };
+const NO_LIMITS = { memoryBytes: null, pids: null, cpu: null } as const;
 
 /** Signals a client may forward to its own session. */
 const FORWARDABLE_SIGNALS: ReadonlySet<number> = new Set([1, 2, 3, 15]);
@@ -47,6 +50,8 @@ export interface ConnectionContext {
   metrics: Metrics;
   /** null: limits are not enforced on this host (reported by the admin API). */
   cgroups: CgroupManager | null;
+  /** Shared by all connections: how many refusals per user are written to the audit log. */
+  denials: DenialBudget;
   /** Called once the connection is finished (closed and, if it ran one, its session recorded). */
   onClosed(connection: Connection): void;
 }
@@ -265,9 +270,14 @@ export class Connection {
       valid.value.mode === 'strict' ? checkSandboxAccount(this.ctx.nss.getpwnam(SANDBOX_USER)) : NO_ACCOUNT;
     const decision = decide(identity.value, valid.value, account);
     if (!decision.ok) return this.denied(id, identity.value, valid.value, 'builtin', decision);
+    const policy = this.ctx.policy.current();
     const allowed = evaluate(
-      this.ctx.policy.current(),
-      { user: identity.value.user, uid: identity.value.uid, groupNames: this.groupNames(identity.value.groups) },
+      policy,
+      {
+        user: identity.value.user,
+        uid: identity.value.uid,
+        groupNames: this.policyGroupsOf(policy, identity.value.groups),
+      },
       {
         mode: valid.value.mode,
         network: valid.value.network,
@@ -290,13 +300,29 @@ export class Connection {
       masks: [...new Set([...valid.value.masks, ...allowed.masks])],
     };
     const cgroups = this.ctx.cgroups?.create(id, allowed.limits) ?? [];
-    const plan = buildHelperPlan(identity.value, effective, decision.sandbox, { network: allowed.network, cgroups });
-    return { ok: true, identity: identity.value, valid: effective, allowed, plan, cgroups };
+    try {
+      const plan = buildHelperPlan(identity.value, effective, decision.sandbox, { network: allowed.network, cgroups });
+      // What the audit records is what the session gets: no ceilings where the host cannot enforce them.
+      const applied = this.ctx.cgroups === null ? { ...allowed, limits: NO_LIMITS } : allowed;
+      return { ok: true, identity: identity.value, valid: effective, allowed: applied, plan, cgroups };
+    } catch (e) {
+      this.releaseCgroups(id, cgroups);
+      throw e;
+    }
   }
 
-  /** A refusal by policy: audited (outcome denied) and counted, then returned to be sent. */
+  /**
+   * A refusal by policy: counted, audited (outcome denied) within the user's refusal budget, logged either way, and
+   * returned to be sent.
+   */
   private denied(id: string, identity: Identity, valid: ValidRequest, rule: string, refusal: Failure): Failure {
     this.ctx.metrics.sessionDenied(valid.mode, refusal.code);
+    const budget = this.ctx.denials.take(identity.uid, Date.now());
+    if (!budget.record) {
+      this.ctx.log.info({ user: identity.user, rule, reason: refusal.message }, 'refusal over the audit budget');
+      return refusal;
+    }
+    const unrecorded = budget.suppressed === 0 ? '' : ` [+${budget.suppressed} earlier refusals not recorded]`;
     this.ctx.audit.recordDenied({
       id,
       uid: identity.uid,
@@ -310,19 +336,22 @@ export class Connection {
       grants: grantsOf(valid),
       rule,
       code: refusal.code,
-      reason: refusal.message,
+      reason: refusal.message + unrecorded,
     });
     return refusal;
   }
 
-  /** Group names for rule matching; a gid without a name matches no rule. */
-  private groupNames(gids: readonly number[]): string[] {
-    const names: string[] = [];
-    for (const gid of gids) {
-      const group = this.ctx.nss.getgrgid(gid);
-      if (group !== null) names.push(group.name);
-    }
-    return names;
+  /**
+   * The groups the policy's rules name that the user is in, compared by gid. A lookup that fails throws (the request
+   * is refused): falling through to `[defaults]` when NSS is down would grant a restricted group the defaults.
+   */
+  private policyGroupsOf(policy: Policy, gids: readonly number[]): string[] {
+    const mine = new Set(gids);
+    const named = new Set(policy.rules.flatMap((rule) => rule.groups));
+    return [...named].filter((name) => {
+      const group = this.ctx.nss.getgrnam(name);
+      return group !== null && mine.has(group.gid);
+    });
   }
 
   /** `jai -u`: the helper's teardown op, run like a session without a program; no audit row (it is logged). */

@@ -51,6 +51,15 @@ describe('cgroup layout detection', () => {
     });
   });
 
+  it('uses only hierarchies mounted below /sys/fs/cgroup (the helper refuses other paths)', () => {
+    const elsewhere = UNIFIED_MOUNTINFO.replace(' /sys/fs/cgroup ', ' /mnt/cg ');
+    const layout = chooseLayout(elsewhere, UNIFIED_CGROUP, () => 'memory pids cpu');
+    assert.deepEqual(layout, {
+      kind: 'none',
+      reason: 'no cgroup2 mount below /sys/fs/cgroup/; cgroup v1 lacks memory, pids, cpu',
+    });
+  });
+
   it('says why when neither is usable', () => {
     const layout = chooseLayout(UNIFIED_MOUNTINFO, UNIFIED_CGROUP, () => 'cpu io\n');
     assert.deepEqual(layout, {

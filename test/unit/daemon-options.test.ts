@@ -132,6 +132,7 @@ describe('jaid options', () => {
       /\/x.toml:1: log_level: must be a string/,
     );
     assert.match(JSON.stringify(parseDaemonConfig('log_level = \n', '/x.toml')), /\/x.toml:1:\d+: /);
+    assert.match(JSON.stringify(parseDaemonConfig('"(" = 1\n', '/x.toml')), /\/x.toml:1: \(: unknown setting/);
     const bad = parseDaemonArgs([], defaults, () => ({ problem: '/x.toml:3: socket: nope' }));
     assert.deepEqual(bad, { ok: false, message: '/x.toml:3: socket: nope' });
   });

@@ -363,10 +363,29 @@ describe('the decisions, in order', () => {
     const grants = [
       { path: '/etcetera', readOnly: false },
       { path: '/usr2/x', readOnly: true },
-      { path: '/', readOnly: true },
       { path: '/home/alice', readOnly: false },
     ];
     assert.ok(evaluate(policy, alice, ask({ grants }), 0).ok);
+  });
+
+  it('refuses a grant of an ancestor of a denied tree, which would expose it', () => {
+    for (const [path, inside] of [
+      ['/', '/etc'],
+      ['/srv', '/srv/secrets'],
+    ] as const) {
+      const r = evaluate(
+        load('[defaults]\ndeny_grants = ["/etc", "/srv/secrets"]\n'),
+        alice,
+        ask({ grants: [{ path, readOnly: true }] }),
+        0,
+      );
+      assert.deepEqual(r, {
+        ok: false,
+        rule: 'defaults',
+        code: 'POLICY_DENIED',
+        reason: `grant ${path} is denied: it contains deny_grants ${inside}`,
+      });
+    }
   });
 
   it('takes the ceilings for limits not asked, and what was asked when less', () => {
