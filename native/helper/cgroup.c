@@ -3,8 +3,9 @@
  * Why this is safe: the plan's paths are canonical and below /sys/fs/cgroup/ (plan.c), every component is resolved
  * with symlinks refused (path_open_dir), `cgroup.procs` is opened in that directory's own mount (RESOLVE_NO_XDEV: no
  * bind mount over it) and its filesystem must be cgroup v1 or v2, so a write can only move init into a cgroup; the
- * fds are O_CLOEXEC, closed by init first thing and by the outer helper once init is placed, so neither init's
- * children nor the program ever hold one (a cgroup.procs fd would let them move any process they can see). */
+ * fds are O_CLOEXEC, closed by the initjail child and by init first thing and by the outer helper once init is
+ * placed, so neither the initjail, init's children nor the program ever hold one (a cgroup.procs fd would let them
+ * move any process they can see). */
 #include "cgroup.h"
 
 #include <errno.h>

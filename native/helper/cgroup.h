@@ -1,5 +1,6 @@
 /* cgroup.h — placing the session in the cgroups the daemon prepared (plan key `cgroup`): the helper only writes
- * init's pid into each `<dir>/cgroup.procs`; the daemon creates the directories and sets their limits. */
+ * the initjail child's and init's pids into each `<dir>/cgroup.procs`; the daemon creates the directories and sets
+ * their limits. */
 #ifndef JAI_CGROUP_H
 #define JAI_CGROUP_H
 
@@ -19,7 +20,8 @@ struct cgroup_procs {
 void cgroup_open(const struct plan *plan, struct cgroup_procs *cg);
 /* Writes pid (decimal) to cg's fd i. Returns 0, or -1 with errno (a short write is EIO). */
 int cgroup_write(const struct cgroup_procs *cg, size_t i, pid_t pid);
-/* Closes every fd (in the outer helper once init is placed; in init first thing: it never holds them). */
+/* Closes every fd (in the outer helper once init is placed; in the initjail child and init first thing: they never
+ * hold them). */
 void cgroup_close(struct cgroup_procs *cg);
 
 #endif

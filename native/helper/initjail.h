@@ -4,6 +4,7 @@
 #ifndef JAI_INITJAIL_H
 #define JAI_INITJAIL_H
 
+#include "cgroup.h"
 #include "plan.h"
 #include "program.h"
 
@@ -16,7 +17,11 @@
  * the host mount namespace (host_ns), stdin /dev/null and stdout/stderr those the program gets (io), no other fd
  * across exec, the same irreversible drop as PID 2 but to the user (strict mode included), cwd home_fd: the
  * jail's home as seen from the host (casual: the overlay root /run/jai/<user>/<jail>.home; strict, bare:
- * <storage>/<jail>.home), the plan's umask, argv [initjail], the plan's env (without JAI_SCRIPT). */
-void initjail_run(const struct plan *plan, const struct program_io *io, int host_ns, int home_fd);
+ * <storage>/<jail>.home), the plan's umask, argv [initjail], the plan's env (without JAI_SCRIPT). Before any of
+ * that the child closes its copies of cg's fds and waits on a pipe while the helper writes its pid to each of them
+ * (as for init): a failed write kills the child and dies with `write(PATH/cgroup.procs, PID): …` (the caller's
+ * stage, `initjail`). cg's fds stay open in the helper, for init. */
+void initjail_run(const struct plan *plan, const struct program_io *io, int host_ns, int home_fd,
+		  struct cgroup_procs *cg);
 
 #endif

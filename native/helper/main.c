@@ -165,7 +165,8 @@ int main(void)
 	/* The lock goes; the tmp and overlay mounts stay pinned by the held fds until this process exits. */
 	host_release(&main_host);
 	nheld = host_held_fds(&main_host, held, HOST_HELD_MAX);
-	/* The cgroup.procs fds (O_CLOEXEC): init is placed with them before it runs anything; it closes its copies. */
+	/* The cgroup.procs fds (O_CLOEXEC): the initjail child and init are placed with them before either runs anything;
+	 * both close their copies first thing. */
 	die_set_stage("cgroup");
 	cgroup_open(&main_plan, &main_cgroups);
 
@@ -186,7 +187,7 @@ int main(void)
 	/* The jail's home is new: the initjail program, outside the jail, before the jailed program. */
 	if (main_plan.initjail != NULL && main_host.home_created) {
 		die_set_stage("initjail");
-		initjail_run(&main_plan, &io, host_ns, main_host.jail_home_fd);
+		initjail_run(&main_plan, &io, host_ns, main_host.jail_home_fd, &main_cgroups);
 	}
 	if (close(host_ns) < 0)
 		die_errno("close(host mount namespace)");

@@ -742,6 +742,43 @@ except OSError as e:
 	ok "cgroup cg-write: init was killed (the memory cgroup it had joined is empty)" \
 		bash -c "for _ in \$(seq 20); do [ -z \"\$(cat '$MEMCG/cgroup.procs')\" ] && exit 0; sleep 0.1; done; exit 1"
 
+	# The initjail (user code, run before init) is in the session's cgroups too, before it execs, and so is what it
+	# leaves running (a daemonised sleeper); it holds no cgroup.procs fd.
+	cat >"$IJ/cg.sh" <<'SH'
+#!/bin/sh
+cat /proc/self/cgroup >./initjail-cgroup
+ls -l /proc/$$/fd >./initjail-fds
+setsid sleep 60 </dev/null >/dev/null 2>&1 &
+echo $! >./initjail-daemon
+SH
+	chmod 0755 "$IJ/cg.sh"
+	JAIL=initcg mkplan "$WORK/cg-initjail.plan" cwd "$H/proj" grant "cwd:4:$H/proj" cgroup "$MEMCG" cgroup "$PIDSCG" \
+		initjail "$IJ/cg.sh" argv sh argv -c argv 'echo ran' stdin null stdout fd:5 stderr fd:6
+	drive cg-initjail --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+	IJC=$H/.jai/initcg.changes
+	ok "cgroup initjail: the session runs (exit 0, no notice)" \
+		bash -c "[ '$RC' = 0 ] && grep -qx ran '$WORK/cg-initjail.out' && ! grep -q '^notice' '$WORK/cg-initjail.rec'"
+	ok "cgroup initjail: its /proc/self/cgroup shows the session's memory and pids cgroups" \
+		bash -c "grep -qx '[0-9]*:memory:${MEMCG#/sys/fs/cgroup/memory}' '$IJC/initjail-cgroup' &&
+			grep -qx '[0-9]*:pids:${PIDSCG#/sys/fs/cgroup/pids}' '$IJC/initjail-cgroup'"
+	ok "cgroup initjail: it holds no cgroup.procs fd" \
+		bash -c "grep -q null '$IJC/initjail-fds' && ! grep -q cgroup '$IJC/initjail-fds'"
+	IJD=$(cat "$IJC/initjail-daemon" 2>/dev/null)
+	ok "cgroup initjail: what it left running is in the session's memory cgroup, not the helper's" \
+		bash -c "[ -n '$IJD' ] && grep -qx '$IJD' '$MEMCG/cgroup.procs'"
+	[ -n "$IJD" ] && kill -KILL "$IJD" 2>/dev/null
+	# A failed placement: the initjail never runs, nor does the session.
+	JAIL=initcg-bad mkplan "$WORK/cg-initjail-bad.plan" cwd "$H/proj" grant "cwd:4:$H/proj" cgroup "$MEMCG" \
+		cgroup "$CPUSETCG" initjail "$IJ/cg.sh" argv sh argv -c argv 'echo ran' stdin null stdout fd:5 stderr fd:6
+	drive cg-initjail-bad --fd "4=grant:$H/proj" --fd 5=out --fd 6=out
+	ok "cgroup initjail-bad: exit 125" rc_is 125 cg-initjail-bad
+	ok "cgroup initjail-bad: one error record (stage initjail), no started" rec_seq_re cg-initjail-bad \
+		"error 125 initjail: write\\($CPUSETCG/cgroup.procs, [0-9]+\\): No space left on device\\|"
+	ok "cgroup initjail-bad: neither the initjail nor the program ran" \
+		bash -c "[ ! -e '$H/.jai/initcg-bad.changes/initjail-cgroup' ] && ! grep -q ran '$WORK/cg-initjail-bad.out'"
+	ok "cgroup initjail-bad: the initjail child was killed (the memory cgroup it had joined is empty)" \
+		bash -c "for _ in \$(seq 20); do [ -z \"\$(cat '$MEMCG/cgroup.procs')\" ] && exit 0; sleep 0.1; done; exit 1"
+
 	cleanup_cgroups
 	ok "cgroup: the test cgroups are removed" \
 		bash -c "[ ! -e '$MEMCG' ] && [ ! -e '$PIDSCG' ] && [ ! -e '$CPUSETCG' ] && [ ! -e '$FAKECG' ] && [ ! -L '$LINKCG' ] && [ ! -L '$LINKDIR' ]"
