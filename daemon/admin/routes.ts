@@ -28,6 +28,14 @@ interface IdParams {
   id: string;
 }
 
+/** The export is paged and cheap to hold, but no client keeps a response open for longer than this. */
+export const AUDIT_DEADLINE_MS = 5 * 60_000;
+
+export interface RouteOptions {
+  /** Overall time for one /v1/audit response; default AUDIT_DEADLINE_MS. */
+  auditDeadlineMs?: number;
+}
+
 type Time = { ok: true; value: Date | undefined } | { ok: false };
 
 /** The schema has checked the shape (ISO_8601); this refuses what still is no date, like 2026-02-30. */
@@ -49,7 +57,9 @@ export function registerRoutes(
   app: FastifyInstance,
   ctx: AdminContext,
   callerOf: (request: FastifyRequest) => Caller,
+  opts: RouteOptions = {},
 ): void {
+  const auditDeadlineMs = opts.auditDeadlineMs ?? AUDIT_DEADLINE_MS;
   /** Admin actions are audited after the fact; a failed audit write is logged, it does not undo the action. */
   const recordAction = (
     caller: Caller,
@@ -184,7 +194,17 @@ export function registerRoutes(
       function* lines(): Generator<string, void, undefined> {
         for (const line of ctx.audit.exportLines(filter)) yield `${line}\n`;
       }
-      // Readable.from returns the generator (closing the export's read connection) when the client goes away.
+      // Past the deadline the connection is cut, not ended cleanly: the chunked body then lacks its last chunk, so
+      // the client cannot take a partial export for a whole one. Readable.from returns the generator when the
+      // response goes away (fastify destroys the source).
+      const deadline = setTimeout(() => {
+        ctx.log.warn({ uid: caller.uid, ms: auditDeadlineMs }, 'admin: audit export past its deadline; connection cut');
+        reply.raw.destroy();
+      }, auditDeadlineMs);
+      deadline.unref();
+      reply.raw.on('close', () => {
+        clearTimeout(deadline);
+      });
       reply.type('application/x-ndjson; charset=utf-8').send(Readable.from(lines(), { objectMode: false }));
     },
   );

@@ -8,6 +8,7 @@ import { ConnectionCredentials, resolveCaller, type Caller } from './caller';
 import type { AdminContext } from './context';
 import { errorStatus, sendError } from './errors';
 import { registerRoutes } from './routes';
+import { MAX_CONNECTIONS_PER_UID, UidConnectionLimit } from './uid-connections';
 
 export interface AdminServer {
   close(): Promise<void>;
@@ -15,7 +16,14 @@ export interface AdminServer {
   setGroup(gid: number | null): void;
 }
 
-export interface AdminServerOptions {
+export interface AdminAppOptions {
+  /** Concurrent connections per non-root uid; default MAX_CONNECTIONS_PER_UID. */
+  maxConnectionsPerUid?: number;
+  /** Overall time for one /v1/audit response; default 5 minutes. */
+  auditDeadlineMs?: number;
+}
+
+export interface AdminServerOptions extends AdminAppOptions {
   socketPath: string;
   socketMode: number;
   groupGid: number | null;
@@ -33,7 +41,11 @@ const MAX_CONNECTIONS = 256;
  * The app without a listener (tests listen on their own path). `creds` reads each accepted connection's
  * SO_PEERCRED; a connection without credentials gets 500 on every request.
  */
-export function buildAdminApp(ctx: AdminContext, creds = new ConnectionCredentials()): FastifyInstance {
+export function buildAdminApp(
+  ctx: AdminContext,
+  creds = new ConnectionCredentials(),
+  opts: AdminAppOptions = {},
+): FastifyInstance {
   const log = ctx.log.child({ component: 'admin' });
   const app = Fastify({
     logger: false,
@@ -48,11 +60,15 @@ export function buildAdminApp(ctx: AdminContext, creds = new ConnectionCredentia
     // Unknown keys must be refused, not silently dropped (fastify's default is removeAdditional: true).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
+  // Global cap, and a lower one per uid so that one user cannot take all the connections.
   app.server.maxConnections = MAX_CONNECTIONS;
+  const perUid = new UidConnectionLimit(opts.maxConnectionsPerUid ?? MAX_CONNECTIONS_PER_UID, log);
   app.server.on('connection', (socket: Socket) => {
     const problem = creds.track(socket);
     if (problem !== null)
       log.error({ reason: problem }, 'admin: cannot read peer credentials; requests will be refused');
+    // Refused before any byte is read: closing is the whole answer (logged, rate-limited, by the limiter).
+    if (!perUid.admit(creds.get(socket)?.uid ?? null, socket)) socket.destroy();
   });
 
   const callers = new WeakMap<FastifyRequest, Caller>();
@@ -119,7 +135,9 @@ export function buildAdminApp(ctx: AdminContext, creds = new ConnectionCredentia
     sendError(reply, 'NOT_FOUND', 'no such route');
   });
 
-  registerRoutes(app, ctx, callerOf);
+  registerRoutes(app, ctx, callerOf, {
+    ...(opts.auditDeadlineMs === undefined ? {} : { auditDeadlineMs: opts.auditDeadlineMs }),
+  });
   return app;
 }
 
@@ -138,7 +156,7 @@ function removeStaleSocket(socketPath: string): void {
 
 export async function startAdminServer(ctx: AdminContext, opts: AdminServerOptions): Promise<AdminServer> {
   removeStaleSocket(opts.socketPath);
-  const app = buildAdminApp(ctx);
+  const app = buildAdminApp(ctx, new ConnectionCredentials(), opts);
   try {
     await app.listen({ path: opts.socketPath });
     // Between bind and chmod the socket has the umask's mode. That window grants nothing: every request is

@@ -1,6 +1,7 @@
 // The session audit log: SQLite (better-sqlite3), WAL, synchronous=FULL. Append-only from the code's point of
 // view: a start row is written before the session is started and closed exactly once; refusals are one closed
-// row; admin actions (kill, reload) have their own table. Every stored string is escaped and capped.
+// row; admin actions (kill, reload) have their own table. Every stored string is escaped and capped, and so is
+// every JSON column as a whole, so that a row has a known worst-case size (docs/audit.md).
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,14 +12,24 @@ import { adminLine, rowToView, type AdminActionRow, type SessionRow, type Sessio
 export type { SessionRow, SessionState, SessionView, AdminActionRow } from './session-view';
 
 export const SCHEMA_VERSION = 2;
-/** Cap on the stored argv as a whole (each string is capped by escapeControl). */
-const MAX_ARGV_JSON = 65536;
+/**
+ * Caps on the stored JSON columns as a whole, in UTF-8 bytes of the column text (each string in them is already
+ * capped by escapeControl). Entries are kept in order while they fit; argv, grants and masks then end with a
+ * `… N more` entry (inside the cap); changed paths have their exact count and a truncated flag instead.
+ */
+export const MAX_ARGV_BYTES = 32 * 1024;
+export const MAX_GRANTS_BYTES = 16 * 1024;
+export const MAX_MASKS_BYTES = 16 * 1024;
+export const MAX_CHANGED_PATHS_BYTES = 8 * 1024;
 /** Cap on the changed paths kept per session (the count is kept exactly). */
 export const MAX_CHANGED_PATHS = 20;
 /** Cap on the masks kept per session. */
 const MAX_MASKS = 256;
 export const DEFAULT_LIST_LIMIT = 100;
-export const MAX_LIST_LIMIT = 10000;
+/** With the caps above a row is at most ~172 KB (docs/audit.md), so a full list stays well under V8's string limit. */
+export const MAX_LIST_LIMIT = 1000;
+/** Rows per export query; each query runs to completion on its own, nothing stays open between pages. */
+export const EXPORT_PAGE_ROWS = 500;
 const DAY_MS = 86_400_000;
 
 const MIGRATIONS: readonly string[] = [
@@ -141,27 +152,75 @@ export type ExportFilter = Omit<SessionFilter, 'state' | 'limit'>;
 export interface PruneOptions {
   /** Ended sessions and admin actions older than this are deleted; 0: no age limit. */
   maxAgeDays: number;
-  /** Oldest ended sessions (and oldest admin actions) beyond this many rows are deleted; 0: no row limit. */
+  /**
+   * Beyond this many rows, the oldest refusals (`denied`) are deleted first, then the oldest ended sessions (and the
+   * oldest admin actions beyond this many of theirs); 0: no row limit.
+   */
   maxRows: number;
 }
 
-function argvJson(argv: readonly string[]): string {
+export interface AuditLogOptions {
+  /** Rows per export query (tests use small pages to cross page boundaries); default EXPORT_PAGE_ROWS. */
+  exportPageRows?: number;
+}
+
+interface CapOptions<T> {
+  maxBytes: number;
+  maxEntries?: number;
+  /** The last entry when some were left out; none: the caller records the truncation itself. */
+  more?: (omitted: number) => T;
+}
+
+/**
+ * A JSON array of `entries`, in order, kept while the text stays within maxBytes of UTF-8 (and maxEntries); when
+ * some are left out, `more(n)` is the last entry, and the text with it is still within maxBytes.
+ */
+function capJsonArray<T>(entries: readonly T[], cap: CapOptions<T>): { json: string; omitted: number } {
+  const maxEntries = cap.maxEntries ?? Infinity;
   const kept: string[] = [];
-  let size = 2;
-  for (const arg of argv) {
-    const entry = escapeControl(arg);
-    size += entry.length + 3;
-    if (size > MAX_ARGV_JSON) {
-      kept.push(`… ${argv.length - kept.length} more`);
-      break;
-    }
-    kept.push(entry);
+  let size = 2; // []
+  for (const entry of entries) {
+    const text = JSON.stringify(entry);
+    const add = Buffer.byteLength(text) + (kept.length > 0 ? 1 : 0);
+    if (kept.length >= maxEntries || size + add > cap.maxBytes) break;
+    kept.push(text);
+    size += add;
   }
-  return JSON.stringify(kept);
+  if (kept.length < entries.length && cap.more !== undefined) {
+    // Room for the marker with the largest count it could carry, and its comma.
+    const reserve = Buffer.byteLength(JSON.stringify(cap.more(entries.length))) + 1;
+    while (kept.length > 0 && size + reserve > cap.maxBytes) {
+      const last = kept.pop() ?? '';
+      size -= Buffer.byteLength(last) + (kept.length > 0 ? 1 : 0);
+    }
+    const omitted = entries.length - kept.length;
+    return { json: `[${[...kept, JSON.stringify(cap.more(omitted))].join(',')}]`, omitted };
+  }
+  return { json: `[${kept.join(',')}]`, omitted: entries.length - kept.length };
+}
+
+const moreText = (omitted: number): string => `… ${omitted} more`;
+
+function argvJson(argv: readonly string[]): string {
+  return capJsonArray(
+    argv.map((a) => escapeControl(a)),
+    { maxBytes: MAX_ARGV_BYTES, more: moreText },
+  ).json;
 }
 
 function grantsJson(grants: readonly { path: string; readOnly: boolean }[]): string {
-  return JSON.stringify(grants.map((g) => ({ path: escapeControl(g.path), readOnly: g.readOnly })));
+  return capJsonArray(
+    grants.map((g) => ({ path: escapeControl(g.path), readOnly: g.readOnly })),
+    // The marker is grant-shaped so that readers (and the API schema) see a well-formed list.
+    { maxBytes: MAX_GRANTS_BYTES, more: (omitted) => ({ path: moreText(omitted), readOnly: true }) },
+  ).json;
+}
+
+function masksJson(masks: readonly string[]): string {
+  return capJsonArray(
+    masks.map((m) => escapeControl(m)),
+    { maxBytes: MAX_MASKS_BYTES, maxEntries: MAX_MASKS, more: moreText },
+  ).json;
 }
 
 function limitsJson(limits: Limits): string {
@@ -179,11 +238,15 @@ function changesColumns(changes: SessionChanges | undefined): {
   changes_paths: string | null;
 } {
   if (changes === undefined) return { changes_count: null, changes_truncated: null, changes_paths: null };
-  const truncated = changes.truncated || changes.paths.length > MAX_CHANGED_PATHS;
+  // No marker entry: the exact count and the flag say how many are missing (jaictl prints "… and N more").
+  const paths = capJsonArray(
+    changes.paths.map((p) => escapeControl(p)),
+    { maxBytes: MAX_CHANGED_PATHS_BYTES, maxEntries: MAX_CHANGED_PATHS },
+  );
   return {
     changes_count: Math.max(0, Math.trunc(changes.count)),
-    changes_truncated: truncated ? 1 : 0,
-    changes_paths: JSON.stringify(changes.paths.slice(0, MAX_CHANGED_PATHS).map((p) => escapeControl(p))),
+    changes_truncated: changes.truncated || paths.omitted > 0 ? 1 : 0,
+    changes_paths: paths.json,
   };
 }
 
@@ -199,9 +262,42 @@ function filterParams(filter: ExportFilter): Record<string, string | number | nu
 const FILTER_WHERE = `(@uid IS NULL OR uid = @uid) AND (@user IS NULL OR user = @user)
    AND (@since IS NULL OR started_at >= @since) AND (@until IS NULL OR started_at < @until)`;
 
+type ExportSessionRow = SessionRow & { export_rowid: number };
+type Params = Record<string, string | number | null>;
+
+/**
+ * One ordered query read a page at a time (keyset pagination: each page starts after the last row of the one
+ * before). Every page is one statement run to completion with all(): no statement, iterator or read transaction
+ * stays open between pages, so the WAL can be checkpointed and writes go on while the reader is slow.
+ */
+class PagedRows<R> {
+  private rows: R[] = [];
+  private index = 0;
+  private done = false;
+
+  constructor(
+    private readonly pageRows: number,
+    private readonly fetch: (after: R | undefined, limit: number) => R[],
+  ) {}
+
+  peek(): R | undefined {
+    if (this.index >= this.rows.length && !this.done) {
+      const after = this.rows[this.rows.length - 1];
+      this.rows = this.fetch(after, this.pageRows);
+      this.index = 0;
+      if (this.rows.length < this.pageRows) this.done = true;
+    }
+    return this.rows[this.index];
+  }
+
+  next(): void {
+    this.index++;
+  }
+}
+
 export class AuditLog {
-  private readonly file: string;
   private readonly db: Database.Database;
+  private readonly exportPageRows: number;
   private readonly insertStart: Database.Statement;
   private readonly insertDenied: Database.Statement;
   private readonly updateEnd: Database.Statement;
@@ -211,12 +307,15 @@ export class AuditLog {
   private readonly selectRecent: Database.Statement<[number], SessionRow>;
   private readonly updateAbandoned: Database.Statement;
   private readonly deleteEndedBefore: Database.Statement;
+  private readonly deleteDeniedBeyondRows: Database.Statement;
   private readonly deleteBeyondRows: Database.Statement;
+  private readonly exportSessions: Database.Statement<[Params], ExportSessionRow>;
+  private readonly exportActions: Database.Statement<[Params], AdminActionRow>;
   private readonly deleteAdminBefore: Database.Statement;
   private readonly deleteAdminBeyondRows: Database.Statement;
 
-  constructor(file: string) {
-    this.file = file;
+  constructor(file: string, opts: AuditLogOptions = {}) {
+    this.exportPageRows = Math.max(1, Math.trunc(opts.exportPageRows ?? EXPORT_PAGE_ROWS));
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     this.db = new Database(file);
     fs.chmodSync(file, 0o600);
@@ -261,7 +360,13 @@ export class AuditLog {
       `UPDATE sessions SET ended_at = ?, outcome = 'daemon-restart' WHERE ended_at IS NULL`,
     );
     this.deleteEndedBefore = this.db.prepare('DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?');
-    // Running rows count towards the total but are never candidates.
+    // Refusals go first: any user can make them cheaply, and they must not push real sessions out.
+    this.deleteDeniedBeyondRows = this.db.prepare(
+      `DELETE FROM sessions WHERE rowid IN (
+         SELECT rowid FROM sessions WHERE outcome = 'denied' ORDER BY started_at, rowid
+         LIMIT max(0, (SELECT count(*) FROM sessions) - @max))`,
+    );
+    // Then ended sessions; running rows count towards the total but are never candidates.
     this.deleteBeyondRows = this.db.prepare(
       `DELETE FROM sessions WHERE rowid IN (
          SELECT rowid FROM sessions WHERE ended_at IS NOT NULL ORDER BY started_at, rowid
@@ -271,6 +376,21 @@ export class AuditLog {
     this.deleteAdminBeyondRows = this.db.prepare(
       `DELETE FROM admin_actions WHERE id IN (
          SELECT id FROM admin_actions ORDER BY at, id LIMIT max(0, (SELECT count(*) FROM admin_actions) - @max))`,
+    );
+    // Keyset pages: `started_at >= @after_at` is the index range, the rest skips what the last page returned. The
+    // first page starts after ('', 0): every stored time is a non-empty ISO string and every rowid is positive.
+    this.exportSessions = this.db.prepare<[Params], ExportSessionRow>(
+      `SELECT rowid AS export_rowid, * FROM sessions
+       WHERE ${FILTER_WHERE}
+         AND started_at >= @after_at AND (started_at > @after_at OR rowid > @after_rowid)
+       ORDER BY started_at, rowid LIMIT @page`,
+    );
+    this.exportActions = this.db.prepare<[Params], AdminActionRow>(
+      `SELECT * FROM admin_actions
+       WHERE (@since IS NULL OR at >= @since) AND (@until IS NULL OR at < @until)
+         AND (@user IS NULL OR actor_user = @user OR target IN (SELECT id FROM sessions WHERE user = @user))
+         AND at >= @after_at AND (at > @after_at OR id > @after_rowid)
+       ORDER BY at, id LIMIT @page`,
     );
   }
 
@@ -300,7 +420,7 @@ export class AuditLog {
       mode: escapeControl(start.mode),
       jail: escapeControl(start.jail),
       grants: grantsJson(start.grants),
-      masks: JSON.stringify(start.masks.slice(0, MAX_MASKS).map((m) => escapeControl(m))),
+      masks: masksJson(start.masks),
       network: start.network,
       limits: limitsJson(start.limits),
       rule: escapeControl(start.rule),
@@ -358,9 +478,9 @@ export class AuditLog {
   }
 
   /**
-   * Retention: ended sessions (and admin actions) older than maxAgeDays, then the oldest ended sessions beyond
-   * maxRows rows in all (and the oldest admin actions beyond maxRows of theirs). A running session is never
-   * deleted. Returns how many rows were deleted from both tables.
+   * Retention: ended sessions (and admin actions) older than maxAgeDays; then, beyond maxRows rows in all, the
+   * oldest refusals first and only then the oldest ended sessions (and the oldest admin actions beyond maxRows of
+   * theirs). A running session is never deleted. Returns how many rows were deleted from both tables.
    */
   prune(opts: PruneOptions, now = new Date()): number {
     return this.db.transaction(() => {
@@ -371,6 +491,7 @@ export class AuditLog {
         deleted += this.deleteAdminBefore.run(cutoff).changes;
       }
       if (opts.maxRows > 0) {
+        deleted += this.deleteDeniedBeyondRows.run({ max: opts.maxRows }).changes;
         deleted += this.deleteBeyondRows.run({ max: opts.maxRows }).changes;
         deleted += this.deleteAdminBeyondRows.run({ max: opts.maxRows }).changes;
       }
@@ -383,7 +504,7 @@ export class AuditLog {
     return this.deleteEndedBefore.run(cutoff.toISOString()).changes;
   }
 
-  /** Newest first; at most `limit` (default 100, at most 10000). */
+  /** Newest first; at most `limit` (default 100, at most 1000). */
   listSessions(filter: SessionFilter): SessionView[] {
     const limit = Math.min(Math.max(Math.trunc(filter.limit ?? DEFAULT_LIST_LIMIT), 1), MAX_LIST_LIMIT);
     return this.selectSessions
@@ -397,55 +518,39 @@ export class AuditLog {
   }
 
   /**
-   * JSON lines, oldest first: sessions (by start) and, without a uid filter, admin actions (by time), merged.
-   * Read through a separate read-only connection inside one read transaction: better-sqlite3 refuses writes on a
-   * connection while one of its iterators is open, and a slow HTTP reader must never block the audit writes
-   * (no row, no session). The connection opens on the first line and closes when the iteration ends or is
-   * abandoned (return()).
+   * JSON lines, oldest first: sessions (by start) and, without a uid filter, admin actions (by time), merged; on
+   * equal times the session comes first. Read in pages (PagedRows): between two lines nothing is open on the
+   * database, so a slow HTTP reader holds up neither the audit writes nor WAL checkpoints. The export is not one
+   * snapshot: a row written or ended while it runs may appear in its later state, or (if new) at the end.
    */
   *exportLines(filter: ExportFilter): Generator<string, void, undefined> {
-    const reader = new Database(this.file, { readonly: true, fileMustExist: true });
-    try {
-      reader.exec('BEGIN');
-      const params = filterParams(filter);
-      const sessions = reader
-        .prepare<[Record<string, string | number | null>], SessionRow>(
-          `SELECT * FROM sessions WHERE ${FILTER_WHERE} ORDER BY started_at, rowid`,
-        )
-        .iterate(params);
-      const withAdmin = filter.uid === undefined;
-      const actions = withAdmin
-        ? reader
-            .prepare<[Record<string, string | number | null>], AdminActionRow>(
-              `SELECT * FROM admin_actions
-               WHERE (@since IS NULL OR at >= @since) AND (@until IS NULL OR at < @until)
-                 AND (@user IS NULL OR actor_user = @user OR target IN (SELECT id FROM sessions WHERE user = @user))
-               ORDER BY at, id`,
-            )
-            .iterate(params)
+    const params = filterParams(filter);
+    const sessions = new PagedRows<ExportSessionRow>(this.exportPageRows, (after, page) =>
+      this.exportSessions.all({
+        ...params,
+        after_at: after?.started_at ?? '',
+        after_rowid: after?.export_rowid ?? 0,
+        page,
+      }),
+    );
+    const actions =
+      filter.uid === undefined
+        ? new PagedRows<AdminActionRow>(this.exportPageRows, (after, page) =>
+            this.exportActions.all({ ...params, after_at: after?.at ?? '', after_rowid: after?.id ?? 0, page }),
+          )
         : undefined;
-      try {
-        let session = sessions.next();
-        let action = actions?.next();
-        for (;;) {
-          const s = session.done === true ? undefined : session.value;
-          const a = action === undefined || action.done === true ? undefined : action.value;
-          if (s !== undefined && (a === undefined || s.started_at <= a.at)) {
-            yield JSON.stringify({ type: 'session', ...rowToView(s) });
-            session = sessions.next();
-          } else if (a !== undefined) {
-            yield JSON.stringify(adminLine(a));
-            action = actions?.next();
-          } else {
-            return;
-          }
-        }
-      } finally {
-        sessions.return?.();
-        actions?.return?.();
+    for (;;) {
+      const s = sessions.peek();
+      const a = actions?.peek();
+      if (s !== undefined && (a === undefined || s.started_at <= a.at)) {
+        sessions.next();
+        yield JSON.stringify({ type: 'session', ...rowToView(s) });
+      } else if (a !== undefined) {
+        actions?.next();
+        yield JSON.stringify(adminLine(a));
+      } else {
+        return;
       }
-    } finally {
-      reader.close();
     }
   }
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import pino from 'pino';
 import type { AdminContext, LimitsStatus } from '../../daemon/admin/context';
 import { Metrics } from '../../daemon/admin/metrics';
-import { startAdminServer, type AdminServer } from '../../daemon/admin/server';
+import { startAdminServer, type AdminAppOptions, type AdminServer } from '../../daemon/admin/server';
 import { AuditLog, type SessionStart } from '../../daemon/audit/audit-log';
 import type { Logger } from '../../daemon/log';
 import type { Policy } from '../../daemon/policy/types';
@@ -139,7 +139,7 @@ function seed(audit: AuditLog, sessions: FakeSessions): void {
   sessions.running.add(IDS.aliceRunning);
 }
 
-export async function startFixture(socketMode = 0o666, log?: Logger): Promise<Fixture> {
+export async function startFixture(socketMode = 0o666, log?: Logger, opts: AdminAppOptions = {}): Promise<Fixture> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jai-admin-'));
   // The unprivileged client must reach the socket: the directory is traversable, the socket world-writable.
   fs.chmodSync(dir, 0o711);
@@ -168,7 +168,7 @@ export async function startFixture(socketMode = 0o666, log?: Logger): Promise<Fi
     startedAt: new Date(Date.now() - 5000),
     version: '0.1.0-test',
   };
-  const server = await startAdminServer(ctx, { socketPath, socketMode, groupGid: null });
+  const server = await startAdminServer(ctx, { ...opts, socketPath, socketMode, groupGid: null });
   return {
     dir,
     socketPath,

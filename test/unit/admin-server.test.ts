@@ -97,6 +97,7 @@ describe('admin API as root', { skip: !isRoot && 'needs root' }, () => {
     assert.deepEqual(await ids('state=running'), [IDS.aliceRunning, IDS.nobodyRunning]);
     assert.deepEqual(await ids('since=2026-04-01T09:30:00Z&until=2026-04-01T10:30:00%2B00:00'), [IDS.nobodyRunning]);
     assert.deepEqual(await ids('limit=1'), [IDS.aliceRunning]);
+    assert.equal((await ids('limit=1000')).length, 4, 'limit goes up to 1000');
     assert.deepEqual(await ids('since=2026-04-02'), []);
   });
 
@@ -214,7 +215,7 @@ describe('admin API as root', { skip: !isRoot && 'needs root' }, () => {
     ['GET', '/v1/sessions?until=2026-04-01T10:00:00'],
     ['GET', '/v1/sessions?state=zombie'],
     ['GET', '/v1/sessions?limit=0'],
-    ['GET', '/v1/sessions?limit=10001'],
+    ['GET', '/v1/sessions?limit=1001'],
     ['GET', '/v1/sessions?limit=ten'],
     ['GET', '/v1/sessions?user=a&user=b'],
     ['GET', '/v1/sessions?limit=5&limit=6'],
@@ -272,6 +273,37 @@ describe('admin API as root', { skip: !isRoot && 'needs root' }, () => {
     });
     assert.equal((await get('/v1/health')).status, 200);
   });
+});
+
+describe('admin audit export deadline', { skip: !isRoot && 'needs root' }, () => {
+  it(
+    'cuts an export still running at its deadline, so that it is seen as incomplete',
+    { timeout: 20_000 },
+    async () => {
+      const lines: string[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          lines.push(chunk.toString('utf8'));
+          done();
+        },
+      });
+      const f = await startFixture(0o600, pino({ level: 'warn' }, sink), { auditDeadlineMs: 300 });
+      // An export that never ends (a huge log read by a client that keeps reading).
+      f.audit.exportLines = function* endless() {
+        for (;;) yield '{"type":"session"}';
+      };
+      try {
+        const started = Date.now();
+        await assert.rejects(request(f.socketPath, { path: '/v1/audit' }), /aborted|ECONNRESET|socket hang up/);
+        assert.ok(Date.now() - started < 10_000);
+        const warn = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e['level'] === 40);
+        assert.equal(warn?.['msg'], 'admin: audit export past its deadline; connection cut');
+        assert.equal((await request(f.socketPath, { path: '/v1/health' })).status, 200, 'still serving');
+      } finally {
+        await f.close();
+      }
+    },
+  );
 });
 
 describe('admin socket file', { skip: !isRoot && 'needs root' }, () => {

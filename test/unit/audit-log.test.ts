@@ -4,13 +4,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { AuditLog, SCHEMA_VERSION, type SessionDenied, type SessionStart } from '../../daemon/audit/audit-log';
+import {
+  AuditLog,
+  MAX_ARGV_BYTES,
+  MAX_CHANGED_PATHS_BYTES,
+  MAX_GRANTS_BYTES,
+  MAX_LIST_LIMIT,
+  MAX_MASKS_BYTES,
+  SCHEMA_VERSION,
+  type SessionDenied,
+  type SessionStart,
+} from '../../daemon/audit/audit-log';
 import { escapeControl } from '../../daemon/escape';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jai-audit-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 let files = 0;
-const freshLog = (): AuditLog => new AuditLog(path.join(dir, `log-${files++}.db`));
+const freshFile = (): string => path.join(dir, `log-${files++}.db`);
+const freshLog = (): AuditLog => new AuditLog(freshFile());
 
 const start = (id: string, uid = 1001, user = 'alice'): SessionStart => ({
   id,
@@ -195,11 +206,71 @@ describe('audit log records', () => {
     log.recordStart(huge);
     const row = log.session('big');
     assert.ok(row);
-    assert.ok(row.argv.length <= 65536 + 64);
+    assert.ok(Buffer.byteLength(row.argv) <= MAX_ARGV_BYTES);
     assert.equal(row.cwd.length, 4097);
     const argv = log.getSession('big')?.argv ?? [];
     assert.match(argv[argv.length - 1] ?? '', /^… \d+ more$/);
     assert.ok(!Object.keys(row).some((column) => /env/i.test(column)), 'no environment column');
+    log.close();
+  });
+
+  it('caps each JSON column by its total bytes, keeping entries in order and then a "… N more" entry', () => {
+    const log = freshLog();
+    const kib = (c: string) => c.repeat(4000);
+    // Three-byte characters: the caps are bytes of the stored text, not characters.
+    const wide = (i: number) => `${i}:${'€'.repeat(4000)}`;
+    log.recordStart(
+      {
+        ...start('fat'),
+        argv: Array.from({ length: 16 }, (_, i) => wide(i)),
+        grants: Array.from({ length: 64 }, (_, i) => ({ path: `/g${i}/${kib('g')}`, readOnly: false })),
+        masks: Array.from({ length: 256 }, (_, i) => `m${i}/${kib('m')}`),
+      },
+      at('2026-03-01T10:00:00Z'),
+    );
+    const paths = Array.from({ length: 20 }, (_, i) => `p${i}/${kib('p')}`);
+    log.recordEnd('fat', { outcome: 'exited', exitCode: 0, changes: { count: 20, truncated: false, paths } });
+    const row = log.session('fat');
+    assert.ok(row);
+    const columns: [string, string | null, number][] = [
+      ['argv', row.argv, MAX_ARGV_BYTES],
+      ['grants', row.grants, MAX_GRANTS_BYTES],
+      ['masks', row.masks, MAX_MASKS_BYTES],
+      ['changes_paths', row.changes_paths, MAX_CHANGED_PATHS_BYTES],
+    ];
+    for (const [name, text, cap] of columns) {
+      assert.ok(text !== null && Buffer.byteLength(text) <= cap, `${name}: ${Buffer.byteLength(text ?? '')} > ${cap}`);
+      assert.ok(Buffer.byteLength(text) > cap / 2, `${name} keeps what fits`);
+    }
+    const view = log.getSession('fat');
+    assert.ok(view);
+    const argvMore = view.argv.length - 1;
+    assert.deepEqual(
+      view.argv.slice(0, argvMore),
+      Array.from({ length: argvMore }, (_, i) => wide(i)),
+    );
+    assert.equal(view.argv[argvMore], `… ${16 - argvMore} more`);
+    const grantsMore = view.grants.length - 1;
+    assert.equal(view.grants[0]?.path, `/g0/${kib('g')}`);
+    assert.deepEqual(view.grants[grantsMore], { path: `… ${64 - grantsMore} more`, readOnly: true });
+    const masksMore = view.masks.length - 1;
+    assert.equal(view.masks[masksMore], `… ${256 - masksMore} more`);
+    assert.ok(view.changes);
+    assert.equal(view.changes.count, 20, 'the count stays exact');
+    assert.equal(view.changes.truncated, true);
+    assert.deepEqual(view.changes.paths, paths.slice(0, view.changes.paths.length), 'no marker among the paths');
+    log.close();
+  });
+
+  it('stores small lists whole, without a marker', () => {
+    const log = freshLog();
+    log.recordStart({ ...start('small'), masks: Array.from({ length: 256 }, (_, i) => `.m${i}`) });
+    const view = log.getSession('small');
+    assert.equal(view?.masks.length, 256);
+    assert.equal(view.masks[255], '.m255');
+    assert.deepEqual(view.argv, ['echo', '\\x1b]52;c;evil\\x07']);
+    log.recordStart({ ...start('many'), masks: Array.from({ length: 300 }, (_, i) => `.m${i}`) });
+    assert.deepEqual(log.getSession('many')?.masks.slice(255), ['.m255', '… 44 more'], 'at most 256 masks kept');
     log.close();
   });
 
@@ -273,6 +344,25 @@ describe('audit log queries', () => {
     log.close();
   });
 
+  it('lists at most 1000 sessions whatever the limit asked for', () => {
+    const file = freshFile();
+    new AuditLog(file).close();
+    const db = new Database(file);
+    const insert = db.prepare(
+      `INSERT INTO sessions (id, uid, user, peer_uid, peer_pid, argv, cwd, mode, jail, grants, rule, started_at)
+       VALUES (?, 1001, 'alice', 1001, 1, '[]', '/', 'casual', 'default', '[]', 'r', ?)`,
+    );
+    db.transaction(() => {
+      for (let i = 0; i < 1100; i++) insert.run(`s${i}`, new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString());
+    })();
+    db.close();
+    const log = new AuditLog(file);
+    assert.equal(MAX_LIST_LIMIT, 1000);
+    assert.equal(log.listSessions({ limit: 5000 }).length, 1000);
+    assert.equal(log.listSessions({ limit: 1000 })[0]?.id, 's1099');
+    log.close();
+  });
+
   it('exports sessions and admin actions in time order, without admin actions for a uid filter', () => {
     const log = freshLog();
     seed(log);
@@ -301,6 +391,62 @@ describe('audit log queries', () => {
     );
     const window = [...log.exportLines({ since: at('2026-01-02T06:00:00Z'), until: at('2026-01-04T00:00:00Z') })];
     assert.equal(window.length, 2);
+    log.close();
+  });
+
+  it('exports the same lines in the same order whatever the page size, ties and page boundaries included', () => {
+    const file = freshFile();
+    const build = new AuditLog(file);
+    seed(build);
+    // Equal times: sessions by insertion, admin actions by id, and a session before an admin action.
+    for (const id of ['t1', 't2', 't3']) build.recordDenied(denied(id), at('2026-01-03T00:00:00Z'));
+    for (const target of ['t1', 't2']) {
+      build.recordAdminAction(
+        { actorUid: 0, actorUser: 'root', action: 'kill', target, result: 'not-running', detail: '' },
+        at('2026-01-03T00:00:00Z'),
+      );
+    }
+    build.close();
+    const exportWith = (pageRows: number, filter: Parameters<AuditLog['exportLines']>[0]) => {
+      const log = new AuditLog(file, { exportPageRows: pageRows });
+      try {
+        return [...log.exportLines(filter)];
+      } finally {
+        log.close();
+      }
+    };
+    const whole = exportWith(10_000, {});
+    assert.deepEqual(
+      whole.map((l) => {
+        const p = JSON.parse(l) as { type: string; id?: string; action?: string; target?: string };
+        return p.type === 'session' ? p.id : `${p.action ?? ''}:${p.target ?? ''}`;
+      }),
+      ['a1', 'b1', 'kill:b1', 'a2', 't1', 't2', 't3', 'kill:t1', 'kill:t2', 'a3', 'reload:'],
+    );
+    for (const pageRows of [1, 2, 3, 500]) {
+      assert.deepEqual(exportWith(pageRows, {}), whole, `page of ${pageRows}`);
+      assert.deepEqual(exportWith(pageRows, { uid: 1001 }), exportWith(10_000, { uid: 1001 }));
+      assert.deepEqual(exportWith(pageRows, { user: 'bob' }), exportWith(10_000, { user: 'bob' }));
+    }
+  });
+
+  it('keeps nothing open on the database between lines, so the WAL can be checkpointed mid-export', () => {
+    const file = freshFile();
+    const log = new AuditLog(file, { exportPageRows: 2 });
+    seed(log);
+    const it = log.exportLines({})[Symbol.iterator]();
+    assert.equal(it.next().done, false);
+    log.recordStart(start('during'));
+    log.recordEnd('during', { outcome: 'exited', exitCode: 0 });
+    // A slow HTTP reader sits here. TRUNCATE needs every reader gone; timeout 0: do not wait for one.
+    const other = new Database(file, { timeout: 0 });
+    const [result] = other.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+    other.close();
+    assert.deepEqual(result, { busy: 0, log: 0, checkpointed: 0 });
+    assert.equal(fs.statSync(`${file}-wal`).size, 0, 'the WAL was truncated');
+    let rest = 0;
+    while (it.next().done !== true) rest++;
+    assert.equal(rest, 6, 'the export goes on afterwards, with the session written meanwhile at the end');
     log.close();
   });
 
@@ -381,6 +527,31 @@ describe('audit retention', () => {
       log.listSessions({}).map((s) => s.id),
       ['r0'],
       'the running session stays even beyond maxRows',
+    );
+    log.close();
+  });
+
+  it('prunes refusals before real sessions, so cheap denied requests cannot push sessions out', () => {
+    const log = freshLog();
+    for (let i = 0; i < 5; i++) {
+      const id = `real${i}`;
+      log.recordStart(start(id), new Date(Date.UTC(2026, 0, 1, 0, i)));
+      log.recordEnd(id, { outcome: 'exited', exitCode: 0 }, new Date(Date.UTC(2026, 0, 1, 0, i, 30)));
+    }
+    for (let i = 0; i < 100; i++) log.recordDenied(denied(`deny${i}`), new Date(Date.UTC(2026, 0, 2, 0, 0, i)));
+    log.recordStart(start('live'), at('2026-01-03T00:00:00Z'));
+    const now = at('2026-01-10T00:00:00Z');
+    assert.equal(log.prune({ maxAgeDays: 0, maxRows: 100 }, now), 6);
+    const left = log.listSessions({ limit: 1000 }).map((s) => s.id);
+    assert.equal(left.length, 100);
+    for (let i = 0; i < 5; i++) assert.ok(left.includes(`real${i}`), `real${i} survives`);
+    assert.ok(left.includes('live'));
+    assert.ok(!left.includes('deny5') && left.includes('deny6'), 'the oldest refusals went first');
+    // Only once no refusal is left do ended sessions go, oldest first, and never the running one.
+    assert.equal(log.prune({ maxAgeDays: 0, maxRows: 3 }, now), 97);
+    assert.deepEqual(
+      log.listSessions({}).map((s) => s.id),
+      ['live', 'real4', 'real3'],
     );
     log.close();
   });
