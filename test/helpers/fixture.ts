@@ -7,7 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const REPO = path.resolve(__dirname, '../../..');
-export const TEST_USER = 'jaitest';
+/**
+ * The unprivileged test user. JAI_TEST_USER names another one, so that a second suite can run beside the main one
+ * (its leak checks then cover only that user's state: other suites' sessions may be running).
+ */
+export const TEST_USER = process.env['JAI_TEST_USER'] ?? 'jaitest';
+const SHARED_HOST = TEST_USER !== 'jaitest';
 
 export interface TestUser {
   name: string;
@@ -165,8 +170,8 @@ export async function startFixture(
       fs.rmSync(project, { recursive: true, force: true });
       fs.rmSync(path.join(user.home, '.jai'), { recursive: true, force: true });
       fs.rmSync(stateDir, { recursive: true, force: true });
-      const leftMounts = mountsUnder('/run/jai');
-      const leftHelpers = helperProcesses();
+      const leftMounts = mountsUnder(SHARED_HOST ? `/run/jai/${user.name}` : '/run/jai');
+      const leftHelpers = SHARED_HOST ? [] : helperProcesses();
       if (leftMounts.length > 0 || leftHelpers.length > 0)
         throw new Error(`left behind: mounts ${JSON.stringify(leftMounts)} helpers ${JSON.stringify(leftHelpers)}`);
     },
