@@ -2,6 +2,7 @@
 // problem names the file, the line and the key, so `jaictl policy check` points the admin at the mistake.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { TomlDate, TomlError, parseToml as parse } from '../../common/toml';
+import { escapeControl } from '../escape';
 import { MAX_CPU, MAX_PIDS, MIN_MEMORY_BYTES, formatSize, parseSize } from '../../common/units';
 import { isValidUserName, type Mode } from '../server/validate';
 import { DEFAULTS_RULE } from './evaluate';
@@ -496,7 +497,8 @@ export function parsePolicy(source: string, file: string): PolicyLoad {
     const located = problems
       .map((p) => ({ ...p, line: lineOf(lines, p.key) }))
       .sort((a, b) => a.line - b.line)
-      .map((p) => `${file}:${p.line}: ${p.key}: ${p.message}`);
+      // A key is file text: its control characters are escaped, so that it cannot split or forge a problem line.
+      .map((p) => `${file}:${p.line}: ${escapeControl(p.key)}: ${p.message}`);
     if (located.length > MAX_REPORTED)
       located.splice(MAX_REPORTED, Infinity, `${file}: and ${located.length - MAX_REPORTED} more problems`);
     return { ok: false, message: located.join('\n') };

@@ -514,3 +514,12 @@ describe('loadPolicyFile', () => {
     assert.deepEqual(result, { ok: false, message: '/virtual.toml: cannot read: EACCES: permission denied' });
   });
 });
+
+describe('keys in problem messages', () => {
+  it('quotes a key that is not a bare key, so it cannot split or forge a problem line', () => {
+    const r = parsePolicy('"a\\n/etc/jai/policy.toml:99: forged" = "casual"\n', '/etc/jai/policy.toml');
+    assert.ok(!r.ok);
+    assert.equal(r.message.split('\n').length, 1, r.message);
+    assert.match(r.message, /^\/etc\/jai\/policy\.toml:1: a.+\/etc\/jai\/policy\.toml:99: forged: unknown key/);
+  });
+});
