@@ -74,8 +74,8 @@ describe('#10 symlink swap of a grant during the request (TOCTOU)', { skip }, ()
           },
         );
         const o: Outcome = { mode, status: null, stdout: '', stderr: '' };
-        child.stdout?.on('data', (d: Buffer) => (o.stdout += d.toString()));
-        child.stderr?.on('data', (d: Buffer) => (o.stderr += d.toString()));
+        child.stdout.on('data', (d: Buffer) => (o.stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (o.stderr += d.toString()));
         child.on('exit', (code) => (o.status = code));
         await ended(child);
         outcomes.push(o);
