@@ -8,4 +8,4 @@ npm run lint --silent
 bash test/helper/run-plan-fuzz.sh
 # The helper against the real kernel, built once with ASan/UBSan (the script rebuilds it normally afterwards).
 SANITIZE=1 bash test/helper/run-helper-smoke.sh
-node --test --test-concurrency=1 dist/test/unit/*.test.js dist/test/integration/*.test.js
+node --test --test-concurrency=1 dist/test/unit/*.test.js dist/test/integration/*.test.js dist/test/security/*.test.js

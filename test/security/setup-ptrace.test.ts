@@ -1,0 +1,89 @@
+// Checklist #24: the user cannot ptrace the setup path. While sessions start in a loop (all modes), a process of
+// the user keeps trying PTRACE_ATTACH on every jai-helper, jai-init, jai-exec and jai-initjail process it can find
+// (the helper is root and non-dumpable; PID 2 switches to the user's ids only just before exec and stays
+// non-dumpable until then). None may ever be attached.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { privilegedSkipReason } from '../helpers/privileged';
+import { runJai, startFixture, type Fixture } from '../helpers/fixture';
+import { MODES, ended } from './jail-modes';
+
+const skip = privilegedSkipReason();
+const RACE_MS = 4000;
+
+const TRACER = `
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+PTRACE_ATTACH, PTRACE_DETACH = 16, 17
+deadline = time.time() + float(sys.argv[1])
+tries, attached, seen, after_exec = 0, [], set(), set()
+while time.time() < deadline:
+    for pid in os.listdir('/proc'):
+        if not pid.isdigit():
+            continue
+        try:
+            comm = open('/proc/%s/comm' % pid).read().strip()
+        except OSError:
+            continue
+        if not comm.startswith('jai-'):
+            continue
+        seen.add(comm)
+        tries += 1
+        if libc.ptrace(PTRACE_ATTACH, int(pid), None, None) == 0:
+            # Attached: the tracee stops. What is it now? (It may have exec'd the user's program since its comm
+            # was read: that one is the user's own, dumpable process, and attaching to it is no finding.)
+            try:
+                os.waitpid(int(pid), 0x40000000)
+                now = open('/proc/%s/comm' % pid).read().strip()
+            except OSError:
+                now = '?'
+            if now.startswith('jai-'):
+                attached.append(now)
+            else:
+                after_exec.add(now)
+            libc.ptrace(PTRACE_DETACH, int(pid), None, None)
+print('tries=%d seen=%s after-exec=%s attached=%s' % (tries, ','.join(sorted(seen)), ','.join(sorted(after_exec)), ','.join(attached)))
+`;
+
+describe('#24 the setup path cannot be ptraced by the user', { skip }, () => {
+  let f: Fixture;
+  before(async () => {
+    f = await startFixture('sec-ptrace');
+  });
+  after(async () => {
+    await f.teardown();
+  });
+
+  it(
+    `PTRACE_ATTACH on every jai-* process during ${String(RACE_MS)} ms of session starts never succeeds`,
+    { timeout: 60_000 },
+    async (t) => {
+      const tracer = spawn('python3', ['-c', TRACER, String(RACE_MS / 1000)], {
+        uid: f.user.uid,
+        gid: f.user.gid,
+        env: { PATH: '/usr/bin:/bin' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      tracer.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const deadline = Date.now() + RACE_MS;
+      let sessions = 0;
+      try {
+        while (Date.now() < deadline) {
+          for (const mode of MODES) {
+            const r = runJai(f, ['-m', mode, 'true']);
+            assert.equal(r.status, 0, r.stderr);
+            sessions++;
+          }
+        }
+      } finally {
+        await ended(tracer);
+      }
+      t.diagnostic(`${String(sessions)} sessions; tracer: ${out.trim()}`);
+      assert.match(out, /tries=[1-9]/, 'the tracer saw jai processes');
+      assert.match(out, / attached=$/m, out);
+    },
+  );
+});
