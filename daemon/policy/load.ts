@@ -3,6 +3,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { TomlDate, TomlError, parseToml as parse } from '../../common/toml';
 import { escapeControl } from '../escape';
+import { isCanonicalAbsolute, isPlainRelative } from '../../common/path-shape';
 import { MAX_CPU, MAX_PIDS, MIN_MEMORY_BYTES, formatSize, parseSize } from '../../common/units';
 import { isValidUserName, type Mode } from '../server/validate';
 import { DEFAULTS_RULE } from './evaluate';
@@ -141,22 +142,6 @@ function table<S extends Shape>(shape: S): Check<Parsed<S>> {
     // The loop above stored each key of S only with what S's own check returned.
     return out as Parsed<S>;
   };
-}
-
-function isCanonicalAbsolute(path: string): boolean {
-  if (path === '/') return true;
-  return (
-    path.startsWith('/') &&
-    path
-      .slice(1)
-      .split('/')
-      .every((p) => p !== '' && p !== '.' && p !== '..')
-  );
-}
-
-/** As jai's --mask: relative to the home directory, nothing that could climb out of it. */
-function isPlainRelative(path: string): boolean {
-  return !path.startsWith('/') && path.split('/').every((p) => p !== '' && p !== '.' && p !== '..');
 }
 
 const noNul = (s: string): boolean => !s.includes('\0');

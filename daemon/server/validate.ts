@@ -1,5 +1,6 @@
 // Validation of a SpawnRequest from a client: every field is hostile input. Pure; unit-tested without root.
 import { v1 } from '../../proto/codec';
+import { isCanonicalAbsolute, isPlainRelative } from '../../common/path-shape';
 import { failure, type Failure } from '../errors';
 import type { Limits, NetworkMode } from '../policy/types';
 
@@ -78,10 +79,7 @@ export function checkCanonicalPath(value: string, field: string): Failure | null
   const text = checkText(value, field, LIMITS.pathBytes);
   if (text !== null) return text;
   if (!value.startsWith('/')) return invalid(`${field}: not an absolute path`);
-  if (value === '/') return null;
-  const parts = value.slice(1).split('/');
-  if (parts.some((p) => p === '' || p === '.' || p === '..')) return invalid(`${field}: not a canonical path`);
-  return null;
+  return isCanonicalAbsolute(value) ? null : invalid(`${field}: not a canonical path`);
 }
 
 export function isValidJailName(name: string): boolean {
@@ -97,8 +95,7 @@ function checkMask(mask: string, index: number): Failure | null {
   const text = checkText(mask, field, LIMITS.pathBytes);
   if (text !== null) return text;
   if (mask.startsWith('/')) return invalid(`${field}: cannot mask an absolute path`);
-  if (mask.split('/').some((p) => p === '' || p === '.' || p === '..'))
-    return invalid(`${field}: not a plain relative path`);
+  if (!isPlainRelative(mask)) return invalid(`${field}: not a plain relative path`);
   return null;
 }
 
