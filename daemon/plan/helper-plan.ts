@@ -48,9 +48,11 @@ function identityEntries(identity: Identity): PlanEntry[] {
 export interface Placement {
   network: NetworkMode;
   cgroups: readonly string[];
+  /** Whether the program may create user namespaces (else the helper's seccomp filter refuses them). */
+  allowUserns: boolean;
 }
 
-const HOST_PLACEMENT: Placement = { network: 'host', cgroups: [] };
+const HOST_PLACEMENT: Placement = { network: 'host', cgroups: [], allowUserns: false };
 
 /**
  * The attached fds arrive in request order (cwd, grants, passed stdio) and are handed to the helper as fds
@@ -78,6 +80,7 @@ export function buildHelperPlan(
     ['config_dir', configDir],
     ['cwd', request.cwd],
     ['network', placement.network],
+    ['userns', placement.allowUserns ? 'allow' : 'deny'],
     ...placement.cgroups.map((dir): PlanEntry => ['cgroup', dir]),
   ];
   if (!request.nocwd) entries.push(['grant', `cwd:${nextFd()}:${request.cwd}`]);

@@ -26,6 +26,7 @@ export interface Allowed {
   ok: true;
   rule: string;
   network: NetworkMode;
+  allowUserns: boolean;
   limits: Limits;
   masks: string[];
   unsetenv: string[];
@@ -58,6 +59,7 @@ function merge(defaults: PolicySettings, overrides: Policy['rules'][number]['ove
     allowModes: overrides.allowModes ?? defaults.allowModes,
     maxSessions: overrides.maxSessions ?? defaults.maxSessions,
     network: overrides.network ?? defaults.network,
+    allowUserns: overrides.allowUserns ?? defaults.allowUserns,
     denyGrants: add(defaults.denyGrants, overrides.denyGrants),
     masks: add(defaults.masks, overrides.masks),
     unsetenv: add(defaults.unsetenv, overrides.unsetenv),
@@ -148,6 +150,7 @@ export function evaluate(policy: Policy, subject: Subject, ask: SessionAsk, acti
     ok: true,
     rule,
     network,
+    allowUserns: settings.allowUserns,
     limits,
     masks: [...settings.masks],
     unsetenv: [...settings.unsetenv],

@@ -28,6 +28,7 @@ export function builtinPolicy(): Policy {
       allowModes: ['casual', 'strict', 'bare'],
       maxSessions: 32,
       network: 'host',
+      allowUserns: false,
       denyGrants: ['/etc', '/usr', '/var', '/boot', '/root'],
       masks: [],
       unsetenv: [],
@@ -188,6 +189,7 @@ const SETTINGS_SHAPE = {
   allow_modes: list(oneOf(MODES), { nonEmpty: 'must allow at least one mode', unique: true }),
   max_sessions: integer(0, MAX_SESSIONS_CEILING),
   network: oneOf(NETWORKS),
+  allow_userns: boolean,
   deny_grants: list(
     text((s) => (noNul(s) && isCanonicalAbsolute(s) ? null : `not a canonical absolute path (${quote(s)})`)),
   ),
@@ -220,6 +222,7 @@ function overridesOf(parsed: Parsed<typeof SETTINGS_SHAPE>): PolicyRule['overrid
   if (parsed.allow_modes !== undefined) out.allowModes = parsed.allow_modes;
   if (parsed.max_sessions !== undefined) out.maxSessions = parsed.max_sessions;
   if (parsed.network !== undefined) out.network = parsed.network;
+  if (parsed.allow_userns !== undefined) out.allowUserns = parsed.allow_userns;
   if (parsed.deny_grants !== undefined) out.denyGrants = parsed.deny_grants;
   if (parsed.masks !== undefined) out.masks = parsed.masks;
   if (parsed.unsetenv !== undefined) out.unsetenv = parsed.unsetenv;

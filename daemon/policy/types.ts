@@ -17,6 +17,8 @@ export interface PolicySettings {
   allowModes: readonly Mode[];
   maxSessions: number;
   network: NetworkMode;
+  /** The program may create user namespaces (nested sandboxes, browsers' own sandboxes); false: seccomp refuses. */
+  allowUserns: boolean;
   /** Canonical absolute paths: a grant at or below one is refused. */
   denyGrants: readonly string[];
   /** Relative paths whited out in every new casual overlay. */

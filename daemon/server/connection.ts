@@ -301,7 +301,11 @@ export class Connection {
     };
     const cgroups = this.ctx.cgroups?.create(id, allowed.limits) ?? [];
     try {
-      const plan = buildHelperPlan(identity.value, effective, decision.sandbox, { network: allowed.network, cgroups });
+      const plan = buildHelperPlan(identity.value, effective, decision.sandbox, {
+        network: allowed.network,
+        cgroups,
+        allowUserns: allowed.allowUserns,
+      });
       // What the audit records is what the session gets: no ceilings where the host cannot enforce them.
       const applied = this.ctx.cgroups === null ? { ...allowed, limits: NO_LIMITS } : allowed;
       return { ok: true, identity: identity.value, valid: effective, allowed: applied, plan, cgroups };

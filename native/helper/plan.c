@@ -37,6 +37,7 @@ enum plan_key {
 	KEY_UMASK,
 	KEY_NETWORK,
 	KEY_CGROUP,
+	KEY_USERNS,
 	KEY_STDIN,
 	KEY_STDOUT,
 	KEY_STDERR,
@@ -96,6 +97,7 @@ static const struct plan_key_info plan_keys[KEY_COUNT] = {
 	[KEY_UMASK] = { "umask", 1, RUN, RUN, ANY_MODE, 0 },
 	[KEY_NETWORK] = { "network", 1, RUN, 0, ANY_MODE, 0 },
 	[KEY_CGROUP] = { "cgroup", PLAN_MAX_CGROUPS, RUN, 0, ANY_MODE, 0 },
+	[KEY_USERNS] = { "userns", 1, RUN, 0, ANY_MODE, 0 },
 	[KEY_STDIN] = { "stdin", 1, RUN, RUN, ANY_MODE, 0 },
 	[KEY_STDOUT] = { "stdout", 1, RUN, RUN, ANY_MODE, 0 },
 	[KEY_STDERR] = { "stderr", 1, RUN, RUN, ANY_MODE, 0 },
@@ -506,6 +508,14 @@ static int plan_apply(struct plan *p, enum plan_key key, const char *v, size_t v
 			return plan_fail(err, errlen, "cgroup: not an absolute canonical path below %s: \"%s\"",
 					 PLAN_CGROUP_ROOT, Q(v, vlen));
 		p->cgroups[p->ncgroups++] = v;
+		return 0;
+	case KEY_USERNS:
+		if (plan_eq(v, vlen, "allow"))
+			p->allow_userns = true;
+		else if (plan_eq(v, vlen, "deny"))
+			p->allow_userns = false;
+		else
+			return plan_fail(err, errlen, "userns: invalid value \"%s\" (allow or deny)", Q(v, vlen));
 		return 0;
 	case KEY_STDIN:
 	case KEY_STDOUT:

@@ -85,6 +85,7 @@ struct plan {
 	enum plan_network network; /* PLAN_NET_HOST when absent */
 	size_t ncgroups;
 	const char *cgroups[PLAN_MAX_CGROUPS]; /* absolute canonical, below PLAN_CGROUP_ROOT, distinct */
+	bool allow_userns; /* the program may create user namespaces; false (denied by seccomp) when absent */
 	struct plan_stdio stdio[3];
 	bool uses_pty;
 	bool has_winsize;

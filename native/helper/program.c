@@ -19,6 +19,7 @@
 
 #include "creds.h"
 #include "die.h"
+#include "seccomp.h"
 
 extern char **environ;
 
@@ -103,6 +104,8 @@ void program_exec(const struct plan *p, const struct program_io *io)
 			die_errno("chdir(%s)", p->home);
 	}
 	umask(p->umask);
+	/* Last: the filter also covers what this process still does (execvp), and nothing after it needs clone. */
+	seccomp_install(p);
 	/* execvp searches the PATH of environ: the plan's. */
 	environ = (char **)p->env;
 	execvp(p->argv[0], (char *const *)p->argv);

@@ -46,6 +46,7 @@ export const testPolicy: Policy = {
     allowModes: ['casual', 'strict'],
     maxSessions: 8,
     network: 'host',
+    allowUserns: false,
     denyGrants: ['/etc'],
     masks: ['.ssh'],
     unsetenv: ['*_TOKEN'],

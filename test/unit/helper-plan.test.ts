@@ -67,13 +67,16 @@ describe('helper plan builder', () => {
     assert.deepEqual(values(plan.entries, 'stdin'), ['fd:4']);
   });
 
-  it('passes the network and the session cgroups the policy decided (host and none by default)', () => {
+  it('passes the network, the session cgroups and userns the policy decided (host, none, deny by default)', () => {
     assert.deepEqual(values(buildHelperPlan(identity, request()).entries, 'network'), ['host']);
     assert.deepEqual(values(buildHelperPlan(identity, request()).entries, 'cgroup'), []);
+    assert.deepEqual(values(buildHelperPlan(identity, request()).entries, 'userns'), ['deny']);
     const placed = buildHelperPlan(identity, request(), null, {
       network: 'none',
       cgroups: ['/sys/fs/cgroup/memory/jai/ab', '/sys/fs/cgroup/pids/jai/ab'],
+      allowUserns: true,
     });
+    assert.deepEqual(values(placed.entries, 'userns'), ['allow']);
     assert.deepEqual(values(placed.entries, 'network'), ['none']);
     assert.deepEqual(values(placed.entries, 'cgroup'), ['/sys/fs/cgroup/memory/jai/ab', '/sys/fs/cgroup/pids/jai/ab']);
   });

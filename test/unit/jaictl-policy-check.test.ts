@@ -10,6 +10,7 @@ const DEFAULTS: Policy['defaults'] = {
   allowModes: ['casual', 'strict', 'bare'],
   maxSessions: 8,
   network: 'host',
+  allowUserns: false,
   denyGrants: [],
   masks: [],
   unsetenv: [],
