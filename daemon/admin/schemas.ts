@@ -161,6 +161,7 @@ const settingsProps = {
   allowModes: strings,
   maxSessions: { type: 'integer' },
   network: { type: 'string' },
+  allowUserns: { type: 'boolean' },
   denyGrants: strings,
   masks: strings,
   unsetenv: strings,
@@ -175,7 +176,7 @@ export const policy = {
     adminGroup: { type: ['string', 'null'] },
     defaults: {
       type: 'object',
-      required: ['allowModes', 'maxSessions', 'network', 'denyGrants', 'masks', 'unsetenv', 'limits'],
+      required: ['allowModes', 'maxSessions', 'network', 'allowUserns', 'denyGrants', 'masks', 'unsetenv', 'limits'],
       properties: { ...settingsProps, limits },
     },
     rules: {
