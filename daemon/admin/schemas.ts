@@ -162,6 +162,7 @@ const settingsProps = {
   maxSessions: { type: 'integer' },
   network: { type: 'string' },
   allowUserns: { type: 'boolean' },
+  allowKeyring: { type: 'boolean' },
   denyGrants: strings,
   masks: strings,
   unsetenv: strings,
@@ -176,7 +177,17 @@ export const policy = {
     adminGroup: { type: ['string', 'null'] },
     defaults: {
       type: 'object',
-      required: ['allowModes', 'maxSessions', 'network', 'allowUserns', 'denyGrants', 'masks', 'unsetenv', 'limits'],
+      required: [
+        'allowModes',
+        'maxSessions',
+        'network',
+        'allowUserns',
+        'allowKeyring',
+        'denyGrants',
+        'masks',
+        'unsetenv',
+        'limits',
+      ],
       properties: { ...settingsProps, limits },
     },
     rules: {

@@ -50,9 +50,11 @@ export interface Placement {
   cgroups: readonly string[];
   /** Whether the program may create user namespaces (else the helper's seccomp filter refuses them). */
   allowUserns: boolean;
+  /** Whether the program may use the kernel's key syscalls (else the seccomp filter refuses them). */
+  allowKeyring: boolean;
 }
 
-const HOST_PLACEMENT: Placement = { network: 'host', cgroups: [], allowUserns: false };
+const HOST_PLACEMENT: Placement = { network: 'host', cgroups: [], allowUserns: false, allowKeyring: true };
 
 /**
  * The attached fds arrive in request order (cwd, grants, passed stdio) and are handed to the helper as fds
@@ -81,6 +83,7 @@ export function buildHelperPlan(
     ['cwd', request.cwd],
     ['network', placement.network],
     ['userns', placement.allowUserns ? 'allow' : 'deny'],
+    ['keyring', placement.allowKeyring ? 'allow' : 'deny'],
     ...placement.cgroups.map((dir): PlanEntry => ['cgroup', dir]),
   ];
   if (!request.nocwd) entries.push(['grant', `cwd:${nextFd()}:${request.cwd}`]);

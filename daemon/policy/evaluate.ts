@@ -27,6 +27,7 @@ export interface Allowed {
   rule: string;
   network: NetworkMode;
   allowUserns: boolean;
+  allowKeyring: boolean;
   limits: Limits;
   masks: string[];
   unsetenv: string[];
@@ -60,6 +61,7 @@ function merge(defaults: PolicySettings, overrides: Policy['rules'][number]['ove
     maxSessions: overrides.maxSessions ?? defaults.maxSessions,
     network: overrides.network ?? defaults.network,
     allowUserns: overrides.allowUserns ?? defaults.allowUserns,
+    allowKeyring: overrides.allowKeyring ?? defaults.allowKeyring,
     denyGrants: add(defaults.denyGrants, overrides.denyGrants),
     masks: add(defaults.masks, overrides.masks),
     unsetenv: add(defaults.unsetenv, overrides.unsetenv),
@@ -151,6 +153,7 @@ export function evaluate(policy: Policy, subject: Subject, ask: SessionAsk, acti
     rule,
     network,
     allowUserns: settings.allowUserns,
+    allowKeyring: settings.allowKeyring,
     limits,
     masks: [...settings.masks],
     unsetenv: [...settings.unsetenv],

@@ -29,6 +29,7 @@ export function builtinPolicy(): Policy {
       maxSessions: 32,
       network: 'host',
       allowUserns: false,
+      allowKeyring: true,
       denyGrants: ['/etc', '/usr', '/var', '/boot', '/root'],
       masks: [],
       unsetenv: [],
@@ -190,6 +191,7 @@ const SETTINGS_SHAPE = {
   max_sessions: integer(0, MAX_SESSIONS_CEILING),
   network: oneOf(NETWORKS),
   allow_userns: boolean,
+  allow_keyring: boolean,
   deny_grants: list(
     text((s) => (noNul(s) && isCanonicalAbsolute(s) ? null : `not a canonical absolute path (${quote(s)})`)),
   ),
@@ -223,6 +225,7 @@ function overridesOf(parsed: Parsed<typeof SETTINGS_SHAPE>): PolicyRule['overrid
   if (parsed.max_sessions !== undefined) out.maxSessions = parsed.max_sessions;
   if (parsed.network !== undefined) out.network = parsed.network;
   if (parsed.allow_userns !== undefined) out.allowUserns = parsed.allow_userns;
+  if (parsed.allow_keyring !== undefined) out.allowKeyring = parsed.allow_keyring;
   if (parsed.deny_grants !== undefined) out.denyGrants = parsed.deny_grants;
   if (parsed.masks !== undefined) out.masks = parsed.masks;
   if (parsed.unsetenv !== undefined) out.unsetenv = parsed.unsetenv;

@@ -19,6 +19,8 @@ export interface PolicySettings {
   network: NetworkMode;
   /** The program may create user namespaces (nested sandboxes, browsers' own sandboxes); false: seccomp refuses. */
   allowUserns: boolean;
+  /** The program may use the kernel's key syscalls (the user keyring is the user's in casual and bare mode). */
+  allowKeyring: boolean;
   /** Canonical absolute paths: a grant at or below one is refused. */
   denyGrants: readonly string[];
   /** Relative paths whited out in every new casual overlay. */

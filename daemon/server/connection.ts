@@ -305,6 +305,7 @@ export class Connection {
         network: allowed.network,
         cgroups,
         allowUserns: allowed.allowUserns,
+        allowKeyring: allowed.allowKeyring,
       });
       // What the audit records is what the session gets: no ceilings where the host cannot enforce them.
       const applied = this.ctx.cgroups === null ? { ...allowed, limits: NO_LIMITS } : allowed;

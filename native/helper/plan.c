@@ -38,6 +38,7 @@ enum plan_key {
 	KEY_NETWORK,
 	KEY_CGROUP,
 	KEY_USERNS,
+	KEY_KEYRING,
 	KEY_STDIN,
 	KEY_STDOUT,
 	KEY_STDERR,
@@ -98,6 +99,7 @@ static const struct plan_key_info plan_keys[KEY_COUNT] = {
 	[KEY_NETWORK] = { "network", 1, RUN, 0, ANY_MODE, 0 },
 	[KEY_CGROUP] = { "cgroup", PLAN_MAX_CGROUPS, RUN, 0, ANY_MODE, 0 },
 	[KEY_USERNS] = { "userns", 1, RUN, 0, ANY_MODE, 0 },
+	[KEY_KEYRING] = { "keyring", 1, RUN, 0, ANY_MODE, 0 },
 	[KEY_STDIN] = { "stdin", 1, RUN, RUN, ANY_MODE, 0 },
 	[KEY_STDOUT] = { "stdout", 1, RUN, RUN, ANY_MODE, 0 },
 	[KEY_STDERR] = { "stderr", 1, RUN, RUN, ANY_MODE, 0 },
@@ -517,6 +519,14 @@ static int plan_apply(struct plan *p, enum plan_key key, const char *v, size_t v
 		else
 			return plan_fail(err, errlen, "userns: invalid value \"%s\" (allow or deny)", Q(v, vlen));
 		return 0;
+	case KEY_KEYRING:
+		if (plan_eq(v, vlen, "allow"))
+			p->allow_keyring = true;
+		else if (plan_eq(v, vlen, "deny"))
+			p->allow_keyring = false;
+		else
+			return plan_fail(err, errlen, "keyring: invalid value \"%s\" (allow or deny)", Q(v, vlen));
+		return 0;
 	case KEY_STDIN:
 	case KEY_STDOUT:
 	case KEY_STDERR:
@@ -725,6 +735,7 @@ int plan_parse(const char *buf, size_t len, struct plan *p, char *err, size_t er
 
 	memset(p, 0, sizeof *p);
 	p->status_fd = -1;
+	p->allow_keyring = true;
 	for (i = 0; i < 3; i++) {
 		p->stdio[i].kind = PLAN_STDIO_NULL;
 		p->stdio[i].fd = -1;

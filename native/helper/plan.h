@@ -86,6 +86,7 @@ struct plan {
 	size_t ncgroups;
 	const char *cgroups[PLAN_MAX_CGROUPS]; /* absolute canonical, below PLAN_CGROUP_ROOT, distinct */
 	bool allow_userns; /* the program may create user namespaces; false (denied by seccomp) when absent */
+	bool allow_keyring; /* the program may use the kernel's key syscalls; true when absent (plan_parse sets it) */
 	struct plan_stdio stdio[3];
 	bool uses_pty;
 	bool has_winsize;

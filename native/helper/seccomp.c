@@ -27,18 +27,19 @@ struct seccomp_abi {
 	unsigned int nr_unshare;
 	unsigned int nr_clone;
 	unsigned int nr_clone3;
+	unsigned int nr_keys[3]; /* add_key, request_key, keyctl */
 	unsigned int foreign_from; /* numbers at or above this are another ABI's (x32); 0: none */
 };
 
 #if defined(__x86_64__)
 static const struct seccomp_abi seccomp_abis[] = {
-	{ AUDIT_ARCH_X86_64, 16, 272, 56, 435, 0x40000000U },
-	{ AUDIT_ARCH_I386, 54, 310, 120, 435, 0 },
+	{ AUDIT_ARCH_X86_64, 16, 272, 56, 435, { 248, 249, 250 }, 0x40000000U },
+	{ AUDIT_ARCH_I386, 54, 310, 120, 435, { 286, 287, 288 }, 0 },
 };
 #elif defined(__aarch64__)
 static const struct seccomp_abi seccomp_abis[] = {
-	{ AUDIT_ARCH_AARCH64, 29, 97, 220, 435, 0 },
-	{ AUDIT_ARCH_ARM, 54, 337, 120, 435, 0 },
+	{ AUDIT_ARCH_AARCH64, 29, 97, 220, 435, { 217, 218, 219 }, 0 },
+	{ AUDIT_ARCH_ARM, 54, 337, 120, 435, { 309, 310, 311 }, 0 },
 };
 #else
 #error "seccomp.c: add this architecture's syscall numbers"
@@ -88,10 +89,11 @@ static void seccomp_refuse_eq(struct seccomp_prog *f, unsigned int k, unsigned i
 }
 
 /* One ABI's rules; the accumulator holds the syscall number on entry, every path returns. */
-static void seccomp_emit_abi(struct seccomp_prog *f, const struct seccomp_abi *abi, bool deny_userns)
+static void seccomp_emit_abi(struct seccomp_prog *f, const struct seccomp_abi *abi, const struct plan *p)
 {
 	const unsigned int eperm = SECCOMP_RET_ERRNO | EPERM, enosys = SECCOMP_RET_ERRNO | ENOSYS;
 	unsigned int jump_at;
+	size_t i;
 
 	if (abi->foreign_from != 0) {
 		seccomp_emit(f, BPF_JMP | BPF_JGE | BPF_K, 0, 1, abi->foreign_from);
@@ -105,7 +107,10 @@ static void seccomp_emit_abi(struct seccomp_prog *f, const struct seccomp_abi *a
 	seccomp_refuse_eq(f, TIOCLINUX, eperm);
 	seccomp_ret(f, SECCOMP_RET_ALLOW);
 	seccomp_skip_to_here(f, jump_at);
-	if (deny_userns) {
+	if (!p->allow_keyring)
+		for (i = 0; i < sizeof abi->nr_keys / sizeof abi->nr_keys[0]; i++)
+			seccomp_refuse_eq(f, abi->nr_keys[i], eperm);
+	if (!p->allow_userns) {
 		seccomp_refuse_eq(f, abi->nr_clone3, enosys);
 		/* unshare or clone: flags are argument 0 of both (and CLONE_NEWUSER fits in its low half). */
 		seccomp_emit(f, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, abi->nr_unshare);
@@ -130,7 +135,7 @@ void seccomp_install(const struct plan *p)
 
 		seccomp_emit(&f, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, seccomp_abis[i].arch);
 		seccomp_load(&f, offsetof(struct seccomp_data, nr));
-		seccomp_emit_abi(&f, &seccomp_abis[i], !p->allow_userns);
+		seccomp_emit_abi(&f, &seccomp_abis[i], p);
 		seccomp_skip_to_here(&f, jump_at);
 	}
 	seccomp_ret(&f, SECCOMP_RET_ERRNO | ENOSYS);

@@ -47,7 +47,7 @@ static const char *const fuzz_seed_a[] = {
 	"grant", "rw:6:/home/alice/proj/sub", "mask", ".ssh", "mask", ".config/gh", "argv", "bash", "argv", "-c",
 	"argv", "echo hi", "env", "PATH=/usr/bin:/bin", "env", "TERM=xterm", "env", "EMPTY=", "umask", "022",
 	"stdin", "pty", "stdout", "pty", "stderr", "fd:7", "pty_rows", "24", "pty_cols", "80", "status_fd", "3",
-	"script", "echo hi\n\001\377", "initjail", "/home/alice/bin/init-jail", "network", "loopback", "userns", "allow",
+	"script", "echo hi\n\001\377", "initjail", "/home/alice/bin/init-jail", "network", "loopback", "userns", "allow", "keyring", "deny",
 	"cgroup", "/sys/fs/cgroup/memory/jai/alice-1", "cgroup", "/sys/fs/cgroup/pids/jai/alice-1",
 };
 
@@ -87,7 +87,7 @@ static const char *const fuzz_dict[] = {
 	"1002", "/bin/a:b", "/bin/a\nb", "/usr/sbin/nologin", "/home/a:b", "network", "cgroup", "host", "loopback",
 	"none", "Host", "loopback ", "/sys/fs/cgroup", "/sys/fs/cgroup/", "/sys/fs/cgroup/x", "/sys/fs/cgroupx/a",
 	"/sys/fs/cgroup/../etc", "/sys/fs/cgroup/a/./b", "/sys/fs/cgroup//a", "/sys/fs/cgroup/a/", "sys/fs/cgroup/a",
-	"/sys/fs/cgroup/memory/jai/alice-1", "userns", "allow", "deny", "Allow", "allow ",
+	"/sys/fs/cgroup/memory/jai/alice-1", "userns", "allow", "deny", "Allow", "allow ", "keyring",
 };
 
 struct fuzz_tokens {
@@ -287,7 +287,7 @@ static void fuzz_check_teardown(const struct plan *p, const char *buf, size_t le
 	    p->nmasks != 0 || p->cwd != NULL || p->config_dir != NULL || p->script != NULL || p->initjail != NULL ||
 	    p->uses_pty || p->has_winsize || p->sandbox_user != NULL || p->shell != NULL || p->sandbox_uid != 0 ||
 	    p->sandbox_gid != 0 || p->has_cwd_grant || p->network != PLAN_NET_HOST || p->ncgroups != 0 ||
-	    p->allow_userns)
+	    p->allow_userns || !p->allow_keyring)
 		fuzz_fail("teardown plan with run keys", buf, len);
 	for (i = 0; i < 3; i++)
 		if (p->stdio[i].kind != PLAN_STDIO_NULL || p->stdio[i].fd != -1)
@@ -511,6 +511,9 @@ static const struct fuzz_case fuzz_cases[] = {
 	REFUSE("bad userns value", 0, "userns: invalid value \"yes\" (allow or deny)", "userns", "yes"),
 	REFUSE("repeated userns", 0, "userns: repeated", "userns", "deny", "userns", "allow"),
 	REFUSE("userns with op teardown", 1, "userns: not allowed with op teardown", "userns", "deny"),
+	ACCEPT("keyring deny", PLAN_NET_HOST, 0, "keyring", "deny"),
+	REFUSE("bad keyring value", 0, "keyring: invalid value \"no\" (allow or deny)", "keyring", "no"),
+	REFUSE("keyring with op teardown", 1, "keyring: not allowed with op teardown", "keyring", "allow"),
 };
 #undef ACCEPT
 #undef REFUSE

@@ -47,6 +47,7 @@ export const testPolicy: Policy = {
     maxSessions: 8,
     network: 'host',
     allowUserns: false,
+    allowKeyring: true,
     denyGrants: ['/etc'],
     masks: ['.ssh'],
     unsetenv: ['*_TOKEN'],

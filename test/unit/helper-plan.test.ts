@@ -71,12 +71,15 @@ describe('helper plan builder', () => {
     assert.deepEqual(values(buildHelperPlan(identity, request()).entries, 'network'), ['host']);
     assert.deepEqual(values(buildHelperPlan(identity, request()).entries, 'cgroup'), []);
     assert.deepEqual(values(buildHelperPlan(identity, request()).entries, 'userns'), ['deny']);
+    assert.deepEqual(values(buildHelperPlan(identity, request()).entries, 'keyring'), ['allow']);
     const placed = buildHelperPlan(identity, request(), null, {
       network: 'none',
       cgroups: ['/sys/fs/cgroup/memory/jai/ab', '/sys/fs/cgroup/pids/jai/ab'],
       allowUserns: true,
+      allowKeyring: false,
     });
     assert.deepEqual(values(placed.entries, 'userns'), ['allow']);
+    assert.deepEqual(values(placed.entries, 'keyring'), ['deny']);
     assert.deepEqual(values(placed.entries, 'network'), ['none']);
     assert.deepEqual(values(placed.entries, 'cgroup'), ['/sys/fs/cgroup/memory/jai/ab', '/sys/fs/cgroup/pids/jai/ab']);
   });

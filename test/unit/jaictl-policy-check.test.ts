@@ -11,6 +11,7 @@ const DEFAULTS: Policy['defaults'] = {
   maxSessions: 8,
   network: 'host',
   allowUserns: false,
+  allowKeyring: true,
   denyGrants: [],
   masks: [],
   unsetenv: [],

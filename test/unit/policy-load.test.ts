@@ -74,6 +74,7 @@ describe('the built-in policy', () => {
         maxSessions: 32,
         network: 'host',
         allowUserns: false,
+        allowKeyring: true,
         denyGrants: ['/etc', '/usr', '/var', '/boot', '/root'],
         masks: [],
         unsetenv: [],
@@ -120,6 +121,7 @@ describe('valid values of every field', () => {
     { toml: '[defaults]\nmax_sessions = 100000', check: (p) => p.defaults.maxSessions, want: 100000 },
     { toml: '[defaults]\nnetwork = "none"', check: (p) => p.defaults.network, want: 'none' },
     { toml: '[defaults]\nallow_userns = true', check: (p) => p.defaults.allowUserns, want: true },
+    { toml: '[defaults]\nallow_keyring = false', check: (p) => p.defaults.allowKeyring, want: false },
     {
       toml: '[[rule]]\nname = "b"\nusers = ["u"]\nallow_userns = true',
       check: (p) => p.rules[0]?.overrides,
@@ -275,11 +277,11 @@ describe('invalid values: FILE:LINE: KEY: problem', () => {
     ],
     [
       '[defaults]\nadmin_group = "x"',
-      'p.toml:2: defaults.admin_group: unknown key (known: allow_modes, max_sessions, network, allow_userns, deny_grants, masks, unsetenv, limits)',
+      'p.toml:2: defaults.admin_group: unknown key (known: allow_modes, max_sessions, network, allow_userns, allow_keyring, deny_grants, masks, unsetenv, limits)',
     ],
     [
       '[defaults]\ntoString = 1',
-      'p.toml:2: defaults.toString: unknown key (known: allow_modes, max_sessions, network, allow_userns, deny_grants, masks, unsetenv, limits)',
+      'p.toml:2: defaults.toString: unknown key (known: allow_modes, max_sessions, network, allow_userns, allow_keyring, deny_grants, masks, unsetenv, limits)',
     ],
     // [[rule]], its own fields and the settings it shares with [defaults].
     [rule('network = "wan"'), 'p.toml:6: rule[0].network: must be one of host, loopback, none'],
@@ -296,7 +298,7 @@ describe('invalid values: FILE:LINE: KEY: problem', () => {
     [rule('groups = "staff"'), 'p.toml:6: rule[0].groups: must be an array, not a string'],
     [
       rule('admin_group = "x"'),
-      'p.toml:6: rule[0].admin_group: unknown key (known: name, users, groups, deny, allow_modes, max_sessions, network, allow_userns, deny_grants, masks, unsetenv, limits)',
+      'p.toml:6: rule[0].admin_group: unknown key (known: name, users, groups, deny, allow_modes, max_sessions, network, allow_userns, allow_keyring, deny_grants, masks, unsetenv, limits)',
     ],
     ['[[rule]]\nusers = ["u"]', 'p.toml:1: rule[0].name: missing: every rule needs a name'],
     [
@@ -404,7 +406,7 @@ describe('the line of a key', () => {
       [
         'p.toml:4: rule[0].limits.memory: must be at least 4M',
         'p.toml:9: rule[1].limits.pids: must be an integer from 1 to 4194304 (got 0)',
-        'p.toml:11: defaults.net work: unknown key (known: allow_modes, max_sessions, network, allow_userns, deny_grants, masks, unsetenv, limits)',
+        'p.toml:11: defaults.net work: unknown key (known: allow_modes, max_sessions, network, allow_userns, allow_keyring, deny_grants, masks, unsetenv, limits)',
         'p.toml:13: defaults.limits.cpu: must be a number more than 0 and at most 1024 (got -1)',
       ].join('\n'),
     );
