@@ -14,7 +14,15 @@ import { createLogger } from './log';
 import { nativeNss } from './nss';
 import { ensureSandboxAccount } from './sandbox-account';
 import { sdNotify } from './notify';
-import { LOG_LEVELS, USAGE, defaultHelperPath, parseDaemonArgs, type LogLevel } from './options';
+import {
+  DEFAULT_SANDBOX_ID_BASE,
+  DEFAULT_SANDBOX_ID_COUNT,
+  LOG_LEVELS,
+  USAGE,
+  defaultHelperPath,
+  parseDaemonArgs,
+  type LogLevel,
+} from './options';
 import { Listener } from './server/listener';
 import { killLeftoverHelpers } from './session/leftovers';
 import { activationFd, takeActivationEnv } from './server/socket-activation';
@@ -45,6 +53,8 @@ async function main(): Promise<void> {
       policyPath: null,
       adminSocketPath: '/run/jai/admin.sock',
       adminSocketMode: 0o660,
+      sandboxIdBase: DEFAULT_SANDBOX_ID_BASE,
+      sandboxIdCount: DEFAULT_SANDBOX_ID_COUNT,
     },
     readDaemonConfig,
   );
@@ -121,6 +131,7 @@ async function main(): Promise<void> {
         metrics,
         cgroups: limits.manager,
         denials: new DenialBudget(),
+        sandboxIds: { base: options.sandboxIdBase, count: options.sandboxIdCount },
       },
     });
   } catch (e) {

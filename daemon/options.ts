@@ -20,14 +20,26 @@ export interface DaemonOptions {
   adminSocketPath: string;
   /** Permission bits of the admin socket (group: the policy's admin_group). */
   adminSocketMode: number;
+  /** Strict jails run as uid and gid sandboxIdBase + the user's uid, for users whose uid is below sandboxIdCount. */
+  sandboxIdBase: number;
+  sandboxIdCount: number;
 }
+
+/** The reserved id range: 0x70000000, the range systemd leaves unused above its container range, up to 2^31 − 1. */
+export const DEFAULT_SANDBOX_ID_BASE = 0x70000000;
+export const DEFAULT_SANDBOX_ID_COUNT = 0x10000000;
+/** The last sandbox id: ids stay positive as a signed 32-bit number (what many tools assume). */
+export const MAX_SANDBOX_ID = 0x7fffffff;
+/** The lowest base: below 65536 are the system's, regular users' and systemd's dynamic ids (and 16-bit 65535). */
+export const MIN_SANDBOX_ID_BASE = 0x10000;
 
 export type ParsedOptions =
   { ok: true; options: DaemonOptions } | { ok: true; help: true } | { ok: false; message: string };
 
 export const USAGE = `usage: jaid [--config FILE] [--socket PATH] [--socket-mode MODE] [--admin-socket PATH]
             [--admin-socket-mode MODE] [--policy FILE] [--audit-db FILE] [--audit-retention-days N]
-            [--audit-retention-rows N] [--helper PATH] [--log-level LEVEL]
+            [--audit-retention-rows N] [--helper PATH] [--log-level LEVEL] [--sandbox-id-base N]
+            [--sandbox-id-count N]
 
 Serves the jai spawn socket (default /run/jai/jaid.sock) and the admin API (default /run/jai/admin.sock) in the
 foreground until SIGTERM; SIGHUP reloads the policy.
@@ -42,6 +54,8 @@ foreground until SIGTERM; SIGHUP reloads the policy.
   --audit-retention-rows N   keep at most N ended sessions, deleting the oldest (default 0: no cap)
   --helper PATH              the jai-helper binary (default: native/build/jai-helper of this installation)
   --log-level LEVEL          fatal, error, warn, info (default), debug or trace
+  --sandbox-id-base N        strict jails run as uid/gid N + the user's uid (default 1879048192 = 0x70000000)
+  --sandbox-id-count N       size of that reserved range: users with a uid ≥ N get no strict mode (default 268435456)
 `;
 
 export const DEFAULT_CONFIG_PATH = '/etc/jai/jaid.toml';
@@ -99,6 +113,18 @@ const SETTERS: Readonly<Record<string, Setter>> = {
     o.auditRetentionDays = Number(v);
     return null;
   },
+  '--sandbox-id-base': (o, v) => {
+    if (!/^[1-9]\d{0,9}$/.test(v) || Number(v) < MIN_SANDBOX_ID_BASE || Number(v) > MAX_SANDBOX_ID)
+      return `--sandbox-id-base: not a number from ${MIN_SANDBOX_ID_BASE} to ${MAX_SANDBOX_ID}: ${v}`;
+    o.sandboxIdBase = Number(v);
+    return null;
+  },
+  '--sandbox-id-count': (o, v) => {
+    if (!/^[1-9]\d{0,9}$/.test(v) || Number(v) > MAX_SANDBOX_ID)
+      return `--sandbox-id-count: not a number from 1 to ${MAX_SANDBOX_ID}: ${v}`;
+    o.sandboxIdCount = Number(v);
+    return null;
+  },
 };
 
 /** The flags as name/value pairs, `--config` taken out; or a usage problem. */
@@ -153,6 +179,11 @@ export function parseDaemonArgs(
       return { ok: false, message: `${flag} must be under /run/jai/ (hidden in every jail): ${value}` };
   if (options.adminSocketPath === options.socketPath)
     return { ok: false, message: '--admin-socket and --socket must differ' };
+  if (options.sandboxIdBase + options.sandboxIdCount - 1 > MAX_SANDBOX_ID)
+    return {
+      ok: false,
+      message: `--sandbox-id-base ${options.sandboxIdBase} + --sandbox-id-count ${options.sandboxIdCount} goes past ${MAX_SANDBOX_ID}`,
+    };
   return { ok: true, options };
 }
 

@@ -1,7 +1,7 @@
 // Builds the helper's plan (native/README.md, format jai-plan-1) from an approved request. Pure; the helper
 // re-validates everything it is given.
 import type { NetworkMode } from '../policy/types';
-import type { SandboxAccount } from '../sandbox-account';
+import type { SandboxIdentity } from '../sandbox-account';
 import type { Identity } from '../server/peer';
 import type { StdioChoice, ValidRequest, ValidTeardown } from '../server/validate';
 
@@ -63,7 +63,7 @@ const HOST_PLACEMENT: Placement = { network: 'host', cgroups: [], allowUserns: f
 export function buildHelperPlan(
   identity: Identity,
   request: ValidRequest,
-  sandbox: SandboxAccount | null = null,
+  sandbox: SandboxIdentity | null = null,
   placement: Placement = HOST_PLACEMENT,
 ): HelperPlan {
   let fd = STATUS_FD;
@@ -97,6 +97,9 @@ export function buildHelperPlan(
       ['sandbox_user', sandbox.name],
       ['sandbox_uid', String(sandbox.uid)],
       ['sandbox_gid', String(sandbox.gid)],
+      // For the helper to re-check that the ids are this user's own: base + uid, within the range.
+      ['sandbox_id_base', String(sandbox.range.base)],
+      ['sandbox_id_count', String(sandbox.range.count)],
       ['shell', identity.shell],
     );
   }

@@ -10,7 +10,13 @@ import type { Metrics } from '../admin/metrics';
 import type { CgroupManager } from '../limits/cgroups';
 import { decide } from '../policy/decide';
 import { evaluate, filterEnv, type Allowed } from '../policy/evaluate';
-import { SANDBOX_USER, checkSandboxAccount, type AccountCheck } from '../sandbox-account';
+import {
+  SANDBOX_USER,
+  checkSandboxAccount,
+  sandboxIdentityFor,
+  type SandboxCheck,
+  type SandboxIdRange,
+} from '../sandbox-account';
 import { buildHelperPlan, buildTeardownPlan, encodePlan, type HelperPlan, type PlanEntry } from '../plan/helper-plan';
 import type { AuditLog, SessionEnd } from '../audit/audit-log';
 import type { DenialBudget } from '../audit/denial-budget';
@@ -32,7 +38,7 @@ const ACCEPTS: Readonly<Record<State, readonly Body[]>> = {
   done: [],
 };
 
-const NO_ACCOUNT: AccountCheck = { ok: false, reason: 'missing' };
+const NO_SANDBOX: SandboxCheck = { ok: false, reason: 'missing' };
 const NO_LIMITS = { memoryBytes: null, pids: null, cpu: null } as const;
 
 /** Signals a client may forward to its own session. */
@@ -52,6 +58,8 @@ export interface ConnectionContext {
   cgroups: CgroupManager | null;
   /** Shared by all connections: how many refusals per user are written to the audit log. */
   denials: DenialBudget;
+  /** Where strict jails' per-user ids come from (jaid --sandbox-id-base, --sandbox-id-count). */
+  sandboxIds: SandboxIdRange;
   /** Called once the connection is finished (closed and, if it ran one, its session recorded). */
   onClosed(connection: Connection): void;
 }
@@ -266,9 +274,16 @@ export class Connection {
       return failure('REQUEST_FDS', `expected ${expected} fds with the request, got ${fdCount}`);
     const identity = resolveIdentity(this.peer, valid.value.actAsUser, this.ctx.nss);
     if (!identity.ok) return identity;
-    const account =
-      valid.value.mode === 'strict' ? checkSandboxAccount(this.ctx.nss.getpwnam(SANDBOX_USER)) : NO_ACCOUNT;
-    const decision = decide(identity.value, valid.value, account);
+    const sandbox =
+      valid.value.mode === 'strict'
+        ? sandboxIdentityFor(
+            identity.value.uid,
+            checkSandboxAccount(this.ctx.nss.getpwnam(SANDBOX_USER)),
+            this.ctx.sandboxIds,
+            this.ctx.nss,
+          )
+        : NO_SANDBOX;
+    const decision = decide(identity.value, valid.value, sandbox);
     if (!decision.ok) return this.denied(id, identity.value, valid.value, 'builtin', decision);
     const policy = this.ctx.policy.current();
     const allowed = evaluate(

@@ -14,6 +14,8 @@ const defaults: DaemonOptions = {
   policyPath: null,
   adminSocketPath: '/run/jai/admin.sock',
   adminSocketMode: 0o660,
+  sandboxIdBase: 0x70000000,
+  sandboxIdCount: 0x10000000,
 };
 
 describe('jaid options', () => {
@@ -89,6 +91,33 @@ describe('jaid options', () => {
     assert.match(refused(['--audit-retention-rows', '-1']), /--audit-retention-rows/);
   });
 
+  it('reads the sandbox id range, from the flags or jaid.toml, and refuses one past 2^31 - 1', () => {
+    assert.deepEqual(parseDaemonArgs(['--sandbox-id-base', '100000', '--sandbox-id-count=65536'], defaults), {
+      ok: true,
+      options: { ...defaults, sandboxIdBase: 100000, sandboxIdCount: 65536 },
+    });
+    const file = parseDaemonConfig('sandbox_id_base = 2000000000\nsandbox_id_count = "1000"\n', '/j.toml');
+    assert.ok(Array.isArray(file));
+    assert.deepEqual(
+      parseDaemonArgs([], defaults, () => file),
+      { ok: true, options: { ...defaults, sandboxIdBase: 2000000000, sandboxIdCount: 1000 } },
+    );
+    const refused = (args: string[]): string => {
+      const r = parseDaemonArgs(args, defaults);
+      return r.ok ? '' : r.message;
+    };
+    assert.match(refused(['--sandbox-id-base', '0']), /--sandbox-id-base: not a number from 65536 to 2147483647/);
+    assert.match(refused(['--sandbox-id-base', '65535']), /--sandbox-id-base: not a number/);
+    assert.match(refused(['--sandbox-id-base', '2147483648']), /--sandbox-id-base: not a number/);
+    assert.match(refused(['--sandbox-id-base', '0x70000000']), /--sandbox-id-base: not a number/);
+    assert.match(refused(['--sandbox-id-count', '0']), /--sandbox-id-count: not a number from 1/);
+    assert.match(refused(['--sandbox-id-count', '-5']), /--sandbox-id-count: not a number/);
+    // The default base with a larger count, or a larger base with the default count: past 2^31 - 1.
+    assert.match(refused(['--sandbox-id-count', '268435457']), /goes past 2147483647/);
+    assert.match(refused(['--sandbox-id-base', '1879048193']), /goes past 2147483647/);
+    assert.equal(refused(['--sandbox-id-base', '2147483647', '--sandbox-id-count', '1']), '');
+  });
+
   it('takes settings from jaid.toml, with the flags winning over the file', () => {
     const file = parseDaemonConfig(
       'log_level = "debug"\nsocket_mode = 0o660\naudit_retention_days = 30\n',
@@ -125,6 +154,8 @@ describe('jaid options', () => {
         'audit_retention_rows',
         'log_level',
         'audit_retention_days',
+        'sandbox_id_base',
+        'sandbox_id_count',
       ].join(', ')})`,
     });
     assert.match(

@@ -138,15 +138,18 @@ describe('helper plan builder', () => {
   });
 
   it('adds the sandbox account and the shell in strict mode, and sends masks for casual overlays only', () => {
-    const sandbox = { name: 'jai', uid: 990, gid: 990 };
+    const sandbox = { name: 'jai', uid: 70001000, gid: 70001000, range: { base: 70000000, count: 5000 } };
     const strict = buildHelperPlan(identity, request({ mode: 'strict', masks: ['.ssh'] }), sandbox).entries;
     assert.deepEqual(values(strict, 'sandbox_user'), ['jai']);
-    assert.deepEqual(values(strict, 'sandbox_uid'), ['990']);
-    assert.deepEqual(values(strict, 'sandbox_gid'), ['990']);
+    assert.deepEqual(values(strict, 'sandbox_uid'), ['70001000']);
+    assert.deepEqual(values(strict, 'sandbox_gid'), ['70001000']);
+    assert.deepEqual(values(strict, 'sandbox_id_base'), ['70000000']);
+    assert.deepEqual(values(strict, 'sandbox_id_count'), ['5000']);
     assert.deepEqual(values(strict, 'shell'), ['/bin/bash']);
     assert.deepEqual(values(strict, 'mask'), []);
     const bare = buildHelperPlan(identity, request({ mode: 'bare', masks: ['.ssh'] })).entries;
     assert.deepEqual(values(bare, 'sandbox_uid'), []);
+    assert.deepEqual(values(bare, 'sandbox_id_base'), []);
     assert.deepEqual(values(bare, 'mask'), []);
     assert.deepEqual(values(buildHelperPlan(identity, request({ masks: ['.ssh'] })).entries, 'mask'), ['.ssh']);
     assert.throws(() => buildHelperPlan(identity, request({ mode: 'strict' })), /sandbox account/);
