@@ -189,7 +189,7 @@ void host_prepare_run(const struct plan *p, struct host_state *h)
 	int run_fd, jai_fd, attempt;
 
 	h->user_fd = h->lock_fd = h->tmp_fd = h->tmp_jail_fd = h->run_jail_fd = h->shm_jail_fd = -1;
-	h->home_fd = h->storage_fd = h->changes_fd = h->work_fd = h->jail_home_fd = h->passwd_fd = -1;
+	h->home_fd = h->storage_fd = h->changes_fd = h->work_fd = h->jail_home_fd = h->passwd_fd = h->group_fd = -1;
 	h->home_created = h->config_exists = h->has_script = false;
 
 	run_fd = open("/run", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -466,6 +466,7 @@ void host_release(struct host_state *h)
 	host_close(&h->shm_jail_fd, "tmp/.shm/<jail>");
 	host_close(&h->run_jail_fd, "tmp/.run/<jail>");
 	host_close(&h->passwd_fd, "/run/jai/<user>/passwd");
+	host_close(&h->group_fd, "/run/jai/<user>/group");
 	/* Closing the lock's only fd releases the flock. */
 	host_close(&h->lock_fd, ".lock");
 	host_close(&h->user_fd, "/run/jai/<user>");

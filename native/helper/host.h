@@ -32,7 +32,8 @@ struct host_state {
 	 * /run/jai/<user>/<jail>.home; strict and bare, <storage>/<jail>.home (opened as the user). */
 	int jail_home_fd;
 	bool home_created; /* this session created <jail>.changes (casual) or <jail>.home (strict, bare): initjail runs */
-	int passwd_fd;    /* strict: /run/jai/<user>/passwd (O_PATH); -1 otherwise */
+	int passwd_fd;    /* strict: /run/jai/<user>/passwd; -1 otherwise */
+	int group_fd;     /* strict: /run/jai/<user>/group; -1 otherwise, or without an /etc/group */
 	bool has_script;
 	char script_name[32];  /* .jairc + 10 characters, in tmp/<jail> */
 	char script_env[48];   /* JAI_SCRIPT=/tmp/<script_name> */

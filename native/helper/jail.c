@@ -1,12 +1,13 @@
 /* jail.c — see jail.h.
  *
  * Why this is safe: nothing is re-resolved from a string in the host namespace after it was checked: grants are
- * cloned from the very fds whose owner was checked, the overlay, the passwd copy and the tmp dirs from fds opened
- * with O_NOFOLLOW below root-owned /run/jai, strict/bare's home from the fd opened as the user in the storage dir.
- * In the jail namespace, mount targets are opened as the user (the home) or with the sandbox's credentials (grants:
- * strict mode's untrusted account, who may create them in its private home or /tmp) without following symlinks, so
- * a symlink planted in the home or /tmp cannot redirect a mount onto, say, /etc. Every mount is nosuid and nodev
- * except the new /dev (read-only, holding only the listed device nodes) and its devpts instance. In strict mode every
+ * cloned from the very fds whose owner was checked, the overlay, the passwd and group copies and the tmp dirs from
+ * fds opened with O_NOFOLLOW below root-owned /run/jai, strict/bare's home from the fd opened as the user in the
+ * storage dir. In the jail namespace, mount targets are opened as the user (the home) or with the sandbox's
+ * credentials (grants: strict mode's untrusted account — this user's own sandbox ids —, who may create them in its
+ * private home or /tmp) without following symlinks, so a symlink planted in the home or /tmp cannot redirect a mount
+ * onto, say, /etc. Every mount is nosuid and nodev except the new /dev (read-only, holding only the listed device
+ * nodes) and its devpts instance. In strict mode every
  * clone is id-mapped before it is attached (the kernel allows it on detached mounts only): through it the user's
  * files are the sandbox account's and nothing else changes owner (idmap.h), so the account reaches the user's
  * files only where a clone shows them, never elsewhere (it is not the user). */
@@ -145,6 +146,9 @@ void jail_take_clones(const struct plan *p, const struct host_state *h, int idma
 	c->passwd = -1;
 	if (h->passwd_fd >= 0)
 		c->passwd = jail_clone(h->passwd_fd, MOUNT_ATTR_RDONLY, idmap_fd, "passwd copy");
+	c->group = -1;
+	if (h->group_fd >= 0)
+		c->group = jail_clone(h->group_fd, MOUNT_ATTR_RDONLY, idmap_fd, "group copy");
 	c->tmp = jail_clone(h->tmp_jail_fd, 0, idmap_fd, "tmp/<jail>");
 	c->var_tmp = jail_clone(h->tmp_jail_fd, 0, idmap_fd, "tmp/<jail>");
 	c->shm = jail_clone(h->shm_jail_fd, 0, idmap_fd, "tmp/.shm/<jail>");
@@ -230,26 +234,28 @@ static int jail_target(const struct plan *p, const char *path, bool create, enum
 	return fd;
 }
 
-/* strict: the passwd copy over /etc/passwd. The jail's /etc is the host's, read-only and root's: opened as root,
- * without following a symlink (a file bind needs a file under it). */
-static void jail_mount_passwd(int clone)
+/* strict: the passwd or group copy over /etc/<name>. The jail's /etc is the host's, read-only and root's: opened
+ * as root, without following a symlink (a file bind needs a file under it). */
+static void jail_mount_etc_copy(int clone, const char *name)
 {
+	char display[32];
 	struct stat st;
 	int etc, target;
 
+	snprintf(display, sizeof display, "/etc/%s", name);
 	etc = path_open_dir("/etc", O_PATH, 0);
 	if (etc < 0)
 		die_errno("open(/etc) in the jail");
-	target = path_open_one(etc, "passwd", O_PATH);
+	target = path_open_one(etc, name, O_PATH);
 	if (target < 0)
-		die_errno("open(/etc/passwd) in the jail");
+		die_errno("open(%s) in the jail", display);
 	if (fstat(target, &st) < 0)
-		die_errno("fstat(/etc/passwd) in the jail");
+		die_errno("fstat(%s) in the jail", display);
 	if (!S_ISREG(st.st_mode))
-		die("/etc/passwd in the jail: not a regular file");
-	mount_move(clone, target, "/etc/passwd");
+		die("%s in the jail: not a regular file", display);
+	mount_move(clone, target, display);
 	if (close(target) < 0 || close(etc) < 0)
-		die_errno("close(/etc/passwd)");
+		die_errno("close(%s)", display);
 }
 
 static void jail_mknod(int dev, const char *name, unsigned int major, unsigned int minor)
@@ -353,8 +359,12 @@ void jail_mount(const struct plan *p, struct jail_clones *c, gid_t tty_gid)
 		die_errno("close(%s)", p->home);
 	jail_close_clone(&c->home, "home");
 	if (c->passwd >= 0) {
-		jail_mount_passwd(c->passwd);
+		jail_mount_etc_copy(c->passwd, "passwd");
 		jail_close_clone(&c->passwd, "/etc/passwd");
+	}
+	if (c->group >= 0) {
+		jail_mount_etc_copy(c->group, "group");
+		jail_close_clone(&c->group, "/etc/group");
 	}
 
 	jail_place_system(c->tmp, "/tmp", false);

@@ -23,6 +23,8 @@ enum plan_key {
 	KEY_SANDBOX_USER,
 	KEY_SANDBOX_UID,
 	KEY_SANDBOX_GID,
+	KEY_SANDBOX_ID_BASE,
+	KEY_SANDBOX_ID_COUNT,
 	KEY_SHELL,
 	KEY_JAIL,
 	KEY_STORAGE,
@@ -84,6 +86,8 @@ static const struct plan_key_info plan_keys[KEY_COUNT] = {
 	[KEY_SANDBOX_USER] = { "sandbox_user", 1, RUN, 0, STRICT, STRICT },
 	[KEY_SANDBOX_UID] = { "sandbox_uid", 1, RUN, 0, STRICT, STRICT },
 	[KEY_SANDBOX_GID] = { "sandbox_gid", 1, RUN, 0, STRICT, STRICT },
+	[KEY_SANDBOX_ID_BASE] = { "sandbox_id_base", 1, RUN, 0, STRICT, STRICT },
+	[KEY_SANDBOX_ID_COUNT] = { "sandbox_id_count", 1, RUN, 0, STRICT, STRICT },
 	[KEY_SHELL] = { "shell", 1, RUN, 0, STRICT, STRICT },
 	[KEY_JAIL] = { "jail", 1, ANY_OP, RUN, ANY_MODE, 0 }, /* teardown: absent = every jail of the user */
 	[KEY_STORAGE] = { "storage", 1, ANY_OP, ANY_OP, ANY_MODE, 0 },
@@ -425,6 +429,18 @@ static int plan_apply(struct plan *p, enum plan_key key, const char *v, size_t v
 			return plan_fail(err, errlen, "sandbox_gid: invalid gid \"%s\" (decimal, not 0)", Q(v, vlen));
 		p->sandbox_gid = (gid_t)id;
 		return 0;
+	case KEY_SANDBOX_ID_BASE:
+		if (!plan_parse_u32(v, vlen, &id) || id < PLAN_MIN_SANDBOX_ID_BASE || id > PLAN_MAX_SANDBOX_ID)
+			return plan_fail(err, errlen, "sandbox_id_base: invalid value \"%s\" (decimal, %u to %u)",
+					 Q(v, vlen), PLAN_MIN_SANDBOX_ID_BASE, PLAN_MAX_SANDBOX_ID);
+		p->sandbox_id_base = id;
+		return 0;
+	case KEY_SANDBOX_ID_COUNT:
+		if (!plan_parse_u32(v, vlen, &id) || id == 0 || id > PLAN_MAX_SANDBOX_ID)
+			return plan_fail(err, errlen, "sandbox_id_count: invalid value \"%s\" (decimal, 1 to %u)",
+					 Q(v, vlen), PLAN_MAX_SANDBOX_ID);
+		p->sandbox_id_count = id;
+		return 0;
 	case KEY_SHELL:
 		/* Only written into the passwd copy (never opened): the user's passwd field as it is, empty included. */
 		if (vlen > PLAN_MAX_PATH || (vlen > 0 && v[0] != '/') || !plan_is_passwd_field(v, vlen))
@@ -601,14 +617,35 @@ static int plan_check_keys(const struct plan *p, const size_t *seen, char *err, 
 	return 0;
 }
 
-/* op run, mode strict: the account the program runs as is neither root (plan_parse_id) nor the user, and the home
- * can be written into the passwd copy. */
+/* op run, mode strict: the ids the program runs as are neither root (plan_parse_id) nor the user's, and are this
+ * user's own sandbox ids: base + uid for both, within a range that ends at or below PLAN_MAX_SANDBOX_ID (so no
+ * two users share them, threat model #25); and the home can be written into the passwd copy. */
 static int plan_check_strict(const struct plan *p, char *err, size_t errlen)
 {
+	uint64_t base = p->sandbox_id_base;
+	uint64_t mine = base + (uint64_t)p->uid;
+	size_t i;
+
 	if (p->sandbox_uid == p->uid)
 		return plan_fail(err, errlen, "sandbox_uid: %u is the user's own uid", (unsigned)p->uid);
 	if (p->sandbox_gid == p->gid)
 		return plan_fail(err, errlen, "sandbox_gid: %u is the user's own gid", (unsigned)p->gid);
+	for (i = 0; i < p->ngroups; i++)
+		if (p->sandbox_gid == p->groups[i])
+			return plan_fail(err, errlen, "sandbox_gid: %u is one of the user's groups",
+					 (unsigned)p->sandbox_gid);
+	if (base + p->sandbox_id_count - 1 > PLAN_MAX_SANDBOX_ID)
+		return plan_fail(err, errlen, "sandbox_id_base %u + sandbox_id_count %u: past %u", p->sandbox_id_base,
+				 p->sandbox_id_count, PLAN_MAX_SANDBOX_ID);
+	if ((uint64_t)p->uid >= p->sandbox_id_count)
+		return plan_fail(err, errlen, "uid: %u is outside the sandbox id range (sandbox_id_count %u)",
+				 (unsigned)p->uid, p->sandbox_id_count);
+	if ((uint64_t)p->sandbox_uid != mine)
+		return plan_fail(err, errlen, "sandbox_uid: %u is not sandbox_id_base + uid (%llu)",
+				 (unsigned)p->sandbox_uid, (unsigned long long)mine);
+	if ((uint64_t)p->sandbox_gid != mine)
+		return plan_fail(err, errlen, "sandbox_gid: %u is not sandbox_id_base + uid (%llu)",
+				 (unsigned)p->sandbox_gid, (unsigned long long)mine);
 	if (!plan_is_passwd_field(p->home, strlen(p->home)))
 		return plan_fail(err, errlen, "home: %s contains ':' or a newline (strict mode writes it to passwd)",
 				 Q(p->home, strlen(p->home)));

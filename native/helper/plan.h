@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define PLAN_MAGIC "jai-plan-1"
@@ -23,6 +24,10 @@
 #define PLAN_MAX_CGROUPS 4u
 /* Every `cgroup` value starts with this (and names a directory below it). */
 #define PLAN_CGROUP_ROOT "/sys/fs/cgroup/"
+/* strict: the sandbox id range (sandbox_id_base, sandbox_id_count) lies within [PLAN_MIN_SANDBOX_ID_BASE,
+ * PLAN_MAX_SANDBOX_ID]: clear of the 16-bit ids of system and regular users, positive as a signed 32-bit id. */
+#define PLAN_MIN_SANDBOX_ID_BASE 65536u
+#define PLAN_MAX_SANDBOX_ID 2147483647u
 #define PLAN_STATUS_FD 3
 #define PLAN_ERR_MAX 256u
 #define PLAN_SCRIPT_ENV "JAI_SCRIPT"
@@ -59,11 +64,14 @@ struct plan {
 	size_t ngroups;
 	gid_t groups[PLAN_MAX_GROUPS];
 	const char *home;
-	/* strict only (required then, refused otherwise): the untrusted account the program runs as, and the
-	 * user's login shell for the passwd copy. */
+	/* strict only (required then, refused otherwise): the untrusted account's name, the ids the program runs as
+	 * (this user's own: sandbox_id_base + uid, for both, checked), the range they come from, and the user's login
+	 * shell for the passwd copy. */
 	const char *sandbox_user;
 	uid_t sandbox_uid;
 	gid_t sandbox_gid;
+	uint32_t sandbox_id_base;
+	uint32_t sandbox_id_count;
 	const char *shell; /* "" or absolute, without ':' or newline */
 	const char *jail; /* NULL only for a teardown of all jails */
 	const char *storage;

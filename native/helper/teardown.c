@@ -401,6 +401,14 @@ static void teardown_remove_if_empty(struct teardown *t)
 	teardown_remove_user_dir(t);
 }
 
+static void teardown_unlink_copy(struct teardown *t, const char *name)
+{
+	if (unlinkat(t->user_fd, name, 0) < 0 && errno != ENOENT) {
+		die_notice("unlink(\"%s/%s\"): %s", t->dir, name, strerror(errno));
+		t->result = 1;
+	}
+}
+
 static void teardown_one(struct teardown *t)
 {
 	switch (t->p->mode) {
@@ -408,11 +416,9 @@ static void teardown_one(struct teardown *t)
 		teardown_one_casual(t);
 		break;
 	case PLAN_MODE_STRICT:
-		/* The shared passwd copy; running strict jails keep their bind mount of it. */
-		if (unlinkat(t->user_fd, "passwd", 0) < 0 && errno != ENOENT) {
-			die_notice("unlink(\"%s/passwd\"): %s", t->dir, strerror(errno));
-			t->result = 1;
-		}
+		/* The shared passwd and group copies; running strict jails keep their bind mounts of them. */
+		teardown_unlink_copy(t, "passwd");
+		teardown_unlink_copy(t, "group");
 		break;
 	case PLAN_MODE_BARE:
 		break;

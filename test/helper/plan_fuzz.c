@@ -7,8 +7,9 @@
  * invariants the helper relies on are checked; for every refused one, the error message must be a non-empty line of
  * printable ASCII. Every prefix of the seeds must be refused. Seeds: three op run plans (one with script and
  * initjail, one in strict mode) and an op teardown of every jail; a teardown plan must carry none of the run keys,
- * a strict plan all of the sandbox account's keys (with ids neither root nor the user's) and no mask, a casual or
- * bare plan none of them. Explicit cases (fuzz_cases) check the network and cgroup keys' accepted and refused
+ * a strict plan all of the sandbox account's keys (with ids neither root nor the user's, but the user's own
+ * sandbox_id_base + uid within a range that ends at or below PLAN_MAX_SANDBOX_ID) and no mask, a casual or bare plan
+ * none of them. Explicit cases (fuzz_cases) check the network, cgroup and sandbox id keys' accepted and refused
  * values first.
  *
  *   plan_fuzz [ITERATIONS [SEED]]     exit 0 when no invariant broke (sanitizer reports abort the run)
@@ -57,15 +58,25 @@ static const char *const fuzz_seed_b[] = {
 	"gid", "4294967294", "uid", "65534", "user", "bob_1", "mode", "casual", "op", "run",
 };
 
-/* op run in strict mode: the sandbox account and the user's shell. */
+/* op run in strict mode: the sandbox account (dave's own ids: the default base 0x70000000 + 1002) and the user's
+ * shell. */
 static const char *const fuzz_seed_d[] = {
 	"op", "run", "mode", "strict", "user", "dave", "uid", "1002", "gid", "1002", "home", "/home/dave",
-	"sandbox_user", "jai", "sandbox_uid", "999", "sandbox_gid", "995", "shell", "/bin/bash", "jail", "default",
+	"sandbox_user", "jai", "sandbox_uid", "1879049194", "sandbox_gid", "1879049194", "sandbox_id_base",
+	"1879048192", "sandbox_id_count", "268435456", "shell", "/bin/bash", "jail", "default",
 	"storage", "/home/dave/.jai", "config_dir", "/home/dave/.jai", "cwd", "/home/dave/proj",
 	"grant", "cwd:4:/home/dave/proj", "argv", "sh", "umask", "022", "stdin", "null", "stdout", "fd:5",
 	"stderr", "fd:6", "status_fd", "3", "initjail", "/home/dave/bin/init", "network", "none",
 	"cgroup", "/sys/fs/cgroup/jai.slice/dave-7", "cgroup", "/sys/fs/cgroup/memory/d", "cgroup", "/sys/fs/cgroup/pids/d",
 	"cgroup", "/sys/fs/cgroup/cpu/d",
+};
+
+/* op run in strict mode without the sandbox ids and their range (the explicit cases add them). */
+static const char *const fuzz_seed_e[] = {
+	"op", "run", "mode", "strict", "user", "erin", "uid", "1002", "gid", "1002", "group", "1002", "group", "27",
+	"home", "/home/erin", "sandbox_user", "jai", "shell", "/bin/sh", "jail", "default", "storage", "/home/erin/.jai",
+	"config_dir", "/home/erin/.jai", "cwd", "/", "argv", "sh", "umask", "022", "stdin", "null", "stdout", "null",
+	"stderr", "null", "status_fd", "3",
 };
 
 /* op teardown of every jail (no jail key), keys in an unusual order. */
@@ -84,10 +95,12 @@ static const char *const fuzz_dict[] = {
 	"rw:4:", "xx:4:/x", "cwd:4:x", "=x", "A=", "A=b", "A", "", "\xff\xfe", "%s%n%x",
 	"script", "initjail", "teardown", "JAI_SCRIPT=/x", "JAI_SCRIPT", "JAI_SCRIPTX=1", "JAI_SCRIP=1", "/bin/sh",
 	"init", "#!/bin/sh\nexit 0\n", "sandbox_user", "sandbox_uid", "sandbox_gid", "shell", "jai", "999", "995",
-	"1002", "/bin/a:b", "/bin/a\nb", "/usr/sbin/nologin", "/home/a:b", "network", "cgroup", "host", "loopback",
-	"none", "Host", "loopback ", "/sys/fs/cgroup", "/sys/fs/cgroup/", "/sys/fs/cgroup/x", "/sys/fs/cgroupx/a",
-	"/sys/fs/cgroup/../etc", "/sys/fs/cgroup/a/./b", "/sys/fs/cgroup//a", "/sys/fs/cgroup/a/", "sys/fs/cgroup/a",
-	"/sys/fs/cgroup/memory/jai/alice-1", "userns", "allow", "deny", "Allow", "allow ", "keyring",
+	"1002", "sandbox_id_base", "sandbox_id_count", "1879048192", "268435456", "1879049194", "1879049195",
+	"2147483647", "2147483648", "268435457", "/bin/a:b", "/bin/a\nb", "/usr/sbin/nologin", "/home/a:b", "network",
+	"cgroup", "host", "loopback", "none", "Host", "loopback ", "/sys/fs/cgroup", "/sys/fs/cgroup/",
+	"/sys/fs/cgroup/x", "/sys/fs/cgroupx/a", "/sys/fs/cgroup/../etc", "/sys/fs/cgroup/a/./b", "/sys/fs/cgroup//a",
+	"/sys/fs/cgroup/a/", "sys/fs/cgroup/a", "/sys/fs/cgroup/memory/jai/alice-1", "userns", "allow", "deny", "Allow",
+	"allow ", "keyring",
 };
 
 struct fuzz_tokens {
@@ -286,8 +299,8 @@ static void fuzz_check_teardown(const struct plan *p, const char *buf, size_t le
 	if (p->argc != 0 || p->argv[0] != NULL || p->nenv != 0 || p->env[0] != NULL || p->ngrants != 0 ||
 	    p->nmasks != 0 || p->cwd != NULL || p->config_dir != NULL || p->script != NULL || p->initjail != NULL ||
 	    p->uses_pty || p->has_winsize || p->sandbox_user != NULL || p->shell != NULL || p->sandbox_uid != 0 ||
-	    p->sandbox_gid != 0 || p->has_cwd_grant || p->network != PLAN_NET_HOST || p->ncgroups != 0 ||
-	    p->allow_userns || !p->allow_keyring)
+	    p->sandbox_gid != 0 || p->sandbox_id_base != 0 || p->sandbox_id_count != 0 || p->has_cwd_grant ||
+	    p->network != PLAN_NET_HOST || p->ncgroups != 0 || p->allow_userns || !p->allow_keyring)
 		fuzz_fail("teardown plan with run keys", buf, len);
 	for (i = 0; i < 3; i++)
 		if (p->stdio[i].kind != PLAN_STDIO_NULL || p->stdio[i].fd != -1)
@@ -328,11 +341,22 @@ static void fuzz_check_accepted(const struct plan *p, const char *buf, size_t le
 		if (p->sandbox_uid == 0 || p->sandbox_gid == 0 || p->sandbox_uid == (uid_t)-1 ||
 		    p->sandbox_gid == (gid_t)-1 || p->sandbox_uid == p->uid || p->sandbox_gid == p->gid)
 			fuzz_fail("sandbox ids root, invalid or the user's", buf, len);
+		if (p->sandbox_id_base < PLAN_MIN_SANDBOX_ID_BASE || p->sandbox_id_count == 0 ||
+		    (uint64_t)p->sandbox_id_base + p->sandbox_id_count - 1 > PLAN_MAX_SANDBOX_ID ||
+		    (uint64_t)p->uid >= p->sandbox_id_count)
+			fuzz_fail("sandbox id range out of bounds, or the uid outside it", buf, len);
+		if ((uint64_t)p->sandbox_uid != (uint64_t)p->sandbox_id_base + p->uid ||
+		    (uint64_t)p->sandbox_gid != (uint64_t)p->sandbox_id_base + p->uid)
+			fuzz_fail("sandbox ids not the user's own (base + uid)", buf, len);
+		for (i = 0; i < p->ngroups; i++)
+			if (p->groups[i] == p->sandbox_gid)
+				fuzz_fail("sandbox gid one of the user's groups", buf, len);
 		if (p->shell != NULL && ((p->shell[0] != '\0' && p->shell[0] != '/') || strpbrk(p->shell, ":\n")))
 			fuzz_fail("shell not absolute or with ':' or newline", buf, len);
 		if (strpbrk(p->home, ":\n"))
 			fuzz_fail("strict home with ':' or newline", buf, len);
-	} else if (p->sandbox_user != NULL || p->shell != NULL || p->sandbox_uid != 0 || p->sandbox_gid != 0) {
+	} else if (p->sandbox_user != NULL || p->shell != NULL || p->sandbox_uid != 0 || p->sandbox_gid != 0 ||
+		   p->sandbox_id_base != 0 || p->sandbox_id_count != 0) {
 		fuzz_fail("sandbox account keys outside strict mode", buf, len);
 	}
 	if (p->mode != PLAN_MODE_CASUAL && p->nmasks != 0)
@@ -463,10 +487,12 @@ static int fuzz_one(const char *data, size_t len)
 static char fuzz_cgroup_max[PLAN_MAX_PATH + 1];
 static char fuzz_cgroup_over[PLAN_MAX_PATH + 2];
 
-/* Explicit cases: seed B (op run, casual) or seed C (op teardown) with extra key/value pairs before end. */
+/* Explicit cases: seed B (op run, casual), seed C (op teardown) or seed E (op run, strict, without the sandbox ids)
+ * with extra key/value pairs before end. */
+enum fuzz_case_seed { FUZZ_SEED_B, FUZZ_SEED_C, FUZZ_SEED_E };
 struct fuzz_case {
 	const char *name;
-	int teardown;
+	enum fuzz_case_seed seed;
 	const char *extra[12]; /* key, value, …, NULL */
 	const char *expect;    /* NULL: accepted (then network and ncgroups are checked); else in the error */
 	enum plan_network network;
@@ -474,8 +500,13 @@ struct fuzz_case {
 };
 
 #define CG "/sys/fs/cgroup/"
-#define ACCEPT(name, net, ncg, ...) { name, 0, { __VA_ARGS__, NULL }, NULL, net, ncg }
+#define ACCEPT(name, net, ncg, ...) { name, FUZZ_SEED_B, { __VA_ARGS__, NULL }, NULL, net, ncg }
 #define REFUSE(name, teardown, msg, ...) { name, teardown, { __VA_ARGS__, NULL }, msg, PLAN_NET_HOST, 0 }
+#define STRICT_ACCEPT(name, ...) { name, FUZZ_SEED_E, { __VA_ARGS__, NULL }, NULL, PLAN_NET_HOST, 0 }
+#define STRICT_REFUSE(name, msg, ...) { name, FUZZ_SEED_E, { __VA_ARGS__, NULL }, msg, PLAN_NET_HOST, 0 }
+/* erin (uid 1002) with the default range: her own ids are 1879048192 + 1002. */
+#define OWN_IDS "sandbox_uid", "1879049194", "sandbox_gid", "1879049194"
+#define RANGE "sandbox_id_base", "1879048192", "sandbox_id_count", "268435456"
 static const struct fuzz_case fuzz_cases[] = {
 	{ "no network key: host", 0, { NULL }, NULL, PLAN_NET_HOST, 0 },
 	ACCEPT("network host", PLAN_NET_HOST, 0, "network", "host"),
@@ -508,15 +539,52 @@ static const struct fuzz_case fuzz_cases[] = {
 	ACCEPT("cgroup of PLAN_MAX_PATH bytes", PLAN_NET_HOST, 1, "cgroup", fuzz_cgroup_max),
 	ACCEPT("userns allow", PLAN_NET_HOST, 0, "userns", "allow"),
 	ACCEPT("userns deny", PLAN_NET_HOST, 0, "userns", "deny"),
-	REFUSE("bad userns value", 0, "userns: invalid value \"yes\" (allow or deny)", "userns", "yes"),
-	REFUSE("repeated userns", 0, "userns: repeated", "userns", "deny", "userns", "allow"),
-	REFUSE("userns with op teardown", 1, "userns: not allowed with op teardown", "userns", "deny"),
+	REFUSE("bad userns value", FUZZ_SEED_B, "userns: invalid value \"yes\" (allow or deny)", "userns", "yes"),
+	REFUSE("repeated userns", FUZZ_SEED_B, "userns: repeated", "userns", "deny", "userns", "allow"),
+	REFUSE("userns with op teardown", FUZZ_SEED_C, "userns: not allowed with op teardown", "userns", "deny"),
 	ACCEPT("keyring deny", PLAN_NET_HOST, 0, "keyring", "deny"),
-	REFUSE("bad keyring value", 0, "keyring: invalid value \"no\" (allow or deny)", "keyring", "no"),
-	REFUSE("keyring with op teardown", 1, "keyring: not allowed with op teardown", "keyring", "allow"),
+	REFUSE("bad keyring value", FUZZ_SEED_B, "keyring: invalid value \"no\" (allow or deny)", "keyring", "no"),
+	REFUSE("keyring with op teardown", FUZZ_SEED_C, "keyring: not allowed with op teardown", "keyring", "allow"),
+	STRICT_ACCEPT("strict: the user's own ids, default range", OWN_IDS, RANGE),
+	STRICT_ACCEPT("strict: a range ending at 2^31 - 1", "sandbox_uid", "2147483647", "sandbox_gid", "2147483647",
+		      "sandbox_id_base", "2147482645", "sandbox_id_count", "1003"),
+	STRICT_ACCEPT("strict: the lowest base", "sandbox_uid", "66538", "sandbox_gid", "66538", "sandbox_id_base",
+		      "65536", "sandbox_id_count", "1003"),
+	STRICT_REFUSE("strict: no range", "missing key sandbox_id_base", OWN_IDS),
+	STRICT_REFUSE("strict: no count", "missing key sandbox_id_count", OWN_IDS, "sandbox_id_base", "1879048192"),
+	STRICT_REFUSE("strict: the one jai uid of every user",
+		      "sandbox_uid: 999 is not sandbox_id_base + uid (1879049194)", "sandbox_uid", "999", "sandbox_gid",
+		      "995", RANGE),
+	STRICT_REFUSE("strict: another user's uid", "sandbox_uid: 1879049195 is not sandbox_id_base + uid",
+		      "sandbox_uid", "1879049195", "sandbox_gid", "1879049194", RANGE),
+	STRICT_REFUSE("strict: another user's gid", "sandbox_gid: 1879049195 is not sandbox_id_base + uid",
+		      "sandbox_uid", "1879049194", "sandbox_gid", "1879049195", RANGE),
+	STRICT_REFUSE("strict: the uid beyond the range",
+		      "uid: 1002 is outside the sandbox id range (sandbox_id_count 1002)", OWN_IDS, "sandbox_id_base",
+		      "1879048192", "sandbox_id_count", "1002"),
+	STRICT_REFUSE("strict: a range past 2^31 - 1", "sandbox_id_base 1879048192 + sandbox_id_count 268435457: past",
+		      OWN_IDS, "sandbox_id_base", "1879048192", "sandbox_id_count", "268435457"),
+	STRICT_REFUSE("strict: a base below 65536", "sandbox_id_base: invalid value \"65535\"", "sandbox_uid", "66537",
+		      "sandbox_gid", "66537", "sandbox_id_base", "65535", "sandbox_id_count", "1003"),
+	STRICT_REFUSE("strict: a base past 2^31 - 1", "sandbox_id_base: invalid value \"2147483648\"", OWN_IDS,
+		      "sandbox_id_base", "2147483648", "sandbox_id_count", "1"),
+	STRICT_REFUSE("strict: an empty range", "sandbox_id_count: invalid value \"0\"", OWN_IDS,
+		      "sandbox_id_base", "1879048192", "sandbox_id_count", "0"),
+	STRICT_REFUSE("strict: a base with a sign", "sandbox_id_base: invalid value \"+1879048192\"", OWN_IDS,
+		      "sandbox_id_base", "+1879048192", "sandbox_id_count", "268435456"),
+	STRICT_REFUSE("strict: the sandbox gid one of the user's groups",
+		      "sandbox_gid: 1879049194 is one of the user's groups", OWN_IDS, RANGE, "group", "1879049194"),
+	REFUSE("sandbox_id_base in casual mode", FUZZ_SEED_B, "sandbox_id_base: not allowed with mode casual",
+	       "sandbox_id_base", "1879048192"),
+	REFUSE("sandbox_id_count with op teardown", FUZZ_SEED_C, "sandbox_id_count: not allowed with op teardown",
+	       "sandbox_id_count", "268435456"),
 };
 #undef ACCEPT
 #undef REFUSE
+#undef STRICT_ACCEPT
+#undef STRICT_REFUSE
+#undef OWN_IDS
+#undef RANGE
 #undef CG
 
 static void fuzz_tokens_extra(struct fuzz_tokens *t, const char *const *extra)
@@ -552,8 +620,10 @@ static int fuzz_run_cases(void)
 		size_t len;
 		int r;
 
-		if (fc->teardown)
+		if (fc->seed == FUZZ_SEED_C)
 			fuzz_tokens_seed(t, fuzz_seed_c, sizeof fuzz_seed_c / sizeof fuzz_seed_c[0]);
+		else if (fc->seed == FUZZ_SEED_E)
+			fuzz_tokens_seed(t, fuzz_seed_e, sizeof fuzz_seed_e / sizeof fuzz_seed_e[0]);
 		else
 			fuzz_tokens_seed(t, fuzz_seed_b, sizeof fuzz_seed_b / sizeof fuzz_seed_b[0]);
 		fuzz_tokens_extra(t, fc->extra);
@@ -616,7 +686,7 @@ int main(int argc, char **argv)
 	}
 	fuzz_tokens_seed(&t, fuzz_seed_d, sizeof fuzz_seed_d / sizeof fuzz_seed_d[0]);
 	len = fuzz_serialise(&t, buf, sizeof buf);
-	if (fuzz_one(buf, len) != 0 || fuzz_plan.mode != PLAN_MODE_STRICT || fuzz_plan.sandbox_uid != 999) {
+	if (fuzz_one(buf, len) != 0 || fuzz_plan.mode != PLAN_MODE_STRICT || fuzz_plan.sandbox_uid != 1879049194u) {
 		char err[PLAN_ERR_MAX];
 
 		plan_parse(buf, len, &fuzz_plan, err, sizeof err);

@@ -58,6 +58,7 @@ cleanup_cgroups() {
 
 cleanup() {
 	pkill -KILL -u "$U" 2>/dev/null
+	[ -n "${SUID:-}" ] && pkill -KILL -u "$SUID" 2>/dev/null
 	[ -n "$LISTENER" ] && kill "$LISTENER" 2>/dev/null
 	cleanup_cgroups
 	for m in "${MOUNTS_MADE[@]}"; do umount -l "$m" 2>/dev/null; done
@@ -92,6 +93,11 @@ getent passwd jai >/dev/null || useradd --system --no-create-home --home-dir / -
 	--comment "JAI sandbox untrusted user" jai || exit 1
 JUID=$(id -u jai)
 JGID=$(id -g jai)
+# The test user's own sandbox ids (jaid's default --sandbox-id-base and --sandbox-id-count): strict runs as these,
+# named jai in the jail's passwd and group copies.
+SBASE=1879048192
+SCOUNT=268435456
+SUID=$((SBASE + UID_))
 pkill -KILL -u "$U" 2>/dev/null
 cleanup_state
 rm -rf "$H/.jai" "$H/proj" "$H/ro-dir" "$H/newfile" "$H/realfile" "$H/.secret"
@@ -111,7 +117,8 @@ base() { # the keys every plan has, minus cwd/grants/argv/stdio; MODE=strict add
 	printf '%s\0' op run mode "${MODE:-casual}" user "$U" uid "$UID_" gid "$GID_" group "$GID_" home "$H" \
 		jail "${JAIL:-default}" storage "${STORAGE:-$H/.jai}" config_dir "$H/.jai" umask "${UMASK:-022}" status_fd 3 env "$ENV_PATH"
 	if [ "${MODE:-}" = strict ]; then
-		printf '%s\0' sandbox_user jai sandbox_uid "$JUID" sandbox_gid "$JGID" shell "$USHELL"
+		printf '%s\0' sandbox_user jai sandbox_uid "$SUID" sandbox_gid "$SUID" sandbox_id_base "$SBASE" \
+			sandbox_id_count "$SCOUNT" shell "$USHELL"
 	fi
 }
 # mkplan FILE KEY VALUE ...: magic, base keys, the given pairs, end.
@@ -215,7 +222,7 @@ bad_plan pty-no-size 'pty_rows and pty_cols are required'
 mkplan "$WORK/strict-no-account.plan" "${STD[@]}"
 sed -z -i 's/^casual$/strict/' "$WORK/strict-no-account.plan"
 bad_plan strict-no-account 'missing key sandbox_user'
-mkplan "$WORK/casual-sandbox-uid.plan" "${STD[@]}" sandbox_uid "$JUID"
+mkplan "$WORK/casual-sandbox-uid.plan" "${STD[@]}" sandbox_uid "$SUID"
 bad_plan casual-sandbox-uid 'sandbox_uid: not allowed with mode casual'
 MODE=bare mkplan "$WORK/bare-shell.plan" "${STD[@]}" shell /bin/sh
 bad_plan bare-shell 'shell: not allowed with mode bare'
@@ -224,14 +231,32 @@ bad_plan strict-mask 'mask: not allowed with mode strict'
 MODE=bare mkplan "$WORK/bare-mask.plan" "${STD[@]}" mask .ssh
 bad_plan bare-mask 'mask: not allowed with mode bare'
 MODE=strict mkplan "$WORK/strict-own-uid.plan" "${STD[@]}"
-sed -z -i "/^sandbox_uid\$/{n;s/^$JUID\$/$UID_/}" "$WORK/strict-own-uid.plan"
+sed -z -i "/^sandbox_uid\$/{n;s/^$SUID\$/$UID_/}" "$WORK/strict-own-uid.plan"
 bad_plan strict-own-uid "sandbox_uid: $UID_ is the user's own uid"
 MODE=strict mkplan "$WORK/strict-own-gid.plan" "${STD[@]}"
-sed -z -i "/^sandbox_gid\$/{n;s/^$JGID\$/$GID_/}" "$WORK/strict-own-gid.plan"
+sed -z -i "/^sandbox_gid\$/{n;s/^$SUID\$/$GID_/}" "$WORK/strict-own-gid.plan"
 bad_plan strict-own-gid "sandbox_gid: $GID_ is the user's own gid"
 MODE=strict mkplan "$WORK/strict-root.plan" "${STD[@]}"
-sed -z -i "/^sandbox_uid\$/{n;s/^$JUID\$/0/}" "$WORK/strict-root.plan"
+sed -z -i "/^sandbox_uid\$/{n;s/^$SUID\$/0/}" "$WORK/strict-root.plan"
 bad_plan strict-root 'sandbox_uid: invalid uid "0"'
+# #25: the ids must be this user's own (base + uid), from a range that fits: never the one jai uid of every user.
+MODE=strict mkplan "$WORK/strict-shared-uid.plan" "${STD[@]}"
+sed -z -i "/^sandbox_uid\$/{n;s/^$SUID\$/$JUID/};/^sandbox_gid\$/{n;s/^$SUID\$/$JGID/}" "$WORK/strict-shared-uid.plan"
+bad_plan strict-shared-uid "sandbox_uid: $JUID is not sandbox_id_base \\+ uid \\($SUID\\)"
+MODE=strict mkplan "$WORK/strict-other-gid.plan" "${STD[@]}"
+sed -z -i "/^sandbox_gid\$/{n;s/^$SUID\$/$((SUID + 1))/}" "$WORK/strict-other-gid.plan"
+bad_plan strict-other-gid "sandbox_gid: $((SUID + 1)) is not sandbox_id_base \\+ uid"
+MODE=strict mkplan "$WORK/strict-no-range.plan" "${STD[@]}"
+sed -z -i '/^sandbox_id_base$/,+1d' "$WORK/strict-no-range.plan"
+bad_plan strict-no-range 'missing key sandbox_id_base'
+MODE=strict mkplan "$WORK/strict-uid-outside.plan" "${STD[@]}"
+sed -z -i "/^sandbox_id_count\$/{n;s/^$SCOUNT\$/$UID_/}" "$WORK/strict-uid-outside.plan"
+bad_plan strict-uid-outside "uid: $UID_ is outside the sandbox id range \\(sandbox_id_count $UID_\\)"
+MODE=strict mkplan "$WORK/strict-range-overflow.plan" "${STD[@]}"
+sed -z -i "/^sandbox_id_count\$/{n;s/^$SCOUNT\$/$((SCOUNT + 1))/}" "$WORK/strict-range-overflow.plan"
+bad_plan strict-range-overflow "sandbox_id_base $SBASE \\+ sandbox_id_count $((SCOUNT + 1)): past 2147483647"
+mkplan "$WORK/casual-sandbox-range.plan" "${STD[@]}" sandbox_id_base "$SBASE"
+bad_plan casual-sandbox-range 'sandbox_id_base: not allowed with mode casual'
 MODE=strict mkplan "$WORK/strict-shell-colon.plan" "${STD[@]}"
 sed -z -i "/^shell\$/{n;s|^.*\$|/bin/x:0:0|}" "$WORK/strict-shell-colon.plan"
 bad_plan strict-shell-colon 'shell: "/bin/x:0:0" is not empty or an absolute path'
@@ -892,13 +917,22 @@ strict_run() { # NAME ARGV...: strict jail "strict", cwd grant of ~/proj, stdout
 }
 strict_run st-ids sh -c 'id -u; id -g; id -G'
 ok "strict: exit 0, records started, exit 0" rec_seq st-ids "started|exit 0|"
-ok "strict: uid, gid and groups are the sandbox user's only" out_is st-ids "$JUID
-$JGID
-$JGID"
+ok "strict: uid, gid and groups are the user's own sandbox ids only (base + uid), not the jai account's" \
+	out_is st-ids "$SUID
+$SUID
+$SUID"
 ok "strict: the private home was created 0700, the user's" \
 	[ "$(stat -c '%a %u' "$H/.jai/strict.home" 2>/dev/null)" = "700 $UID_" ]
 ok "strict: the passwd copy is root's, 0444" [ "$(stat -c '%a %u %F' "/run/jai/$U/passwd" 2>/dev/null)" = "444 0 regular file" ]
 PASSWD_INO=$(stat -c %i "/run/jai/$U/passwd")
+ok "strict: the group copy is root's, 0444" [ "$(stat -c '%a %u %F' "/run/jai/$U/group" 2>/dev/null)" = "444 0 regular file" ]
+GROUP_INO=$(stat -c %i "/run/jai/$U/group")
+strict_run st-names sh -c 'id -un; id -gn; getent group jai; grep -v "^jai:" /etc/group | md5sum; stat -c "%a %u" /etc/group'
+ok "strict: the sandbox ids are named jai (user and group)" bash -c "[ \"\$(sed -n 1,2p '$WORK/st-names.out' | tr '\n' ' ')\" = 'jai jai ' ]"
+ok "strict: getent group jai shows the sandbox gid, members unchanged" \
+	[ "$(sed -n 3p "$WORK/st-names.out")" = "$(getent group jai | awk -F: -v OFS=: -v g="$SUID" '{ $3 = g; print }')" ]
+ok "strict: every other line of /etc/group unchanged; the copy root's, 0444" \
+	[ "$(sed -n 4,5p "$WORK/st-names.out" | tr '\n' ' ')" = "$(grep -v '^jai:' /etc/group | md5sum) 444 0 " ]
 
 strict_run st-status sh -c 'cat /proc/self/status; ls /proc/self/fd | tr "\n" " "'
 ok "strict: NoNewPrivs 1, no capabilities at all" bash -c "grep -qx \$'NoNewPrivs:\\t1' '$WORK/st-status.out' &&
@@ -931,25 +965,59 @@ cat: $OUTSIDE/secret: Permission denied"
 
 strict_run st-passwd sh -c 'getent passwd jai; stat -c "%a %u" /etc/passwd; (echo x >> /etc/passwd) 2>/dev/null || echo ro; grep -v "^jai:" /etc/passwd | md5sum'
 ok "strict: getent passwd jai shows the user's home and shell" \
-	[ "$(sed -n 1p "$WORK/st-passwd.out")" = "jai:x:$JUID:$JGID:JAI sandbox untrusted user:$H:$USHELL" ]
+	[ "$(sed -n 1p "$WORK/st-passwd.out")" = "jai:x:$SUID:$SUID:JAI sandbox untrusted user:$H:$USHELL" ]
 ok "strict: /etc/passwd is the copy (root's, 0444), not writable" \
 	[ "$(sed -n 2,3p "$WORK/st-passwd.out" | tr '\n' ' ')" = "444 0 ro " ]
 ok "strict: every other line of /etc/passwd unchanged" \
 	[ "$(sed -n 4p "$WORK/st-passwd.out")" = "$(grep -v '^jai:' /etc/passwd | md5sum)" ]
 ok "strict: the passwd copy is reused, not made again" [ "$(stat -c %i "/run/jai/$U/passwd")" = "$PASSWD_INO" ]
+ok "strict: the group copy is reused, not made again" [ "$(stat -c %i "/run/jai/$U/group")" = "$GROUP_INO" ]
+# Copies left by an older helper (the jai account's real ids, as every strict jail had before per-user ids): stale,
+# so made again with this user's ids.
+rm -f "/run/jai/$U/passwd" "/run/jai/$U/group"
+install -m 0444 /etc/passwd "/run/jai/$U/passwd" && install -m 0444 /etc/group "/run/jai/$U/group"
+strict_run st-stale sh -c 'id -un; id -gn; getent passwd jai | cut -d: -f3,4,6'
+ok "strict: stale passwd and group copies (the shared jai ids) are made again with the user's own ids" \
+	out_is st-stale "jai
+jai
+$SUID:$SUID:$H"
+ok "strict: the stale copies were replaced (root's, 0444)" bash -c "[ \"\$(grep ^jai: '/run/jai/$U/passwd' | cut -d: -f3,4)\" = '$SUID:$SUID' ] &&
+	[ \"\$(grep ^jai: '/run/jai/$U/group' | cut -d: -f3)\" = '$SUID' ] && [ \"\$(stat -c '%a %u' '/run/jai/$U/passwd')\" = '444 0' ]"
+# Another /etc/passwd entry with the sandbox uid (the daemon refuses first; the helper checks it too). In a mount
+# namespace of its own, where a copy of /etc/passwd with such an entry is bound over it (the helper's mounts there
+# go with it).
+rm -f "/run/jai/$U/passwd" "/run/jai/$U/group"
+{ cat /etc/passwd; echo "jaiclash:x:$SUID:$SUID::/:/usr/sbin/nologin"; } >"$WORK/clash-passwd"
+chmod 0644 "$WORK/clash-passwd"
+MODE=strict JAIL=strict mkplan "$WORK/st-clash.plan" "${STRICT_PLAN[@]}" argv true stdin null stdout fd:5 stderr fd:6
+if unshare -m --propagation private sh -c 'mount --bind "$0" /etc/passwd' "$WORK/clash-passwd" 2>/dev/null; then
+	RC=0
+	unshare -m --propagation private sh -c 'mount --bind "$0" /etc/passwd && exec "$@"' "$WORK/clash-passwd" \
+		python3 "$DRIVE" --helper "$HELPER" --plan "$WORK/st-clash.plan" --records "$WORK/st-clash.rec" \
+		--as-uid "$UID_" --as-gid "$GID_" --fd "4=grant:$H/proj" --fd 5=out --fd 6=out \
+		>"$WORK/st-clash.out" 2>"$WORK/st-clash.err" || RC=$?
+	ok "strict: another passwd entry with the sandbox uid refuses the session (exit 1)" rc_is 1 st-clash
+	ok "strict: ... with a record naming the clash" rec_line st-clash 1 \
+		"error 1 passwd: /etc/passwd: the sandbox id $SUID of $U is taken by another entry"
+	ok "strict: ... and no passwd copy made" [ ! -e "/run/jai/$U/passwd" ]
+else
+	ok "strict: unshare -m and a bind mount over /etc/passwd (for the clash check)" false
+fi
 
 cat >"$H/proj/mounts.awk" <<'AWK'
 $6 !~ /(^|,)nosuid(,|$)/ { print "not nosuid: " $5 }
 $6 !~ /(^|,)nodev(,|$)/ && $5 != "/dev" && $5 != "/dev/pts" { print "not nodev: " $5 }
-$5 == home || $5 == home "/proj" || $5 == "/etc/passwd" || $5 == "/tmp" || $5 == "/var/tmp" || $5 == "/dev/shm" {
+$5 == home || $5 == home "/proj" || $5 == "/etc/passwd" || $5 == "/etc/group" || $5 == "/tmp" || $5 == "/var/tmp" ||
+$5 == "/dev/shm" {
 	if ($6 !~ /(^|,)idmapped(,|$)/) print "not idmapped: " $5
 	n++
 }
 $5 == "/etc/passwd" && $6 !~ /^ro,/ { print "/etc/passwd not read-only" }
-END { if (n != 6) print n " id-mapped mounts, expected 6" }
+$5 == "/etc/group" && $6 !~ /^ro,/ { print "/etc/group not read-only" }
+END { if (n != 7) print n " id-mapped mounts, expected 7" }
 AWK
 strict_run st-mounts awk -v home="$H" -f mounts.awk /proc/self/mountinfo
-ok "strict: every mount nosuid, nodev; home, grant, /etc/passwd (ro), /tmp, /var/tmp, /dev/shm id-mapped" \
+ok "strict: every mount nosuid, nodev; home, grant, /etc/passwd and /etc/group (ro), /tmp, /var/tmp, /dev/shm id-mapped" \
 	out_is st-mounts ""
 rm -f "$H/proj/mounts.awk"
 
@@ -966,7 +1034,7 @@ jai"
 MODE=strict JAIL=strict mkplan "$WORK/st-pty.plan" "${STRICT_PLAN[@]}" argv sh argv -c argv 'stat -c "%u %a" "$(tty)"' \
 	stdin pty stdout pty stderr pty pty_rows 24 pty_cols 80
 drive st-pty --fd "4=grant:$H/proj"
-ok "strict: the pty slave is jai's (0620)" out_has st-pty "^$JUID 620"
+ok "strict: the pty slave is the sandbox uid's (0620)" out_has st-pty "^$SUID 620"
 
 MODE=strict JAIL=strict mkplan "$WORK/st-bad-cwd.plan" cwd /nonexistent grant "cwd:4:$H/proj" argv true \
 	stdin null stdout fd:5 stderr fd:6
@@ -1127,11 +1195,12 @@ run_prog after-teardown sh -c 'cat "$0/newfile"' "$H"
 ok "a session after the teardown works (the changes are back)" out_is after-teardown new
 # strict: only the shared passwd copy; bare: nothing.
 strict_run st-after-teardown true
-ok "a strict session after the teardown makes the passwd copy again" [ -f "/run/jai/$U/passwd" ]
+ok "a strict session after the teardown makes the passwd and group copies again" \
+	bash -c "[ -f '/run/jai/$U/passwd' ] && [ -f '/run/jai/$U/group' ]"
 MODE=strict tdplan "$WORK/td-strict.plan" jail strict
 drive td-strict
-ok "teardown strict: exit 0, passwd removed, the casual overlay stays" \
-	bash -c "[ '$RC' = 0 ] && [ ! -e '/run/jai/$U/passwd' ] && awk -v p='/run/jai/$U/default.home' '\$5 == p { f = 1 } END { exit !f }' /proc/self/mountinfo"
+ok "teardown strict: exit 0, passwd and group removed, the casual overlay stays" \
+	bash -c "[ '$RC' = 0 ] && [ ! -e '/run/jai/$U/passwd' ] && [ ! -e '/run/jai/$U/group' ] && awk -v p='/run/jai/$U/default.home' '\$5 == p { f = 1 } END { exit !f }' /proc/self/mountinfo"
 ok "teardown strict: the private home stays" [ -e "$H/.jai/strict.home/proj" ]
 MODE=bare tdplan "$WORK/td-bare.plan" jail default
 drive td-bare
@@ -1147,7 +1216,7 @@ drive td-one-empty
 ok "teardown of one jail with nothing left: exit 0, /run/jai/<user> removed" \
 	bash -c "[ '$RC' = 0 ] && [ ! -e '/run/jai/$U' ]"
 
-no_procs_now() { [ -z "$(pgrep -u "$U")" ] && [ -z "$(pgrep -x jai-init)" ] && [ -z "$(pgrep -x jai-helper)" ]; }
+no_procs_now() { [ -z "$(pgrep -u "$U")" ] && [ -z "$(pgrep -u "$SUID")" ] && [ -z "$(pgrep -x jai-init)" ] && [ -z "$(pgrep -x jai-helper)" ]; }
 # Processes of the last checks (su, a killed jail) may take a moment to be reaped.
 no_procs() { for _ in $(seq 20); do no_procs_now && return 0; sleep 0.1; done; return 1; }
 ok "no helper or jailed process left" no_procs
