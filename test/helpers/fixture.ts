@@ -95,6 +95,8 @@ export function unmountUserState(user: string): void {
 export interface FixtureOptions {
   /** The policy file's text (default: empty, the built-in defaults). */
   policy?: string;
+  /** More jaid options, after the fixture's own (e.g. `--sandbox-id-count N`). */
+  daemonArgs?: readonly string[];
 }
 
 /** jaid's arguments for a fixture's files: its own sockets, audit DB and policy, nothing of the host's. */
@@ -139,7 +141,7 @@ export async function startFixture(
   const policyFile = path.join(stateDir, 'policy.toml');
   fs.writeFileSync(policyFile, options.policy ?? '');
   let log = '';
-  const args = jaidArgs({ socket, adminSocket, auditDb, policyFile });
+  const args = [...jaidArgs({ socket, adminSocket, auditDb, policyFile }), ...(options.daemonArgs ?? [])];
   const daemon = spawn(process.execPath, [path.join(REPO, 'bin/jaid'), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: daemonEnv,

@@ -1,5 +1,5 @@
-// Strict and bare modes against the real helper: the untrusted `jai` account, empty private homes, id-mapped
-// grants, the passwd copy, and what stays unreadable.
+// Strict and bare modes against the real helper: the untrusted `jai` account (the user's own sandbox ids under its
+// name), empty private homes, id-mapped grants, the passwd and group copies, and what stays unreadable.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,13 +14,17 @@ function passwdOf(name: string): string[] {
   return execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).trim().split(':');
 }
 
+/** jaid's default --sandbox-id-base: strict runs as this + the user's uid (uid and gid). */
+const SANDBOX_ID_BASE = 0x70000000;
+
 describe('strict and bare modes', { skip }, () => {
   let f: Fixture;
   let jaiUid: string;
-  let jaiGid: string;
+  let sandboxId: number;
   before(async () => {
     f = await startFixture('modes');
-    [, , jaiUid = '', jaiGid = ''] = passwdOf('jai');
+    [, , jaiUid = ''] = passwdOf('jai');
+    sandboxId = SANDBOX_ID_BASE + f.user.uid;
     asUser(f, () => fs.writeFileSync(path.join(f.user.home, 'visible.txt'), 'real home file'));
   });
   after(async () => {
@@ -28,10 +32,11 @@ describe('strict and bare modes', { skip }, () => {
     await f.teardown();
   });
 
-  it('runs strict sessions as the jai account, with no supplementary groups', () => {
-    const r = runJai(f, ['-m', 'strict', 'sh', '-c', 'id -u; id -G']);
+  it("runs strict sessions as the user's own sandbox ids, named jai, with no supplementary groups", () => {
+    const r = runJai(f, ['-m', 'strict', 'sh', '-c', 'id -u; id -G; id -un; id -gn']);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout, `${jaiUid}\n${jaiGid}\n`);
+    assert.equal(r.stdout, `${sandboxId}\n${sandboxId}\njai\njai\n`);
+    assert.notEqual(String(sandboxId), jaiUid, "not the jai account's own uid");
   });
 
   it('gives strict an empty private home: the real home is invisible', () => {
@@ -92,12 +97,23 @@ describe('strict and bare modes', { skip }, () => {
     }
   });
 
-  it("shows jai with the user's home and shell in a read-only /etc/passwd", () => {
-    const r = runJai(f, ['-m', 'strict', 'sh', '-c', 'getent passwd jai; grep " /etc/passwd " /proc/self/mountinfo']);
-    const [, , , , , home, shell] = r.stdout.split('\n')[0]?.split(':') ?? [];
+  it("shows jai with the user's sandbox ids, home and shell in a read-only /etc/passwd and /etc/group", () => {
+    const r = runJai(f, [
+      '-m',
+      'strict',
+      'sh',
+      '-c',
+      'getent passwd jai; grep " /etc/passwd " /proc/self/mountinfo; getent group jai | cut -d: -f3; ' +
+        'grep " /etc/group " /proc/self/mountinfo',
+    ]);
+    const lines = r.stdout.split('\n');
+    const [, , uid, gid, , home, shell] = lines[0]?.split(':') ?? [];
+    assert.deepEqual([uid, gid], [String(sandboxId), String(sandboxId)]);
     assert.equal(home, f.user.home);
     assert.equal(shell, '/bin/bash');
-    assert.match(r.stdout.split('\n')[1] ?? '', / \/etc\/passwd ro,/);
+    assert.match(lines[1] ?? '', / \/etc\/passwd ro,/);
+    assert.equal(lines[2], String(sandboxId));
+    assert.match(lines[3] ?? '', / \/etc\/group ro,/);
   });
 
   it('works with -D and an explicit grant of the whole home (id-mapped real home)', () => {
@@ -108,7 +124,7 @@ describe('strict and bare modes', { skip }, () => {
 
   it('defaults a new named jail to strict', () => {
     const r = runJai(f, ['-j', 'sj', 'sh', '-c', 'echo $JAI_MODE; id -u']);
-    assert.equal(r.stdout, `strict\n${jaiUid}\n`, r.stderr);
+    assert.equal(r.stdout, `strict\n${sandboxId}\n`, r.stderr);
     assert.match(fs.readFileSync(path.join(f.user.home, '.jai/sj.jail'), 'utf8'), /^mode strict$/m);
   });
 
@@ -149,12 +165,14 @@ describe('strict and bare modes', { skip }, () => {
     assert.equal(fs.statSync(file).uid, f.user.uid);
   });
 
-  it('removes the passwd copy with jai -u -j NAME of a strict jail', () => {
+  it('removes the passwd and group copies with jai -u -j NAME of a strict jail', () => {
     assert.equal(runJai(f, ['-j', 'sj', 'true']).status, 0);
     assert.ok(fs.existsSync(`/run/jai/${f.user.name}/passwd`));
+    assert.ok(fs.existsSync(`/run/jai/${f.user.name}/group`));
     const r = runJai(f, ['-u', '-j', 'sj']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(fs.existsSync(`/run/jai/${f.user.name}/passwd`), false);
+    assert.equal(fs.existsSync(`/run/jai/${f.user.name}/group`), false);
   });
 
   it('refuses strict mode with the documented message when the jai account is wrong', () => {

@@ -2,7 +2,7 @@
 // mode; su and setuid/file-capability binaries give nothing; a setuid-root binary or a device node planted out of
 // band (as root) in the jail's home store or in a grant is inert (every mount nosuid,nodev; CVE-2023-0386 class).
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,8 +12,9 @@ import { MODES, homeStore, probe } from './jail-modes';
 
 const skip = privilegedSkipReason();
 
-function jaiUid(): string {
-  return execFileSync('id', ['-u', 'jai'], { encoding: 'utf8' }).trim();
+/** Strict mode's uid: jaid's default --sandbox-id-base + the user's uid. */
+function sandboxUid(f: Fixture): string {
+  return String(0x70000000 + f.user.uid);
 }
 
 describe('#22 #13 no privilege inside the jail', { skip }, () => {
@@ -74,7 +75,7 @@ describe('#22 #13 no privilege inside the jail', { skip }, () => {
             'grep -E " (/|$HOME|$PWD) " /proc/self/mountinfo > /tmp/m; wc -l < /tmp/m; grep -vc nosuid /tmp/m',
         );
         const lines = r.stdout.trim().split('\n');
-        const expectedUid = mode === 'strict' ? jaiUid() : String(f.user.uid);
+        const expectedUid = mode === 'strict' ? sandboxUid(f) : String(f.user.uid);
         assert.deepEqual(lines.slice(0, 2), [expectedUid, expectedUid], 'euid unchanged by the setuid bit');
         assert.match(r.stdout, /^dev=[1-9]\d*$/m, 'nodev: the planted device cannot be opened');
         assert.ok(Number(lines.at(-2)) >= 3, `/, home and cwd found in mountinfo: ${r.stdout}`);
