@@ -270,6 +270,9 @@ static void jail_symlink(int dev, const char *target, const char *name)
 		die_errno("symlinkat(/dev/%s -> %s)", name, target);
 }
 
+/* PTYs one jail may have open at once (its devpts instance's max=). */
+#define JAIL_PTY_MAX "256"
+
 static void jail_mount_dev(int shm_clone, gid_t tty_gid)
 {
 	const struct mount_opt dev_opts[] = {
@@ -284,7 +287,10 @@ static void jail_mount_dev(int shm_clone, gid_t tty_gid)
 		{ "newinstance", NULL },
 		{ "ptmxmode", "0666" },
 		{ "mode", "0620" },
-		{ "gid", gid },
+		/* Every devpts instance but the host's draws on kernel.pty.max: without a cap one jail could take them all
+		 * from every other jail (the host keeps kernel.pty.reserve for itself). */
+		{ "max", JAIL_PTY_MAX },
+		{ "gid", gid }, /* last: dropped when there is no tty group */
 	};
 	size_t npts = sizeof pts_opts / sizeof pts_opts[0];
 	int dev, target, pts;
