@@ -17,6 +17,10 @@ export const ERROR_CODES = [
   'INTERNAL',
   'DAEMON_STOPPING',
   'GRANT_REFUSED',
+  'RATE_LIMITED',
+  'CONNECTION_LIMIT',
+  'REQUEST_TIMEOUT',
+  'BUSY',
 ] as const;
 
 export type ErrorCodeName = (typeof ERROR_CODES)[number];

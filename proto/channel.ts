@@ -34,6 +34,10 @@ export class PacketChannel {
   private closed = false;
   private paused = false;
   private ending = false;
+  /** The peer reset the connection; the packets it sent before are still read, then the channel ends with this. */
+  private reset: Error | null = null;
+  /** Sending failed for good (the peer has gone); what is sent from then on is dropped. */
+  private sendFailed = false;
 
   constructor(
     readonly fd: number,
@@ -51,7 +55,7 @@ export class PacketChannel {
    * once the packet has left (or was dropped because the channel closed), when the caller may close them.
    */
   send(data: Uint8Array, fds: readonly number[] = [], done?: () => void): void {
-    if (this.closed) {
+    if (this.closed || this.sendFailed) {
       done?.();
       return;
     }
@@ -115,6 +119,8 @@ export class PacketChannel {
       try {
         sent = native.sendMessage(this.fd, next.data, next.fds);
       } catch (e) {
+        // The peer closed: what it sent before (jaid's refusal of a connection, say) is still ours to read.
+        if (hasCode(e, 'EPIPE') || hasCode(e, 'ECONNRESET')) this.readLeftovers();
         this.finish({ kind: 'error', error: toError(e) });
         return;
       }
@@ -148,6 +154,11 @@ export class PacketChannel {
       try {
         received = native.recvMessage(this.fd, this.maxBytes, MAX_PACKET_FDS);
       } catch (e) {
+        // A peer that closed with our packets unread is reported once, before the packets it sent: read on.
+        if (hasCode(e, 'ECONNRESET') && this.reset === null) {
+          this.reset = toError(e);
+          continue;
+        }
         this.finish({ kind: 'error', error: toError(e) });
         return;
       }
@@ -159,11 +170,18 @@ export class PacketChannel {
         continue;
       }
       if (received.eof) {
-        this.finish({ kind: 'eof' });
+        this.finish(this.reset === null ? { kind: 'eof' } : { kind: 'error', error: this.reset });
         return;
       }
       this.handlers.onPacket({ data: received.data, fds: received.fds });
     }
+  }
+
+  /** Sending failed because the peer has gone: deliver the packets it sent first; nothing more is sent. */
+  private readLeftovers(): void {
+    this.sendFailed = true;
+    for (const pending of this.queue.splice(0)) pending.done?.();
+    if (!this.paused) this.drain();
   }
 
   private finish(end: ChannelEnd): void {
@@ -182,6 +200,10 @@ export function closeQuietly(fd: number): void {
   } catch {
     // Already closed or never valid: nothing left to release.
   }
+}
+
+function hasCode(e: unknown, code: string): boolean {
+  return native.isNativeError(e) && e.code === code;
 }
 
 function toError(e: unknown): Error {

@@ -164,6 +164,14 @@ async function main(): Promise<number> {
   }
 }
 
+/** A second line for refusals by jaid's per-user limits: unlike a policy refusal, they pass. */
+const LIMIT_HINTS: Readonly<Record<string, string>> = {
+  RATE_LIMITED: 'jaid limits how much each user may ask at once; wait a moment and run the command again',
+  BUSY: 'jaid limits how much each user may ask at once; wait a moment and run the command again',
+  CONNECTION_LIMIT: 'jaid limits how much each user may ask at once; wait a moment and run the command again',
+  REQUEST_TIMEOUT: 'jaid did not receive the whole request in time; is the machine overloaded?',
+};
+
 main().then(
   (code) => {
     process.exitCode = code;
@@ -171,8 +179,10 @@ main().then(
     process.exit();
   },
   (e: unknown) => {
-    if (e instanceof JaiClientError) process.stderr.write(`jai: ${e.message}\n`);
-    else process.stderr.write(`jai: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    if (e instanceof JaiClientError) {
+      const hint = LIMIT_HINTS[e.code];
+      process.stderr.write(`jai: ${e.message}\n${hint === undefined ? '' : `jai: ${hint}\n`}`);
+    } else process.stderr.write(`jai: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = e instanceof JaiClientError ? e.exitCode : 1;
     process.exit();
   },

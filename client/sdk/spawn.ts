@@ -95,15 +95,32 @@ function actAsUser(): string {
   return process.getuid?.() === 0 ? (process.env['SUDO_USER'] ?? '') : '';
 }
 
-function connect(socketPath: string): number {
-  try {
-    return native.seqpacketConnect(socketPath);
-  } catch (e) {
-    const code = native.isNativeError(e) ? e.code : String(e);
-    throw new JaiClientError(
-      'DAEMON_UNAVAILABLE',
-      `cannot reach jaid at ${socketPath} (${code}); is the daemon running?`,
-    );
+/** How long to wait for room in jaid's listen queue (full under a flood of connects), in slices of the second. */
+const CONNECT_WAIT_MS = 5000;
+const CONNECT_SLICE_MS = 20;
+
+/**
+ * Connects; when jaid's listen queue is full (another user flooding it), waits in the kernel for room, woken at each
+ * accept, in short slices that let the caller's event loop run in between.
+ */
+async function connect(socketPath: string): Promise<number> {
+  const deadline = Date.now() + CONNECT_WAIT_MS;
+  for (let waitMs = 0; ; waitMs = CONNECT_SLICE_MS) {
+    try {
+      return native.seqpacketConnect(socketPath, waitMs);
+    } catch (e) {
+      const code = native.isNativeError(e) ? e.code : String(e);
+      if (code === 'EAGAIN' && Date.now() < deadline) {
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      throw new JaiClientError(
+        'DAEMON_UNAVAILABLE',
+        code === 'EAGAIN'
+          ? `jaid at ${socketPath} accepted no connection for ${CONNECT_WAIT_MS / 1000} s (EAGAIN); try again`
+          : `cannot reach jaid at ${socketPath} (${code}); is the daemon running?`,
+      );
+    }
   }
 }
 
@@ -172,16 +189,16 @@ export function spawn(options: SpawnOptions): Promise<JaiSession> {
       ),
     );
   }
-  let fd: number;
-  try {
-    fd = connect(socketPath);
-  } catch (e) {
-    release();
-    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
-  }
-  return new Promise<JaiSession>((resolve, reject) => {
-    new ClientSession(fd, resolve, reject, options.onNotice, options.onStopped).begin(spawnPacket, fds, release);
-  });
+  return connect(socketPath).then(
+    (fd) =>
+      new Promise<JaiSession>((resolve, reject) => {
+        new ClientSession(fd, resolve, reject, options.onNotice, options.onStopped).begin(spawnPacket, fds, release);
+      }),
+    (e: unknown) => {
+      release();
+      throw e instanceof Error ? e : new Error(String(e));
+    },
+  );
 }
 
 export interface TeardownOptions {
@@ -195,14 +212,9 @@ export interface TeardownOptions {
 }
 
 /** `jai -u`: releases the user's overlays and private tmp; resolves with 0, or 1 when something is still in use. */
-export function teardown(options: TeardownOptions = {}): Promise<number> {
+export async function teardown(options: TeardownOptions = {}): Promise<number> {
   const socketPath = options.socketPath ?? process.env['JAI_SOCKET'] ?? DEFAULT_SOCKET;
-  let fd: number;
-  try {
-    fd = connect(socketPath);
-  } catch (e) {
-    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
-  }
+  const fd = await connect(socketPath);
   const request = encodeClientMessage({
     teardown: {
       jail: options.jail ?? '',

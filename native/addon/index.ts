@@ -81,7 +81,7 @@ interface Binding {
   seqpacketListen(path: string, mode: number, backlog: number): number;
   seqpacketAdopt(fd: number): void;
   seqpacketAccept(listenFd: number): number | null;
-  seqpacketConnect(path: string): number;
+  seqpacketConnect(path: string, waitMs: number): number;
   seqpacketPair(): [number, number];
   sendMessage(fd: number, data: Uint8Array, fds: readonly number[]): boolean;
   recvMessage(fd: number, maxBytes: number, maxFds: number): Received | null;
@@ -244,9 +244,14 @@ export function seqpacketAccept(listenFd: number): number | null {
   return native.seqpacketAccept(listenFd);
 }
 
-export function seqpacketConnect(path: string): number {
+/**
+ * A connection (CLOEXEC, non-blocking). When the listener's backlog is full: with waitMs 0 an EAGAIN error at once,
+ * else the call blocks in the kernel, woken at each accept, for at most waitMs (then EAGAIN).
+ */
+export function seqpacketConnect(path: string, waitMs = 0): number {
   checkString(path, 'path', MAX_SUN_PATH_BYTES);
-  return native.seqpacketConnect(path);
+  checkInteger(waitMs, 'waitMs', 0, 60_000);
+  return native.seqpacketConnect(path, waitMs);
 }
 
 /** [ours (non-blocking), the child's (blocking)], both CLOEXEC. */

@@ -159,19 +159,40 @@ napi_value sock_seqpacket_accept(napi_env env, napi_callback_info info)
 
 napi_value sock_seqpacket_connect(napi_env env, napi_callback_info info)
 {
-	napi_value argv[1];
+	napi_value argv[2];
 	char path[SUN_PATH_MAX];
-	if (!arg_get(env, info, 1, argv, NULL) || !arg_string(env, argv[0], "path", path, sizeof path))
+	int64_t wait_ms;
+	if (!arg_get(env, info, 2, argv, NULL) || !arg_string(env, argv[0], "path", path, sizeof path) ||
+	    !arg_int(env, argv[1], "waitMs", 0, 60000, &wait_ms))
 		return NULL;
 	struct sockaddr_un addr;
 	fill_addr(&addr, path);
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	/* AF_UNIX connect completes or fails at once, but for a full backlog:
+	 * non-blocking, that is EAGAIN; blocking with SO_SNDTIMEO, the kernel
+	 * queues us as a waiter woken at each accept (so another client's
+	 * flood of connects cannot keep us out for long), for at most wait_ms. */
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | (wait_ms == 0 ? SOCK_NONBLOCK : 0), 0);
 	if (fd < 0)
 		return err_errno(env, "socket", errno, NULL);
-	/* AF_UNIX connect completes or fails at once; with O_NONBLOCK a full
-	 * backlog is EAGAIN, reported like any other failure. */
-	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
-		return fail_close(env, fd, "connect", errno, path);
+	if (wait_ms > 0) {
+		struct timeval tv = { .tv_sec = wait_ms / 1000, .tv_usec = (wait_ms % 1000) * 1000 };
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
+			return fail_close(env, fd, "setsockopt", errno, path);
+	}
+	int rc;
+	do
+		rc = connect(fd, (struct sockaddr *)&addr, sizeof addr);
+	while (rc < 0 && errno == EINTR && wait_ms > 0);
+	if (rc < 0)
+		return fail_close(env, fd, "connect", errno == EINPROGRESS ? EAGAIN : errno, path);
+	if (wait_ms > 0) {
+		/* Back to what every other fd of ours is: non-blocking, no send timeout. */
+		struct timeval none = { 0 };
+		int flags = fcntl(fd, F_GETFL);
+		if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+		    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none) < 0)
+			return fail_close(env, fd, "fcntl", errno, path);
+	}
 	return return_fd(env, fd);
 }
 

@@ -108,6 +108,43 @@ test('listen, connect and accept on a path: chmod applied, accepted fd is CLOEXE
   }
 });
 
+test('seqpacketConnect on a full backlog: EAGAIN at once, or after waiting up to waitMs; non-blocking once in', () => {
+  const dir = tmpDir();
+  const sock = path.join(dir, 's');
+  const fds: number[] = [];
+  try {
+    const listenFd = native.seqpacketListen(sock, 0o600, 0);
+    fds.push(listenFd);
+    // Backlog 0 holds one pending connection; the next finds the queue full.
+    for (let i = 0; i < 4; i++) {
+      try {
+        fds.push(native.seqpacketConnect(sock));
+      } catch (e) {
+        assert.equal(native.isNativeError(e) ? e.code : '', 'EAGAIN');
+        break;
+      }
+    }
+    assert.throws(() => native.seqpacketConnect(sock), { code: 'EAGAIN', syscall: 'connect' });
+    const started = Date.now();
+    assert.throws(() => native.seqpacketConnect(sock, 150), { code: 'EAGAIN', syscall: 'connect' });
+    assert.ok(Date.now() - started >= 140, `waited ${String(Date.now() - started)} ms`);
+    // Room again: a waiting connect gets in at once, and its fd is like any other.
+    for (;;) {
+      const server = native.seqpacketAccept(listenFd);
+      if (server === null) break;
+      fds.push(server);
+    }
+    const client = native.seqpacketConnect(sock, 1000);
+    fds.push(client);
+    assert.ok(fdFlags(client) & O_NONBLOCK);
+    assert.ok(fdFlags(client) & O_CLOEXEC);
+    assert.throws(() => native.seqpacketConnect(sock, -1), RangeError);
+  } finally {
+    closeAll(fds);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('seqpacketListen fails on an existing path (stale sockets are the caller’s to unlink)', () => {
   const dir = tmpDir();
   const sock = path.join(dir, 'jaid.sock');
