@@ -2,7 +2,7 @@
 // with `_` for `-`; the values go through the same checks as the flags.
 import fs from 'node:fs';
 import { TomlError, parseToml as parse } from '../common/toml';
-import { CONFIG_KEYS } from './options';
+import { CONFIG_KEYS, type ConfigPair } from './options';
 
 const MAX_CONFIG_BYTES = 64 * 1024;
 
@@ -17,7 +17,7 @@ function lineOf(text: string, key: string): number | null {
 }
 
 /** The file's settings as flag/value pairs; null when a default (not explicit) file is absent. */
-export function readDaemonConfig(file: string, explicit: boolean): [string, string][] | null | { problem: string } {
+export function readDaemonConfig(file: string, explicit: boolean): ConfigPair[] | null | { problem: string } {
   let text: string;
   try {
     const stat = fs.statSync(file);
@@ -31,7 +31,7 @@ export function readDaemonConfig(file: string, explicit: boolean): [string, stri
   return parseDaemonConfig(text, file);
 }
 
-export function parseDaemonConfig(text: string, file: string): [string, string][] | { problem: string } {
+export function parseDaemonConfig(text: string, file: string): ConfigPair[] | { problem: string } {
   let table: Record<string, unknown>;
   try {
     table = parse(text);
@@ -39,7 +39,7 @@ export function parseDaemonConfig(text: string, file: string): [string, string][
     if (e instanceof TomlError) return { problem: `${file}:${e.line}:${e.column}: ${e.message.split('\n')[0] ?? ''}` };
     throw e;
   }
-  const pairs: [string, string][] = [];
+  const pairs: ConfigPair[] = [];
   for (const [key, value] of Object.entries(table)) {
     const where = `${file}:${lineOf(text, key) ?? 1}: ${key}`;
     if (!CONFIG_KEYS.includes(key)) return { problem: `${where}: unknown setting (known: ${CONFIG_KEYS.join(', ')})` };
@@ -48,8 +48,10 @@ export function parseDaemonConfig(text: string, file: string): [string, string][
     else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)
       // `socket_mode = 0o660` is an integer in TOML: written back in octal for the flag's parser.
       text_ = key.endsWith('_mode') ? value.toString(8).padStart(3, '0') : String(value);
-    else return { problem: `${where}: must be a string or a non-negative integer` };
-    pairs.push([`--${key.replace(/_/g, '-')}`, text_]);
+    // `spawn_rate = 0.5`: a float, for the flag's parser to check like any other value.
+    else if (typeof value === 'number' && Number.isFinite(value) && value >= 0) text_ = String(value);
+    else return { problem: `${where}: must be a string or a non-negative number` };
+    pairs.push([`--${key.replace(/_/g, '-')}`, text_, where]);
   }
   return pairs;
 }

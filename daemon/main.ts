@@ -23,6 +23,7 @@ import {
   parseDaemonArgs,
   type LogLevel,
 } from './options';
+import { ClientLimits, DEFAULT_CLIENT_LIMITS } from './server/client-limits';
 import { Listener } from './server/listener';
 import { killLeftoverHelpers } from './session/leftovers';
 import { activationFd, takeActivationEnv } from './server/socket-activation';
@@ -55,12 +56,14 @@ async function main(): Promise<void> {
       adminSocketMode: 0o660,
       sandboxIdBase: DEFAULT_SANDBOX_ID_BASE,
       sandboxIdCount: DEFAULT_SANDBOX_ID_COUNT,
+      clientLimits: { ...DEFAULT_CLIENT_LIMITS },
     },
     readDaemonConfig,
   );
   if (!parsed.ok) {
-    process.stderr.write(`jaid: ${parsed.message}\n${USAGE}`);
-    process.exitCode = 2;
+    // A malformed command line is a usage error; a value refused (from a flag or jaid.toml) is not.
+    process.stderr.write(`jaid: ${parsed.message}\n${parsed.usage ? USAGE : ''}`);
+    process.exitCode = parsed.usage ? 2 : 1;
     return;
   }
   if ('help' in parsed) {
@@ -132,6 +135,7 @@ async function main(): Promise<void> {
         cgroups: limits.manager,
         denials: new DenialBudget(),
         sandboxIds: { base: options.sandboxIdBase, count: options.sandboxIdCount },
+        limits: new ClientLimits(options.clientLimits),
       },
     });
   } catch (e) {
@@ -171,7 +175,7 @@ async function main(): Promise<void> {
   if (killed > 0) log.warn({ killed }, 'killed session helpers a previous jaid left running');
   const swept = limits.manager?.sweep(log) ?? 0;
   if (swept > 0) log.warn({ swept }, 'removed session cgroups a previous jaid left behind');
-  log.info({ socket: options.socketPath, auditDb: options.auditDb }, 'jaid ready');
+  log.info({ socket: options.socketPath, auditDb: options.auditDb, clientLimits: options.clientLimits }, 'jaid ready');
   sdNotify('READY=1');
 
   let stopping = false;

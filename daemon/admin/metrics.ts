@@ -36,6 +36,8 @@ export class Metrics {
   private readonly started = new Map<Mode, number>(MODES.map((m) => [m, 0]));
   /** Keyed by mode, then code: both are label values, so a Map rather than an object (no prototype keys). */
   private readonly denied = new Map<Mode, Map<string, number>>();
+  /** Refusals by the per-client limits (daemon/server/client-limits.ts), by code. */
+  private readonly limitRefusals = new Map<string, number>();
   private readonly bucketCounts: number[] = SPAWN_BUCKETS.map(() => 0);
   private spawnCount = 0;
   private spawnSum = 0;
@@ -52,6 +54,11 @@ export class Metrics {
       this.denied.set(mode, byCode);
     }
     byCode.set(code, (byCode.get(code) ?? 0) + 1);
+  }
+
+  /** A connection or request refused by a per-client limit (CONNECTION_LIMIT, BUSY, RATE_LIMITED, REQUEST_TIMEOUT). */
+  limitRefused(code: string): void {
+    this.limitRefusals.set(code, (this.limitRefusals.get(code) ?? 0) + 1);
   }
 
   /** Daemon-side time from the spawn request received to the session started. */
@@ -81,6 +88,15 @@ export class Metrics {
       for (const [code, count] of [...byCode].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
         lines.push(`jai_sessions_denied_total${labels({ mode, code })} ${formatValue(count)}`);
     }
+
+    header(
+      lines,
+      'jai_limit_refusals_total',
+      'counter',
+      "Connections and requests refused by jaid's per-client limits, by error code.",
+    );
+    for (const [code, count] of [...this.limitRefusals].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      lines.push(`jai_limit_refusals_total${labels({ code })} ${formatValue(count)}`);
 
     header(lines, 'jai_sessions_active', 'gauge', 'Sessions running now, by mode.');
     for (const mode of MODES) lines.push(`jai_sessions_active${labels({ mode })} ${formatValue(active[mode])}`);

@@ -23,6 +23,7 @@ import type { DenialBudget } from '../audit/denial-budget';
 import type { Policy } from '../policy/types';
 import type { SessionRegistry } from '../session/registry';
 import { Session, type ChangesSummary, type NoticeKind, type SessionResult } from '../session/session';
+import type { ClientLimits } from './client-limits';
 import { resolveIdentity, type Identity, type NssLookup, type PeerCredentials } from './peer';
 import { expectedFdCount, validateSpawnRequest, validateTeardown, type ValidRequest } from './validate';
 
@@ -43,8 +44,6 @@ const NO_LIMITS = { memoryBytes: null, pids: null, cpu: null } as const;
 
 /** Signals a client may forward to its own session. */
 const FORWARDABLE_SIGNALS: ReadonlySet<number> = new Set([1, 2, 3, 15]);
-/** A connection must have sent its Spawn within this time. */
-const SETUP_DEADLINE_MS = 10_000;
 
 export interface ConnectionContext {
   log: Logger;
@@ -60,6 +59,8 @@ export interface ConnectionContext {
   denials: DenialBudget;
   /** Where strict jails' per-user ids come from (jaid --sandbox-id-base, --sandbox-id-count). */
   sandboxIds: SandboxIdRange;
+  /** Shared by all connections: the per-uid limits on setups and spawn rate, the request deadline, the packet cap. */
+  limits: ClientLimits;
   /** Called once the connection is finished (closed and, if it ran one, its session recorded). */
   onClosed(connection: Connection): void;
 }
@@ -85,6 +86,8 @@ export class Connection {
   private session: Session | null = null;
   private sessionId: string | null = null;
   private readonly deadline: NodeJS.Timeout;
+  /** Releases this connection's setup slot (ClientLimits.beginSetup) once its helper has started or failed. */
+  private endSetup: (() => void) | null = null;
 
   constructor(
     fd: number,
@@ -103,10 +106,12 @@ export class Connection {
         this.onChannelEnd();
       },
     });
+    // Packets arrive whole (SOCK_SEQPACKET): a slow sender is one whose Hello and request are not all in by then.
+    const { requestTimeoutMs } = ctx.limits.settings;
     this.deadline = setTimeout(() => {
       if (this.state === 'hello' || this.state === 'spawn')
-        this.refuse(failure('PROTO_UNEXPECTED', 'no request in time'));
-    }, SETUP_DEADLINE_MS);
+        this.refuseOverLimit(failure('REQUEST_TIMEOUT', `no complete request within ${requestTimeoutMs} ms`), null);
+    }, requestTimeoutMs);
     this.deadline.unref();
   }
 
@@ -125,6 +130,12 @@ export class Connection {
     if (this.state === 'done') {
       // Refused already: whatever else arrives before the close is dropped unread.
       packet.fds.forEach(closeQuietly);
+      return;
+    }
+    // The channel reads up to the protocol's cap; jaid may be set to accept less (--max-packet-bytes).
+    if (packet.data.length > this.ctx.limits.settings.maxPacketBytes) {
+      packet.fds.forEach(closeQuietly);
+      this.refuse(failure('PROTO_FRAME_TOO_LARGE', 'packet over the size cap'));
       return;
     }
     const decoded = decodeClientMessage(packet.data);
@@ -180,6 +191,10 @@ export class Connection {
 
   private onSpawn(request: v1.SpawnRequest, fds: number[]): void {
     clearTimeout(this.deadline);
+    if (!this.beginSetup(request)) {
+      fds.forEach(closeQuietly);
+      return;
+    }
     const receivedAt = process.hrtime.bigint();
     const id = randomBytes(16).toString('hex');
     let outcome: Admission | Failure;
@@ -239,6 +254,7 @@ export class Connection {
     );
     const session = new Session(id, this.ctx.helperPath, this.ctx.log, {
       onStarted: (master) => {
+        this.setupEnded();
         this.ctx.metrics.sessionStarted(valid.mode);
         this.ctx.metrics.spawnObserved(Number(process.hrtime.bigint() - receivedAt) / 1e9);
         if (master === null) this.send({ started: { sessionId: id, pty: false } });
@@ -342,7 +358,67 @@ export class Connection {
       this.ctx.log.info({ user: identity.user, rule, reason: refusal.message }, 'refusal over the audit budget');
       return refusal;
     }
-    const unrecorded = budget.suppressed === 0 ? '' : ` [+${budget.suppressed} earlier refusals not recorded]`;
+    this.recordDenied(id, identity, valid, rule, refusal, budget.suppressed);
+    return refusal;
+  }
+
+  /**
+   * Takes a setup slot for a spawn (`request`) or teardown (null) request, or refuses it with BUSY or
+   * RATE_LIMITED before anything else is looked at; false when refused.
+   */
+  private beginSetup(request: v1.SpawnRequest | null): boolean {
+    const slot = this.ctx.limits.beginSetup(this.peer.uid, Date.now());
+    if (slot.ok) {
+      this.endSetup = slot.release;
+      return true;
+    }
+    this.refuseOverLimit(slot, request);
+    return false;
+  }
+
+  private setupEnded(): void {
+    this.endSetup?.();
+    this.endSetup = null;
+  }
+
+  /**
+   * A refusal by a per-client limit: counted, logged within a per-uid budget, sent. A spawn request that validates
+   * is also audited as denied within the user's refusal budget; the NSS lookup for its row is made only then, so
+   * that refusals stay cheap under a flood. Teardowns and timeouts are not audited (no session was asked for).
+   */
+  private refuseOverLimit(refusal: Failure, request: v1.SpawnRequest | null): void {
+    const now = Date.now();
+    this.ctx.metrics.limitRefused(refusal.code);
+    const logged = this.ctx.limits.shouldLog(this.peer.uid, now);
+    if (logged.log)
+      this.ctx.log.info({ peer: this.peer, code: refusal.code, unlogged: logged.unlogged }, refusal.message);
+    const valid = request === null ? null : validateSpawnRequest(request);
+    if (valid?.ok === true) {
+      this.ctx.metrics.sessionDenied(valid.value.mode, refusal.code);
+      const budget = this.ctx.denials.take(this.peer.uid, now);
+      try {
+        const identity = budget.record ? resolveIdentity(this.peer, valid.value.actAsUser, this.ctx.nss) : null;
+        if (budget.record && identity?.ok === true) {
+          const id = randomBytes(16).toString('hex');
+          const rule = refusal.code === 'BUSY' ? 'max_setups_per_uid' : 'spawn_rate';
+          this.recordDenied(id, identity.value, valid.value, rule, refusal, budget.suppressed);
+        }
+      } catch (e) {
+        this.ctx.log.error({ err: e }, 'audit write failed for a refusal');
+      }
+    }
+    this.refuse(refusal);
+  }
+
+  private recordDenied(
+    id: string,
+    identity: Identity,
+    valid: ValidRequest,
+    rule: string,
+    refusal: Failure,
+    suppressed: number,
+  ): void {
+    const unrecorded = suppressed === 0 ? '' : ` [+${suppressed} earlier refusals not recorded]`;
     this.ctx.audit.recordDenied({
       id,
       uid: identity.uid,
@@ -358,7 +434,6 @@ export class Connection {
       code: refusal.code,
       reason: refusal.message + unrecorded,
     });
-    return refusal;
   }
 
   /**
@@ -377,6 +452,7 @@ export class Connection {
   /** `jai -u`: the helper's teardown op, run like a session without a program; no audit row (it is logged). */
   private onTeardown(request: v1.Teardown): void {
     clearTimeout(this.deadline);
+    if (!this.beginSetup(null)) return;
     let plan: PlanEntry[];
     let user: string;
     try {
@@ -474,6 +550,7 @@ export class Connection {
   }
 
   private refuse(f: Failure): void {
+    this.setupEnded();
     this.send({ error: { code: toWireCode(f.code), message: f.message, exitCode: f.exitCode } });
     // A client that breaks the protocol mid-session loses its session too.
     if (this.session !== null && !this.session.isEnded) this.session.hangup();
@@ -484,6 +561,7 @@ export class Connection {
     if (this.state === 'done') {
       return;
     }
+    this.setupEnded();
     if (this.session !== null && !this.session.isEnded) return;
     this.state = 'done';
     clearTimeout(this.deadline);

@@ -3,12 +3,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as native from '../../native/addon';
 import { closeQuietly } from '../../proto/channel';
+import { encodeDaemonMessage } from '../../proto/codec';
+import { failure, toWireCode, type Failure } from '../errors';
 import type { Logger } from '../log';
 import { Connection, type ConnectionContext } from './connection';
 
-/** Connections beyond these are closed at accept: one user cannot take every fd of the daemon. */
-export const MAX_CONNECTIONS = 4096;
-export const MAX_CONNECTIONS_PER_UID = 256;
+/**
+ * Connections accepted per readiness callback: then the loop turns, so that a user who connects as fast as it can
+ * does not keep jaid from reading the requests of connections already accepted (another user's among them).
+ */
+const ACCEPT_BATCH = 64;
 
 export interface ListenerOptions {
   socketPath: string;
@@ -23,7 +27,6 @@ export class Listener {
   private readonly fd: number;
   private readonly watcher: native.Watcher;
   private readonly connections = new Set<Connection>();
-  private readonly perUid = new Map<number, number>();
   private readonly uidOf = new Map<Connection, number>();
   private closed = false;
   private drained: (() => void) | null = null;
@@ -52,7 +55,7 @@ export class Listener {
   }
 
   private acceptAll(): void {
-    for (;;) {
+    for (let i = 0; i < ACCEPT_BATCH; i++) {
       let fd: number | null;
       try {
         fd = native.seqpacketAccept(this.fd);
@@ -74,10 +77,22 @@ export class Listener {
       closeQuietly(fd);
       return;
     }
-    const count = this.perUid.get(peer.uid) ?? 0;
-    if (this.closed || this.connections.size >= MAX_CONNECTIONS || count >= MAX_CONNECTIONS_PER_UID) {
-      this.options.log.warn({ uid: peer.uid, connections: this.connections.size }, 'connection limit; closed');
-      closeQuietly(fd);
+    const { limits, metrics } = this.options.context;
+    if (this.closed) {
+      refuseAtAccept(fd, failure('DAEMON_STOPPING', 'jaid is stopping'));
+      return;
+    }
+    const refusal = limits.openConnection(peer.uid);
+    if (refusal !== null) {
+      // Not audited: nothing was asked yet, and a row (an fsync) per refused connect would serve the flood.
+      metrics.limitRefused(refusal.code);
+      const logged = limits.shouldLog(peer.uid, Date.now());
+      if (logged.log)
+        this.options.log.warn(
+          { uid: peer.uid, pid: peer.pid, open: limits.connectionsFor(peer.uid), unlogged: logged.unlogged },
+          refusal.message,
+        );
+      refuseAtAccept(fd, refusal);
       return;
     }
     const connection = new Connection(fd, peer, {
@@ -88,18 +103,13 @@ export class Listener {
     });
     this.connections.add(connection);
     this.uidOf.set(connection, peer.uid);
-    this.perUid.set(peer.uid, count + 1);
   }
 
   private forget(connection: Connection): void {
     if (!this.connections.delete(connection)) return;
     const uid = this.uidOf.get(connection);
     this.uidOf.delete(connection);
-    if (uid !== undefined) {
-      const left = (this.perUid.get(uid) ?? 1) - 1;
-      if (left > 0) this.perUid.set(uid, left);
-      else this.perUid.delete(uid);
-    }
+    if (uid !== undefined) this.options.context.limits.closeConnection(uid);
     if (this.closed && this.connections.size === 0) this.drained?.();
   }
 
@@ -125,6 +135,24 @@ export class Listener {
     for (const c of [...this.connections]) c.shutdown();
     await done;
   }
+}
+
+/**
+ * A connection refused before it is read: one Error packet if the socket takes it at once (it is new, so it does
+ * unless the client has shrunk its buffers), never waiting for it; then the fd is closed. Whatever the client sent
+ * is dropped unread: it then reads ECONNRESET once, then this Error (proto/channel.ts reads past the reset).
+ */
+function refuseAtAccept(fd: number, refusal: Failure): void {
+  try {
+    native.sendMessage(
+      fd,
+      encodeDaemonMessage({ error: { code: toWireCode(refusal.code), message: refusal.message, exitCode: 1 } }),
+      [],
+    );
+  } catch {
+    // The client has gone already: nothing to tell.
+  }
+  closeQuietly(fd);
 }
 
 /**

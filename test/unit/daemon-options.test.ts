@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseDaemonConfig } from '../../daemon/config-file';
-import { parseDaemonArgs, type DaemonOptions } from '../../daemon/options';
+import { parseDaemonArgs, parseDuration, type DaemonOptions } from '../../daemon/options';
+import { DEFAULT_CLIENT_LIMITS } from '../../daemon/server/client-limits';
 
 const defaults: DaemonOptions = {
   socketPath: '/run/jai/jaid.sock',
@@ -16,6 +17,7 @@ const defaults: DaemonOptions = {
   adminSocketMode: 0o660,
   sandboxIdBase: 0x70000000,
   sandboxIdCount: 0x10000000,
+  clientLimits: { ...DEFAULT_CLIENT_LIMITS },
 };
 
 describe('jaid options', () => {
@@ -156,6 +158,13 @@ describe('jaid options', () => {
         'audit_retention_days',
         'sandbox_id_base',
         'sandbox_id_count',
+        'max_connections',
+        'max_connections_per_uid',
+        'max_setups_per_uid',
+        'spawn_rate',
+        'spawn_burst',
+        'request_timeout',
+        'max_packet_bytes',
       ].join(', ')})`,
     });
     assert.match(
@@ -165,6 +174,88 @@ describe('jaid options', () => {
     assert.match(JSON.stringify(parseDaemonConfig('log_level = \n', '/x.toml')), /\/x.toml:1:\d+: /);
     assert.match(JSON.stringify(parseDaemonConfig('"(" = 1\n', '/x.toml')), /\/x.toml:1: \(: unknown setting/);
     const bad = parseDaemonArgs([], defaults, () => ({ problem: '/x.toml:3: socket: nope' }));
-    assert.deepEqual(bad, { ok: false, message: '/x.toml:3: socket: nope' });
+    assert.deepEqual(bad, { ok: false, message: '/x.toml:3: socket: nope', usage: false });
+  });
+
+  it('reads every client limit, from flags and jaid.toml, in the units people write', () => {
+    const parsed = parseDaemonArgs(
+      [
+        '--max-connections=1000',
+        '--max-connections-per-uid',
+        '50',
+        '--max-setups-per-uid=4',
+        '--spawn-rate',
+        '2.5/s',
+        '--spawn-burst=10',
+        '--request-timeout',
+        '1.5s',
+        '--max-packet-bytes=32K',
+      ],
+      defaults,
+    );
+    assert.deepEqual(parsed, {
+      ok: true,
+      options: {
+        ...defaults,
+        clientLimits: {
+          maxConnections: 1000,
+          maxConnectionsPerUid: 50,
+          maxSetupsPerUid: 4,
+          spawnRate: 2.5,
+          spawnBurst: 10,
+          requestTimeoutMs: 1500,
+          maxPacketBytes: 32 * 1024,
+        },
+      },
+    });
+    // The defaults object itself is never written to.
+    assert.deepEqual(defaults.clientLimits, DEFAULT_CLIENT_LIMITS);
+    const file = parseDaemonConfig('spawn_rate = 0.5\nrequest_timeout = "2m"\nmax_setups_per_uid = 8\n', '/j.toml');
+    assert.ok(Array.isArray(file));
+    const fromFile = parseDaemonArgs([], defaults, () => file);
+    assert.ok(fromFile.ok && 'options' in fromFile);
+    assert.deepEqual(fromFile.options.clientLimits, {
+      ...DEFAULT_CLIENT_LIMITS,
+      spawnRate: 0.5,
+      requestTimeoutMs: 120_000,
+      maxSetupsPerUid: 8,
+    });
+    assert.equal(parseDuration('250'), 250);
+    assert.equal(parseDuration('250ms'), 250);
+    assert.equal(parseDuration('10s'), 10_000);
+    assert.equal(parseDuration('1h'), null);
+    assert.equal(parseDuration('-1s'), null);
+  });
+
+  it('refuses absurd client limits as refused values (exit 1), not usage errors', () => {
+    const result = (args: string[]) => parseDaemonArgs(args, defaults);
+    const cases: [string[], RegExp][] = [
+      [['--max-connections', '0'], /--max-connections: 0 is out of range \(16 to 65536\)/],
+      [['--max-connections', '10000000'], /--max-connections: 10000000 is out of range/],
+      [['--max-connections-per-uid', 'many'], /--max-connections-per-uid: not a number of connections: many/],
+      [['--max-setups-per-uid', '0'], /--max-setups-per-uid: 0 is out of range \(1 to 4096\)/],
+      [['--spawn-rate', '0'], /--spawn-rate: 0 is out of range \(0.1 to 100000\)/],
+      [['--spawn-rate', '-5'], /--spawn-rate: not a number per second: -5/],
+      [['--spawn-rate', '1e9'], /--spawn-rate: not a number per second/],
+      [['--spawn-burst', '0'], /--spawn-burst: 0 is out of range/],
+      [['--request-timeout', '10'], /--request-timeout: 10 is out of range \(100 to 600000\)/],
+      [['--request-timeout', '1d'], /--request-timeout: not a time/],
+      [['--max-packet-bytes', '1M'], /--max-packet-bytes: 1M is out of range \(4096 to 65536\)/],
+      [['--max-packet-bytes', '100'], /--max-packet-bytes: 100 is out of range/],
+      [
+        ['--max-connections', '100', '--max-connections-per-uid', '200'],
+        /--max-connections-per-uid \(200\) is over --max-connections \(100\)/,
+      ],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = result(args);
+      assert.ok(!r.ok, args.join(' '));
+      assert.match(r.message, pattern);
+      assert.equal(r.usage, false, args.join(' '));
+    }
+    const missing = result(['--spawn-rate']);
+    assert.ok(!missing.ok && missing.usage, 'a missing argument is a usage error');
+    const unknown = result(['--spawn-speed', '1']);
+    assert.ok(!unknown.ok && unknown.usage, 'an unknown option is a usage error');
   });
 });

@@ -15,6 +15,7 @@ describe('metrics exposition', () => {
     assert.deepEqual(types, {
       jai_sessions_started_total: 'counter',
       jai_sessions_denied_total: 'counter',
+      jai_limit_refusals_total: 'counter',
       jai_sessions_active: 'gauge',
       jai_spawn_duration_seconds: 'histogram',
       jai_helper_failures_total: 'counter',
@@ -36,6 +37,9 @@ describe('metrics exposition', () => {
     m.sessionDenied('strict', 'POLICY_DENIED');
     m.sessionDenied('casual', 'SESSION_LIMIT');
     m.helperFailure();
+    m.limitRefused('RATE_LIMITED');
+    m.limitRefused('CONNECTION_LIMIT');
+    m.limitRefused('RATE_LIMITED');
     const text = m.render({ casual: 2, strict: 0, bare: 1 }, { backend: 'none', enforced: false, detail: 'no cgroup' });
     const f = parsePrometheus(text);
     assert.equal(sampleValue(f, 'jai_sessions_started_total', { mode: 'casual' }), 2);
@@ -44,6 +48,8 @@ describe('metrics exposition', () => {
     assert.equal(sampleValue(f, 'jai_sessions_denied_total', { mode: 'casual', code: 'SESSION_LIMIT' }), 1);
     assert.equal(sampleValue(f, 'jai_sessions_active', { mode: 'casual' }), 2);
     assert.equal(sampleValue(f, 'jai_helper_failures_total'), 1);
+    assert.equal(sampleValue(f, 'jai_limit_refusals_total', { code: 'RATE_LIMITED' }), 2);
+    assert.equal(sampleValue(f, 'jai_limit_refusals_total', { code: 'CONNECTION_LIMIT' }), 1);
     assert.equal(sampleValue(f, 'jai_limits_enforced', { backend: 'none' }), 0);
   });
 
