@@ -95,7 +95,7 @@ export function unmountUserState(user: string): void {
 export interface FixtureOptions {
   /** The policy file's text (default: empty, the built-in defaults). */
   policy?: string;
-  /** More jaid options, after the fixture's own (e.g. `--sandbox-id-count N`). */
+  /** More jaid flags, after the fixture's own (e.g. `--spawn-rate 2`, `--sandbox-id-count N`). */
   daemonArgs?: readonly string[];
 }
 
