@@ -65,7 +65,8 @@ foreground until SIGTERM; SIGHUP reloads the policy.
   --sandbox-id-count N       size of that reserved range: users with a uid ≥ N get no strict mode (default 268435456)
 Limits on clients (refusals: CONNECTION_LIMIT, BUSY, RATE_LIMITED, REQUEST_TIMEOUT):
   --max-connections N        open connections in all (default 4096)
-  --max-connections-per-uid N  open connections of one uid (default 256)
+  --max-connections-per-uid N
+                             open connections of one uid (default 256)
   --max-setups-per-uid N     requests of one uid being set up at once (default 32)
   --spawn-rate N             sessions (and teardowns) started per second and uid, sustained (default 100)
   --spawn-burst N            … at once after idling (default 200)
