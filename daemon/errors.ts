@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'CONNECTION_LIMIT',
   'REQUEST_TIMEOUT',
   'BUSY',
+  'AUDIT_UNAVAILABLE',
 ] as const;
 
 export type ErrorCodeName = (typeof ERROR_CODES)[number];

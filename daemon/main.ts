@@ -1,6 +1,7 @@
 // jaid: composition root only.
 import { Metrics } from './admin/metrics';
 import { startAdminServer, type AdminServer } from './admin/server';
+import { AuditGuard } from './audit/audit-guard';
 import { AuditLog } from './audit/audit-log';
 import { DenialBudget } from './audit/denial-budget';
 import { readDaemonConfig } from './config-file';
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
       logLevel: isLogLevel(process.env['JAID_LOG_LEVEL']) ? process.env['JAID_LOG_LEVEL'] : 'info',
       auditRetentionDays: 0,
       auditRetentionRows: 0,
+      auditFailure: 'refuse',
       policyPath: null,
       adminSocketPath: '/run/jai/admin.sock',
       adminSocketMode: 0o660,
@@ -97,7 +99,14 @@ async function main(): Promise<void> {
   ensureSandboxAccount(nativeNss, log);
   const prune = (): void => {
     if (options.auditRetentionDays === 0 && options.auditRetentionRows === 0) return;
-    const deleted = audit.prune({ maxAgeDays: options.auditRetentionDays, maxRows: options.auditRetentionRows });
+    let deleted: number;
+    try {
+      deleted = audit.prune({ maxAgeDays: options.auditRetentionDays, maxRows: options.auditRetentionRows });
+    } catch (e) {
+      // A full or failing disk must not take the daemon down from a timer; the next run tries again.
+      log.error({ err: e }, 'audit retention failed');
+      return;
+    }
     if (deleted > 0)
       log.info(
         { deleted, days: options.auditRetentionDays, rows: options.auditRetentionRows },
@@ -117,6 +126,7 @@ async function main(): Promise<void> {
   const limits = CgroupManager.prepare(log);
   const registry = new SessionRegistry((n) => sdNotify(`STATUS=${n} active session${n === 1 ? '' : 's'}`));
   const metrics = new Metrics();
+  const auditGuard = new AuditGuard(audit, options.auditFailure, log, metrics);
   let listener: Listener;
   try {
     listener = new Listener({
@@ -126,7 +136,7 @@ async function main(): Promise<void> {
       log,
       context: {
         log,
-        audit,
+        audit: auditGuard,
         nss: nativeNss,
         helperPath: options.helperPath,
         policy,
@@ -148,6 +158,7 @@ async function main(): Promise<void> {
     admin = await startAdminServer(
       {
         audit,
+        auditStatus: () => auditGuard.status(),
         sessions: registry,
         policy,
         limits: limits.status,
@@ -175,7 +186,15 @@ async function main(): Promise<void> {
   if (killed > 0) log.warn({ killed }, 'killed session helpers a previous jaid left running');
   const swept = limits.manager?.sweep(log) ?? 0;
   if (swept > 0) log.warn({ swept }, 'removed session cgroups a previous jaid left behind');
-  log.info({ socket: options.socketPath, auditDb: options.auditDb, clientLimits: options.clientLimits }, 'jaid ready');
+  log.info(
+    {
+      socket: options.socketPath,
+      auditDb: options.auditDb,
+      auditFailure: options.auditFailure,
+      clientLimits: options.clientLimits,
+    },
+    'jaid ready',
+  );
   sdNotify('READY=1');
 
   let stopping = false;
@@ -185,6 +204,7 @@ async function main(): Promise<void> {
     log.info({ signal, sessions: listener.activeConnections }, 'jaid stopping');
     sdNotify('STOPPING=1');
     void Promise.all([listener.close(), admin.close()]).then(() => {
+      auditGuard.close();
       audit.close();
       log.info('jaid stopped');
     });

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { parseSize } from '../common/units';
 import { CLIENT_LIMIT_BOUNDS, type ClientLimitSettings } from './server/client-limits';
+import { AUDIT_FAILURE_MODES, type AuditFailureMode } from './audit/audit-guard';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -17,6 +18,8 @@ export interface DaemonOptions {
   auditRetentionDays: number;
   /** The oldest ended sessions beyond this many rows are deleted; 0: no cap. */
   auditRetentionRows: number;
+  /** When the audit log cannot be written: refuse new sessions (AUDIT_UNAVAILABLE), or run them unaudited. */
+  auditFailure: AuditFailureMode;
   /** The admin policy; null: /etc/jai/policy.toml when it exists, else the built-in defaults. */
   policyPath: string | null;
   adminSocketPath: string;
@@ -43,9 +46,9 @@ export type ParsedOptions =
 
 export const USAGE = `usage: jaid [--config FILE] [--socket PATH] [--socket-mode MODE] [--admin-socket PATH]
             [--admin-socket-mode MODE] [--policy FILE] [--audit-db FILE] [--audit-retention-days N]
-            [--audit-retention-rows N] [--helper PATH] [--log-level LEVEL] [--max-connections N]
-            [--max-connections-per-uid N] [--max-setups-per-uid N] [--spawn-rate N] [--spawn-burst N]
-            [--request-timeout TIME] [--max-packet-bytes SIZE] [--sandbox-id-base N]
+            [--audit-retention-rows N] [--audit-failure refuse|allow] [--helper PATH] [--log-level LEVEL]
+            [--max-connections N] [--max-connections-per-uid N] [--max-setups-per-uid N] [--spawn-rate N]
+            [--spawn-burst N] [--request-timeout TIME] [--max-packet-bytes SIZE] [--sandbox-id-base N]
             [--sandbox-id-count N]
 
 Serves the jai spawn socket (default /run/jai/jaid.sock) and the admin API (default /run/jai/admin.sock) in the
@@ -59,6 +62,8 @@ foreground until SIGTERM; SIGHUP reloads the policy.
   --audit-db FILE            audit database (default /var/lib/jai/audit.db)
   --audit-retention-days N   delete ended sessions older than N days, at start and daily (default 0: keep all)
   --audit-retention-rows N   keep at most N ended sessions, deleting the oldest (default 0: no cap)
+  --audit-failure MODE       when the audit log cannot be written: refuse new sessions (default) or allow them
+                             to run unaudited (logged and counted)
   --helper PATH              the jai-helper binary (default: native/build/jai-helper of this installation)
   --log-level LEVEL          fatal, error, warn, info (default), debug or trace
   --sandbox-id-base N        strict jails run as uid/gid N + the user's uid (default 1879048192 = 0x70000000)
@@ -186,6 +191,12 @@ const SETTERS: Readonly<Record<string, Setter>> = {
   '--spawn-burst': limitSetter('--spawn-burst', 'spawnBurst', 'a number of sessions', count),
   '--request-timeout': limitSetter('--request-timeout', 'requestTimeoutMs', 'a time (500ms, 10s, 1m)', parseDuration),
   '--max-packet-bytes': limitSetter('--max-packet-bytes', 'maxPacketBytes', 'a size (65536, 32K)', (v) => parseSize(v)),
+  '--audit-failure': (o, v) => {
+    const mode = AUDIT_FAILURE_MODES.find((m) => m === v);
+    if (mode === undefined) return `--audit-failure: one of ${AUDIT_FAILURE_MODES.join(', ')}`;
+    o.auditFailure = mode;
+    return null;
+  },
 };
 
 /** A jaid.toml setting as a flag and its value, and where it was written (`file:line: key`) for messages. */

@@ -1,5 +1,6 @@
 // What the admin API (daemon/admin/server.ts) needs from the rest of the daemon. The composition root
 // (daemon/main.ts) builds it; tests build fakes.
+import type { AuditStatus } from '../audit/audit-guard';
 import type { AuditLog } from '../audit/audit-log';
 import type { Logger } from '../log';
 import type { Policy } from '../policy/types';
@@ -32,6 +33,8 @@ export interface PolicyControl {
 
 export interface AdminContext {
   audit: AuditLog;
+  /** Whether session records can be written now (/v1/health). */
+  auditStatus: () => AuditStatus;
   sessions: SessionControl;
   policy: PolicyControl;
   limits: LimitsStatus;

@@ -42,6 +42,13 @@ export class Metrics {
   private spawnCount = 0;
   private spawnSum = 0;
   private helperFailures = 0;
+  private readonly auditFailures = new Map<string, number>([
+    ['start', 0],
+    ['end', 0],
+    ['denied', 0],
+  ]);
+  private auditIsWritable = true;
+  private unaudited = 0;
 
   sessionStarted(mode: Mode): void {
     this.started.set(mode, (this.started.get(mode) ?? 0) + 1);
@@ -73,6 +80,20 @@ export class Metrics {
 
   helperFailure(): void {
     this.helperFailures++;
+  }
+
+  /** A write to the audit log failed (record: start, end, denied). */
+  auditWriteFailed(record: 'start' | 'end' | 'denied'): void {
+    this.auditFailures.set(record, (this.auditFailures.get(record) ?? 0) + 1);
+  }
+
+  auditWritable(writable: boolean): void {
+    this.auditIsWritable = writable;
+  }
+
+  /** A session ran without its start record (--audit-failure=allow). */
+  sessionUnaudited(): void {
+    this.unaudited++;
   }
 
   render(active: Record<Mode, number>, limits: LimitsStatus): string {
@@ -118,6 +139,26 @@ export class Metrics {
 
     header(lines, 'jai_helper_failures_total', 'counter', 'Sessions whose setup helper failed.');
     lines.push(`jai_helper_failures_total ${formatValue(this.helperFailures)}`);
+
+    header(
+      lines,
+      'jai_audit_writable',
+      'gauge',
+      'Whether the last write to the audit log succeeded (1) or failed (0).',
+    );
+    lines.push(`jai_audit_writable ${this.auditIsWritable ? '1' : '0'}`);
+
+    header(lines, 'jai_audit_write_failures_total', 'counter', 'Audit log writes that failed, by record.');
+    for (const [record, count] of this.auditFailures)
+      lines.push(`jai_audit_write_failures_total${labels({ record })} ${formatValue(count)}`);
+
+    header(
+      lines,
+      'jai_sessions_unaudited_total',
+      'counter',
+      'Sessions run without a start record in the audit log (--audit-failure=allow).',
+    );
+    lines.push(`jai_sessions_unaudited_total ${formatValue(this.unaudited)}`);
 
     header(lines, 'jai_limits_enforced', 'gauge', 'Whether per-session resource limits are enforced (1) or not (0).');
     lines.push(`jai_limits_enforced${labels({ backend: limits.backend })} ${limits.enforced ? '1' : '0'}`);

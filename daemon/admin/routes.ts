@@ -80,14 +80,17 @@ export function registerRoutes(
     { schema: { querystring: schema.noQuery, response: { 200: schema.health, ...schema.errors } } },
     (_request, reply) => {
       const policy = ctx.policy.current();
+      const audit = ctx.auditStatus();
       reply.send({
-        status: 'ok',
+        // degraded: the audit log cannot be written (sessions refused, or run unaudited with --audit-failure=allow).
+        status: audit.writable ? 'ok' : 'degraded',
         version: ctx.version,
         startedAt: ctx.startedAt.toISOString(),
         uptimeSeconds: Math.max(0, Math.floor((Date.now() - ctx.startedAt.getTime()) / 1000)),
         activeSessions: sum(ctx.sessions.activeByMode()),
         limits: ctx.limits,
         policy: { source: policy.source, loadedAt: ctx.policy.loadedAt().toISOString() },
+        audit,
       });
     },
   );

@@ -141,7 +141,7 @@ export const killResult = {
 
 export const health = {
   type: 'object',
-  required: ['status', 'version', 'startedAt', 'uptimeSeconds', 'activeSessions', 'limits', 'policy'],
+  required: ['status', 'version', 'startedAt', 'uptimeSeconds', 'activeSessions', 'limits', 'policy', 'audit'],
   properties: {
     status: { type: 'string' },
     version: { type: 'string' },
@@ -153,6 +153,17 @@ export const health = {
       type: 'object',
       required: ['source', 'loadedAt'],
       properties: { source: { type: ['string', 'null'] }, loadedAt: { type: 'string' } },
+    },
+    audit: {
+      type: 'object',
+      required: ['writable', 'failureMode', 'failingSince', 'error', 'pendingEnds'],
+      properties: {
+        writable: { type: 'boolean' },
+        failureMode: { type: 'string' },
+        failingSince: { type: ['string', 'null'] },
+        error: { type: ['string', 'null'] },
+        pendingEnds: { type: 'integer' },
+      },
     },
   },
 } as const;

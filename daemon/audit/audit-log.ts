@@ -447,8 +447,9 @@ export class AuditLog {
     });
   }
 
-  recordEnd(id: string, end: SessionEnd, now = new Date()): void {
-    this.updateEnd.run({
+  /** Closes the session's row; false when there is no open row of that id (nothing was written). */
+  recordEnd(id: string, end: SessionEnd, now = new Date()): boolean {
+    const result = this.updateEnd.run({
       id,
       ended_at: now.toISOString(),
       outcome: end.outcome,
@@ -458,6 +459,7 @@ export class AuditLog {
       error: end.outcome === 'failed' ? escapeControl(end.error) : null,
       ...changesColumns(end.changes),
     });
+    return result.changes > 0;
   }
 
   recordAdminAction(action: AdminAction, now = new Date()): void {

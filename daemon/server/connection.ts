@@ -18,7 +18,8 @@ import {
   type SandboxIdRange,
 } from '../sandbox-account';
 import { buildHelperPlan, buildTeardownPlan, encodePlan, type HelperPlan, type PlanEntry } from '../plan/helper-plan';
-import type { AuditLog, SessionEnd } from '../audit/audit-log';
+import type { AuditGuard } from '../audit/audit-guard';
+import type { SessionEnd } from '../audit/audit-log';
 import type { DenialBudget } from '../audit/denial-budget';
 import type { Policy } from '../policy/types';
 import type { SessionRegistry } from '../session/registry';
@@ -47,7 +48,8 @@ const FORWARDABLE_SIGNALS: ReadonlySet<number> = new Set([1, 2, 3, 15]);
 
 export interface ConnectionContext {
   log: Logger;
-  audit: AuditLog;
+  /** The audit log's session writes; never throws (a failed start write is a refusal or, if allowed, a warning). */
+  audit: AuditGuard;
   nss: NssLookup;
   helperPath: string;
   policy: Pick<PolicyControl, 'current'>;
@@ -212,29 +214,29 @@ export class Connection {
       return;
     }
     const { identity, valid, allowed, plan, cgroups } = outcome;
-    try {
-      this.ctx.audit.recordStart({
-        id,
-        uid: identity.uid,
-        user: identity.user,
-        peerUid: identity.peerUid,
-        peerPid: identity.peerPid,
-        argv: plan.argv,
-        cwd: valid.cwd,
-        mode: valid.mode,
-        jail: valid.jail,
-        grants: grantsOf(valid),
-        masks: valid.mode === 'casual' ? valid.masks : [],
-        network: allowed.network,
-        limits: allowed.limits,
-        rule: allowed.rule,
-      });
-    } catch (e) {
-      // No audit row, no session: the audit log is a security record.
+    // The start row is the session's precondition: nothing runs that is not recorded (unless --audit-failure=allow).
+    const audited = this.ctx.audit.recordStart({
+      id,
+      uid: identity.uid,
+      user: identity.user,
+      peerUid: identity.peerUid,
+      peerPid: identity.peerPid,
+      argv: plan.argv,
+      cwd: valid.cwd,
+      mode: valid.mode,
+      jail: valid.jail,
+      grants: grantsOf(valid),
+      masks: valid.mode === 'casual' ? valid.masks : [],
+      network: allowed.network,
+      limits: allowed.limits,
+      rule: allowed.rule,
+    });
+    if (!audited.ok) {
+      // Logged by the guard once per failure, not per request; counted here.
       fds.forEach(closeQuietly);
       this.releaseCgroups(id, cgroups);
-      this.ctx.log.error({ err: e }, 'audit write failed; session refused');
-      this.refuse(failure('INTERNAL', 'cannot write the audit record; session refused'));
+      this.ctx.metrics.sessionDenied(valid.mode, audited.code);
+      this.refuse(audited);
       return;
     }
     this.sessionId = id;
@@ -249,6 +251,7 @@ export class Connection {
         mode: valid.mode,
         network: allowed.network,
         rule: allowed.rule,
+        audited: audited.audited,
       },
       'session start',
     );
@@ -517,11 +520,8 @@ export class Connection {
               exitCode: result.failure.exitCode,
             };
     if (result.kind === 'failed' && result.failure.code === 'HELPER_FAILED') this.ctx.metrics.helperFailure();
-    try {
-      this.ctx.audit.recordEnd(id, changes === null ? end : { ...end, changes });
-    } catch (e) {
-      this.ctx.log.error({ session: id, err: e }, 'audit end write failed');
-    }
+    // A failed write is kept by the guard and written once the log can be written again.
+    this.ctx.audit.recordEnd(id, changes === null ? end : { ...end, changes });
     this.ctx.log.info({ session: id, ...end }, 'session end');
     if (result.kind === 'failed') this.refuse(result.failure);
     else {

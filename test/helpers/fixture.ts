@@ -95,7 +95,9 @@ export function unmountUserState(user: string): void {
 export interface FixtureOptions {
   /** The policy file's text (default: empty, the built-in defaults). */
   policy?: string;
-  /** More jaid flags, after the fixture's own (e.g. `--spawn-rate 2`, `--sandbox-id-count N`). */
+  /** The audit database (default: audit.db in the fixture's state dir). */
+  auditDb?: string;
+  /** More jaid flags, after the fixture's own (a flag given twice: the last wins; e.g. `--spawn-rate 2`). */
   daemonArgs?: readonly string[];
 }
 
@@ -136,7 +138,7 @@ export async function startFixture(
 
   const socket = `/run/jai/test-${label}-${process.pid}.sock`;
   const state = { exited: false };
-  const auditDb = path.join(stateDir, 'audit.db');
+  const auditDb = options.auditDb ?? path.join(stateDir, 'audit.db');
   const adminSocket = `/run/jai/test-${label}-${process.pid}.admin.sock`;
   const policyFile = path.join(stateDir, 'policy.toml');
   fs.writeFileSync(policyFile, options.policy ?? '');

@@ -161,6 +161,7 @@ export async function startFixture(socketMode = 0o666, log?: Logger, opts: Admin
   seed(audit, sessions);
   const ctx: AdminContext = {
     audit,
+    auditStatus: () => ({ writable: true, failureMode: 'refuse', failingSince: null, error: null, pendingEnds: 0 }),
     sessions,
     policy,
     limits,

@@ -56,6 +56,26 @@ describe('admin API as root', { skip: !isRoot && 'needs root' }, () => {
     assert.deepEqual(body['policy'], { source: '/etc/jai/policy.toml', loadedAt: '2026-04-01T00:00:00.000Z' });
   });
 
+  it('reports a failing audit log as degraded, with the error', async () => {
+    const healthy = f.ctx.auditStatus;
+    const failing = {
+      writable: false,
+      failureMode: 'refuse' as const,
+      failingSince: '2026-04-01T12:00:00.000Z',
+      error: 'SQLITE_FULL: database or disk is full',
+      pendingEnds: 2,
+    };
+    f.ctx.auditStatus = () => failing;
+    try {
+      const body = json<Record<string, unknown>>(await get('/v1/health'));
+      assert.equal(body['status'], 'degraded');
+      assert.deepEqual(body['audit'], failing);
+    } finally {
+      f.ctx.auditStatus = healthy;
+    }
+    assert.equal(json<Record<string, unknown>>(await get('/v1/health'))['status'], 'ok');
+  });
+
   it('lists every user’s sessions, newest first, with filters', async () => {
     const all = json<{ sessions: SessionView[] }>(await get('/v1/sessions')).sessions;
     assert.deepEqual(

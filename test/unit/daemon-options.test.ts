@@ -12,6 +12,7 @@ const defaults: DaemonOptions = {
   logLevel: 'info',
   auditRetentionDays: 0,
   auditRetentionRows: 0,
+  auditFailure: 'refuse',
   policyPath: null,
   adminSocketPath: '/run/jai/admin.sock',
   adminSocketMode: 0o660,
@@ -58,6 +59,7 @@ describe('jaid options', () => {
     assert.match(message(['--socket-mode', '999']), /--socket-mode/);
     assert.match(message(['--log-level', 'loud']), /--log-level/);
     assert.match(message(['--audit-retention-days', '-1']), /--audit-retention-days/);
+    assert.match(message(['--audit-failure', 'ignore']), /--audit-failure: one of refuse, allow/);
     assert.match(message(['--bogus']), /unknown option --bogus/);
     assert.match(message(['--helper']), /requires an argument/);
   });
@@ -120,6 +122,23 @@ describe('jaid options', () => {
     assert.equal(refused(['--sandbox-id-base', '2147483647', '--sandbox-id-count', '1']), '');
   });
 
+  it('reads --audit-failure from the flags and from jaid.toml (audit_failure)', () => {
+    assert.deepEqual(parseDaemonArgs(['--audit-failure=allow'], defaults), {
+      ok: true,
+      options: { ...defaults, auditFailure: 'allow' },
+    });
+    const file = parseDaemonConfig('audit_failure = "allow"\n', '/etc/jai/jaid.toml');
+    assert.ok(Array.isArray(file));
+    assert.deepEqual(
+      parseDaemonArgs([], defaults, () => file),
+      { ok: true, options: { ...defaults, auditFailure: 'allow' } },
+    );
+    assert.deepEqual(
+      parseDaemonArgs(['--audit-failure', 'refuse'], defaults, () => file),
+      { ok: true, options: defaults },
+    );
+  });
+
   it('takes settings from jaid.toml, with the flags winning over the file', () => {
     const file = parseDaemonConfig(
       'log_level = "debug"\nsocket_mode = 0o660\naudit_retention_days = 30\n',
@@ -165,6 +184,7 @@ describe('jaid options', () => {
         'spawn_burst',
         'request_timeout',
         'max_packet_bytes',
+        'audit_failure',
       ].join(', ')})`,
     });
     assert.match(

@@ -19,6 +19,9 @@ describe('metrics exposition', () => {
       jai_sessions_active: 'gauge',
       jai_spawn_duration_seconds: 'histogram',
       jai_helper_failures_total: 'counter',
+      jai_audit_writable: 'gauge',
+      jai_audit_write_failures_total: 'counter',
+      jai_sessions_unaudited_total: 'counter',
       jai_limits_enforced: 'gauge',
     });
     for (const f of families.values()) assert.ok(f.help !== null && f.help.length > 0, `${f.name} has HELP`);

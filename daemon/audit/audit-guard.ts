@@ -1,0 +1,222 @@
+// What the daemon does when the audit log cannot be written (disk full, I/O error, read-only): the session writes
+// of the audit log behind one object that never throws. A start record is a precondition of the session: with
+// `--audit-failure=refuse` (the default) a session that cannot be recorded is refused with AUDIT_UNAVAILABLE before
+// the helper runs; with `allow` it runs, and the journal (one warning per session) is its only record. End records
+// that cannot be written are kept and written once the log takes writes again. Failing and recovering are logged
+// once per transition, never per request; every failed write is counted in /metrics.
+import { escapeControl } from '../escape';
+import { failure, type Failure } from '../errors';
+import type { Logger } from '../log';
+import type { Metrics } from '../admin/metrics';
+import type { AuditLog, SessionDenied, SessionEnd, SessionStart } from './audit-log';
+
+export const AUDIT_FAILURE_MODES = ['refuse', 'allow'] as const;
+export type AuditFailureMode = (typeof AUDIT_FAILURE_MODES)[number];
+
+/** The audit writes whose failures are counted (label `record` of jai_audit_write_failures_total). */
+export type AuditRecordKind = 'start' | 'end' | 'denied';
+
+/** End records kept for a later write while the log fails; beyond this the oldest are dropped (and logged). */
+export const MAX_PENDING_ENDS = 4096;
+/** While end records wait, a write is retried this often even when no session comes to try one. */
+export const PENDING_RETRY_MS = 10_000;
+
+/** How the admin API reports the audit log (/v1/health). */
+export interface AuditStatus {
+  writable: boolean;
+  failureMode: AuditFailureMode;
+  /** When the current failure began (ISO), null while writable. */
+  failingSince: string | null;
+  /** The last write error (escaped), null while writable. */
+  error: string | null;
+  /** End records waiting to be written. */
+  pendingEnds: number;
+}
+
+export type StartWrite = { ok: true; audited: boolean } | Failure;
+
+type Writes = Pick<AuditLog, 'recordStart' | 'recordDenied' | 'recordEnd'>;
+type Counters = Pick<Metrics, 'auditWriteFailed' | 'auditWritable' | 'sessionUnaudited'>;
+
+/** `SQLITE_FULL: database or disk is full`, from better-sqlite3's SqliteError or any other thrown value. */
+export function describeWriteError(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const code = e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : null;
+  return escapeControl(code === null || message.includes(code) ? message : `${code}: ${message}`);
+}
+
+export class AuditGuard {
+  private failingSince: Date | null = null;
+  private lastError: string | null = null;
+  /** Per failure period: sessions refused or run unaudited, end records dropped. */
+  private refused = 0;
+  private unaudited = 0;
+  private readonly pendingEnds = new Map<string, { end: SessionEnd; at: Date }>();
+  private retryTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly audit: Writes,
+    readonly failureMode: AuditFailureMode,
+    private readonly log: Logger,
+    private readonly metrics: Counters,
+  ) {
+    metrics.auditWritable(true);
+  }
+
+  /**
+   * The session's start row. ok with audited: true when written; otherwise, in refuse mode, the AUDIT_UNAVAILABLE
+   * refusal to send (the caller starts nothing), in allow mode ok with audited: false (logged per session).
+   */
+  recordStart(start: SessionStart): StartWrite {
+    const written = this.write('start', () => {
+      this.audit.recordStart(start);
+      return true;
+    });
+    if (written) return { ok: true, audited: true };
+    if (this.failureMode === 'refuse') {
+      this.refused++;
+      return failure(
+        'AUDIT_UNAVAILABLE',
+        `the audit log cannot be written: ${this.lastError ?? 'unknown error'}; refusing new sessions`,
+      );
+    }
+    this.unaudited++;
+    this.metrics.sessionUnaudited();
+    // The journal is this session's only record: what the start row would have held, minus env-like detail.
+    this.log.warn(
+      {
+        session: start.id,
+        user: start.user,
+        uid: start.uid,
+        peerPid: start.peerPid,
+        argv: start.argv.slice(0, 64).map((a) => escapeControl(a)),
+        cwd: escapeControl(start.cwd),
+        mode: start.mode,
+        jail: start.jail,
+        rule: start.rule,
+      },
+      'UNAUDITED session starts: the audit log cannot be written (--audit-failure=allow)',
+    );
+    return { ok: true, audited: false };
+  }
+
+  /** A refusal row; false when it could not be written (the refusal is sent either way). */
+  recordDenied(denied: SessionDenied): boolean {
+    return this.write('denied', () => {
+      this.audit.recordDenied(denied);
+      return true;
+    });
+  }
+
+  /** The end of a session; kept for a later write when it cannot be written now (the time is kept too). */
+  recordEnd(id: string, end: SessionEnd, now = new Date()): boolean {
+    if (this.write('end', () => this.audit.recordEnd(id, end, now))) return true;
+    if (this.pendingEnds.size >= MAX_PENDING_ENDS) {
+      const oldest = this.pendingEnds.keys().next();
+      if (oldest.done !== true) {
+        this.pendingEnds.delete(oldest.value);
+        this.log.error({ session: oldest.value }, 'audit end record dropped: too many waiting to be written');
+      }
+    }
+    this.pendingEnds.set(id, { end, at: now });
+    this.scheduleRetry();
+    return false;
+  }
+
+  status(): AuditStatus {
+    return {
+      writable: this.failingSince === null,
+      failureMode: this.failureMode,
+      failingSince: this.failingSince?.toISOString() ?? null,
+      error: this.failingSince === null ? null : this.lastError,
+      pendingEnds: this.pendingEnds.size,
+    };
+  }
+
+  /** Daemon shutdown: one last try for the waiting end records; the timer goes. */
+  close(): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.flushPending();
+  }
+
+  /**
+   * Runs one write (one statement: one transaction, all or nothing); keeps the state and the counters. `run` says
+   * whether it wrote anything: an end without an open row (a session run unaudited) writes nothing, and proves
+   * nothing about the log.
+   */
+  private write(kind: AuditRecordKind, run: () => boolean): boolean {
+    let wrote: boolean;
+    try {
+      wrote = run();
+    } catch (e) {
+      this.failed(kind, e);
+      return false;
+    }
+    if (!wrote) return true;
+    if (this.failingSince !== null) this.recovered();
+    if (this.pendingEnds.size > 0) this.flushPending();
+    return true;
+  }
+
+  private failed(kind: AuditRecordKind, e: unknown): void {
+    this.metrics.auditWriteFailed(kind);
+    this.lastError = describeWriteError(e);
+    if (this.failingSince !== null) {
+      this.log.debug({ record: kind, error: this.lastError }, 'audit write failed (still failing)');
+      return;
+    }
+    this.failingSince = new Date();
+    this.refused = 0;
+    this.unaudited = 0;
+    this.metrics.auditWritable(false);
+    this.log.error(
+      { err: e, record: kind, failureMode: this.failureMode },
+      this.failureMode === 'refuse'
+        ? `the audit log cannot be written: ${this.lastError}; refusing new sessions until it can (--audit-failure=refuse)`
+        : `the audit log cannot be written: ${this.lastError}; sessions run UNAUDITED until it can (--audit-failure=allow)`,
+    );
+  }
+
+  private recovered(): void {
+    const since = this.failingSince;
+    this.failingSince = null;
+    this.lastError = null;
+    this.metrics.auditWritable(true);
+    this.log.warn(
+      {
+        failingSince: since?.toISOString(),
+        failedForMs: since === null ? 0 : Date.now() - since.getTime(),
+        refused: this.refused,
+        unaudited: this.unaudited,
+        pendingEnds: this.pendingEnds.size,
+      },
+      'the audit log can be written again; sessions are recorded again',
+    );
+  }
+
+  /** Writes the waiting end records, oldest first, until one fails (then a retry is scheduled). */
+  private flushPending(): void {
+    for (const [id, { end, at }] of [...this.pendingEnds]) {
+      let wrote: boolean;
+      try {
+        wrote = this.audit.recordEnd(id, end, at);
+      } catch (e) {
+        this.failed('end', e);
+        this.scheduleRetry();
+        return;
+      }
+      this.pendingEnds.delete(id);
+      if (wrote && this.failingSince !== null) this.recovered();
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== null) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.flushPending();
+    }, PENDING_RETRY_MS);
+    this.retryTimer.unref();
+  }
+}

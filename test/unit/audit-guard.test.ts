@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import pino from 'pino';
+import { Metrics } from '../../daemon/admin/metrics';
+import { AuditGuard, describeWriteError, type AuditFailureMode } from '../../daemon/audit/audit-guard';
+import type { SessionDenied, SessionEnd, SessionStart } from '../../daemon/audit/audit-log';
+import { parsePrometheus, sampleValue } from '../helpers/prometheus';
+
+/** better-sqlite3's SqliteError has this shape: a message and a SQLITE_* code. */
+class FakeSqliteError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+const FULL = new FakeSqliteError('database or disk is full', 'SQLITE_FULL');
+
+/** An audit log whose writes fail while `failing` is set, and that keeps what it was asked to write. */
+class FlakyWrites {
+  failing: Error | null = null;
+  readonly starts: string[] = [];
+  readonly ends: { id: string; end: SessionEnd; at: Date }[] = [];
+  readonly denied: string[] = [];
+  recordStart(start: SessionStart): void {
+    if (this.failing !== null) throw this.failing;
+    this.starts.push(start.id);
+  }
+  recordDenied(denied: SessionDenied): void {
+    if (this.failing !== null) throw this.failing;
+    this.denied.push(denied.id);
+  }
+  recordEnd(id: string, end: SessionEnd, now = new Date()): boolean {
+    if (this.failing !== null) throw this.failing;
+    this.ends.push({ id, end, at: now });
+    return this.starts.includes(id);
+  }
+}
+
+function start(id: string): SessionStart {
+  return {
+    id,
+    uid: 1001,
+    user: 'alice',
+    peerUid: 1001,
+    peerPid: 42,
+    argv: ['true'],
+    cwd: '/home/alice/p',
+    mode: 'casual',
+    jail: 'default',
+    grants: [],
+    masks: [],
+    network: 'host',
+    limits: { memoryBytes: null, pids: null, cpu: null },
+    rule: 'default',
+  };
+}
+
+function setup(mode: AuditFailureMode): {
+  writes: FlakyWrites;
+  guard: AuditGuard;
+  metrics: Metrics;
+  lines: { level: number; msg: string }[];
+} {
+  const lines: { level: number; msg: string }[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as { level: number; msg: string });
+      done();
+    },
+  });
+  const writes = new FlakyWrites();
+  const metrics = new Metrics();
+  const guard = new AuditGuard(writes, mode, pino({ level: 'info' }, sink), metrics);
+  return { writes, guard, metrics, lines };
+}
+
+const metric = (m: Metrics, name: string, labels?: Record<string, string>): number | undefined =>
+  sampleValue(
+    parsePrometheus(m.render({ casual: 0, strict: 0, bare: 0 }, { backend: 'none', enforced: false, detail: '' })),
+    name,
+    labels,
+  );
+
+/** pino writes synchronously to the sink only after a tick. */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('audit guard', () => {
+  it('refuses a session it cannot record with AUDIT_UNAVAILABLE, logging the failure once and the recovery once', async () => {
+    const { writes, guard, metrics, lines } = setup('refuse');
+    assert.deepEqual(guard.recordStart(start('a')), { ok: true, audited: true });
+    writes.failing = FULL;
+    for (const id of ['b', 'c', 'd']) {
+      const r = guard.recordStart(start(id));
+      assert.equal(r.ok, false);
+      assert.ok(!r.ok);
+      assert.equal(r.code, 'AUDIT_UNAVAILABLE');
+      assert.equal(r.exitCode, 1);
+      assert.equal(
+        r.message,
+        'the audit log cannot be written: SQLITE_FULL: database or disk is full; refusing new sessions',
+      );
+    }
+    const status = guard.status();
+    assert.equal(status.writable, false);
+    assert.equal(status.error, 'SQLITE_FULL: database or disk is full');
+    assert.equal(metric(metrics, 'jai_audit_writable'), 0);
+    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'start' }), 3);
+    writes.failing = null;
+    assert.deepEqual(guard.recordStart(start('e')), { ok: true, audited: true });
+    assert.deepEqual(writes.starts, ['a', 'e']);
+    assert.equal(guard.status().writable, true);
+    assert.equal(guard.status().failingSince, null);
+    assert.equal(metric(metrics, 'jai_audit_writable'), 1);
+    await settle();
+    const errors = lines.filter((l) => l.level >= 50);
+    assert.equal(errors.length, 1, JSON.stringify(lines));
+    assert.match(errors[0]?.msg ?? '', /cannot be written: SQLITE_FULL.*refusing new sessions/);
+    assert.equal(lines.filter((l) => /written again/.test(l.msg)).length, 1);
+  });
+
+  it('with allow, runs the session unaudited: counted and logged per session', async () => {
+    const { writes, guard, metrics, lines } = setup('allow');
+    writes.failing = new FakeSqliteError('attempt to write a readonly database', 'SQLITE_READONLY');
+    assert.deepEqual(guard.recordStart(start('a')), { ok: true, audited: false });
+    assert.deepEqual(guard.recordStart(start('b')), { ok: true, audited: false });
+    assert.equal(metric(metrics, 'jai_sessions_unaudited_total'), 2);
+    assert.equal(guard.status().failureMode, 'allow');
+    await settle();
+    assert.equal(lines.filter((l) => l.level >= 50).length, 1);
+    assert.equal(lines.filter((l) => /UNAUDITED session starts/.test(l.msg)).length, 2);
+  });
+
+  it('keeps end records that cannot be written and writes them, with their time, once it can', () => {
+    const { writes, guard, metrics } = setup('refuse');
+    writes.failing = FULL;
+    const endedAt = new Date('2026-04-01T10:00:00Z');
+    assert.equal(guard.recordEnd('x', { outcome: 'exited', exitCode: 0 }, endedAt), false);
+    assert.equal(guard.recordDenied({ ...start('y'), code: 'POLICY_DENIED', reason: 'no' }), false);
+    assert.equal(guard.status().pendingEnds, 1);
+    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'end' }), 1);
+    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'denied' }), 1);
+    writes.failing = null;
+    assert.deepEqual(guard.recordStart(start('z')), { ok: true, audited: true });
+    assert.deepEqual(writes.ends, [{ id: 'x', end: { outcome: 'exited', exitCode: 0 }, at: endedAt }]);
+    assert.equal(guard.status().pendingEnds, 0);
+    guard.close();
+  });
+
+  it('does not take an end that wrote nothing (an unaudited session) for a recovery', () => {
+    const { writes, guard } = setup('allow');
+    writes.failing = FULL;
+    assert.deepEqual(guard.recordStart(start('a')), { ok: true, audited: false });
+    writes.failing = null;
+    assert.equal(guard.recordEnd('a', { outcome: 'exited', exitCode: 0 }), true);
+    assert.equal(guard.status().writable, false);
+    assert.deepEqual(guard.recordStart(start('b')), { ok: true, audited: true });
+    assert.equal(guard.status().writable, true);
+  });
+
+  it('names the error by its SQLite code, escaping control characters', () => {
+    assert.equal(describeWriteError(FULL), 'SQLITE_FULL: database or disk is full');
+    assert.equal(describeWriteError(new Error('disk I/O error\n')), 'disk I/O error\\x0a');
+    assert.equal(describeWriteError('x'), 'x');
+  });
+});
