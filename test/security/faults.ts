@@ -123,3 +123,31 @@ export async function eventually(check: () => boolean, timeoutMs: number): Promi
     await sleep(20);
   }
 }
+
+/** The session cgroup base directories a fixture's jaid logged at start (none when limits are not enforced). */
+export function cgroupBases(daemonLog: string): string[] {
+  for (const line of daemonLog.split('\n')) {
+    if (!line.includes('session limits: cgroups ready')) continue;
+    const parsed = JSON.parse(line) as { bases?: unknown };
+    if (Array.isArray(parsed.bases)) return parsed.bases.filter((b): b is string => typeof b === 'string');
+  }
+  return [];
+}
+
+/** Session cgroup directories still present for these session ids. */
+export function leftCgroups(bases: readonly string[], ids: readonly string[]): string[] {
+  return bases.flatMap((base) => ids.map((id) => path.join(base, id)).filter((dir) => fs.existsSync(dir)));
+}
+
+/** Live (non-zombie) processes whose real uid is `uid`, as `pid comm`. */
+export function processesOfUid(uid: number): string[] {
+  const found: string[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const status = readOrNull(`/proc/${entry}/status`);
+    if (status === null || /^State:\s+Z/m.test(status)) continue;
+    if (/^Uid:\s+(\d+)/m.exec(status)?.[1] === String(uid))
+      found.push(`${entry} ${/^Name:\s+(.*)$/m.exec(status)?.[1] ?? '?'}`);
+  }
+  return found;
+}
