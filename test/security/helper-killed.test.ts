@@ -87,7 +87,6 @@ describe('faults: the session helper killed during setup', { skip }, () => {
     f = await startFixture('sec-helperkill');
   });
   after(async () => {
-    // eslint-disable-next-line no-console -- the numbers docs/threat-model.md records
     console.log(`helper kills by stage: ${JSON.stringify(tally)}`);
     await f.teardown();
   });
@@ -149,6 +148,7 @@ describe('faults: the session helper killed during setup', { skip }, () => {
         const isLive = (id: string): boolean => identity(Number(id.split(':')[0])) === id;
         await eventually(() => !seen.some(isLive), 5000);
         const alive = seen.filter(isLive);
+        assert.deepEqual(alive, [], `processes of the killed session left (${mode}, run ${i}, ${stage})`);
         // Nothing runs as the user any more (the program of casual and bare sessions; strict runs as `jai`).
         await eventually(() => processesOfUid(f.user.uid).length === 0, 5000);
         assert.deepEqual(processesOfUid(f.user.uid), [], `the user's processes (${mode}, run ${i}, ${stage})`);
