@@ -6,7 +6,7 @@ import { AuditLog } from './audit/audit-log';
 import { DenialBudget } from './audit/denial-budget';
 import { readDaemonConfig } from './config-file';
 import { checkHelperBinary } from './helper-binary';
-import { CgroupManager } from './limits/cgroups';
+import { CgroupManager, MIN_LEFTOVER_AGE_MS } from './limits/cgroups';
 import { PolicyHolder } from './policy/holder';
 import type { Policy } from './policy/types';
 import { SessionRegistry } from './session/registry';
@@ -184,8 +184,13 @@ async function main(): Promise<void> {
   // Only now that this jaid serves the socket (a second one has refused above) are orphaned helpers ours to end.
   const killed = killLeftoverHelpers(log);
   if (killed > 0) log.warn({ killed }, 'killed session helpers a previous jaid left running');
-  const swept = limits.manager?.sweep(log) ?? 0;
-  if (swept > 0) log.warn({ swept }, 'removed session cgroups a previous jaid left behind');
+  const sweep = (): void => {
+    const swept = limits.manager?.sweep(log) ?? 0;
+    if (swept > 0) log.warn({ swept }, 'removed session cgroups a previous jaid left behind');
+  };
+  sweep();
+  // Once more when the cgroups of a crash just before this start (or of helpers killed above) are old enough.
+  setTimeout(sweep, MIN_LEFTOVER_AGE_MS).unref();
   log.info(
     {
       socket: options.socketPath,

@@ -262,6 +262,14 @@ export function adminEventLine(e: AdminEvent): string {
   return parts.join('  ');
 }
 
+function auditText(a: NonNullable<HealthView['audit']>): string {
+  if (a.writable) return `recorded (if it cannot be written: ${escapeText(a.failureMode)})`;
+  const effect = a.failureMode === 'allow' ? 'sessions run UNAUDITED' : 'new sessions are refused';
+  const since = a.failingSince === null ? '' : ` since ${formatLocalZoned(a.failingSince)}`;
+  const pending = a.pendingEnds > 0 ? `; ${a.pendingEnds} session ends waiting to be written` : '';
+  return `CANNOT BE WRITTEN${since}: ${escapeText(a.error ?? 'unknown error')}; ${effect}${pending}`;
+}
+
 export function healthText(h: HealthView): string {
   const limits = h.limits.enforced
     ? `enforced (${escapeText(h.limits.backend)}: ${escapeText(h.limits.detail)})`
@@ -275,6 +283,7 @@ export function healthText(h: HealthView): string {
       'policy',
       `${h.policy.source === null ? 'built-in defaults (no policy file)' : escapeText(h.policy.source)}, loaded ${formatLocalZoned(h.policy.loadedAt)}`,
     ],
+    ...(h.audit === null ? [] : [['audit', auditText(h.audit)] as [string, string]]),
   ]);
 }
 

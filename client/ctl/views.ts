@@ -71,7 +71,25 @@ export interface HealthView {
   activeSessions: number;
   limits: { backend: string; enforced: boolean; detail: string };
   policy: { source: string | null; loadedAt: string };
+  /** null: a daemon from before the audit health was reported. */
+  audit: HealthAudit | null;
 }
+
+export interface HealthAudit {
+  writable: boolean;
+  failureMode: string;
+  failingSince: string | null;
+  error: string | null;
+  pendingEnds: number;
+}
+
+const healthAudit = object<HealthAudit>({
+  writable: bool,
+  failureMode: str,
+  failingSince: nullable(str),
+  error: nullable(str),
+  pendingEnds: num,
+});
 
 export const healthView: Decoder<HealthView> = object<HealthView>({
   status: str,
@@ -81,6 +99,7 @@ export const healthView: Decoder<HealthView> = object<HealthView>({
   activeSessions: num,
   limits: object<HealthView['limits']>({ backend: str, enforced: bool, detail: str }),
   policy: object<HealthView['policy']>({ source: nullable(str), loadedAt: str }),
+  audit: (value, where) => (value === undefined || value === null ? null : healthAudit(value, where)),
 });
 
 export interface AdminEvent {

@@ -12,6 +12,12 @@ const ENABLE = CONTROLLERS.map((c) => `+${c}`).join(' ');
 const CPU_PERIOD_US = 100_000;
 const REMOVE_RETRY_MS = 100;
 const REMOVE_TRIES = 30;
+/**
+ * A session cgroup younger than this is not a leftover: it may be another jaid's session still being set up (a
+ * freshly made cgroup is empty until the helper places init). Test suites run several jaids on one host, and on
+ * cgroup v1 they share the `jai/` directories.
+ */
+export const MIN_LEFTOVER_AGE_MS = 30_000;
 
 const errorCode = (e: unknown): string | undefined =>
   e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
@@ -37,6 +43,9 @@ function mkdirExisting(dir: string): void {
 }
 
 export class CgroupManager {
+  /** This daemon's session ids whose cgroups exist: never leftovers. */
+  private readonly own = new Set<string>();
+
   private constructor(
     /** The directories session cgroups are made in (one per hierarchy). */
     private readonly bases: readonly string[],
@@ -67,12 +76,14 @@ export class CgroupManager {
   create(id: string, limits: Limits): string[] {
     if (!SESSION_ID.test(id)) throw new Error(`bad session id ${id}`);
     const dirs = this.bases.map((base) => `${base}/${id}`);
+    this.own.add(id);
     try {
       for (const dir of dirs) fs.mkdirSync(dir, { mode: 0o755 });
       if (this.kind === 'cgroup2') writeV2Limits(dirs[0] ?? '', limits);
       else for (const dir of dirs) writeV1Limits(dir, limits);
     } catch (e) {
       for (const dir of dirs) tryRmdir(dir);
+      this.own.delete(id);
       throw e;
     }
     return dirs;
@@ -92,14 +103,20 @@ export class CgroupManager {
         await new Promise((resolve) => setTimeout(resolve, REMOVE_RETRY_MS));
       }
     }
+    this.own.delete(id);
   }
 
-  /** Removes leftover (empty) session cgroups of a previous daemon; returns how many went. */
-  sweep(log: Logger): number {
+  /**
+   * Removes leftover (empty) session cgroups of a previous daemon: not this daemon's, and older than
+   * MIN_LEFTOVER_AGE_MS (jaid sweeps at start and once more when that much time has passed). Returns how many went.
+   */
+  sweep(log: Logger, now = Date.now()): number {
     let removed = 0;
     for (const base of this.bases)
       for (const name of fs.readdirSync(base)) {
-        if (!SESSION_ID.test(name)) continue;
+        if (!SESSION_ID.test(name) || this.own.has(name)) continue;
+        const mtime = mtimeMs(`${base}/${name}`);
+        if (mtime === null || now - mtime < MIN_LEFTOVER_AGE_MS) continue;
         const result = tryRmdir(`${base}/${name}`);
         if (result === 'gone') removed++;
         else log.warn({ dir: `${base}/${name}`, error: result }, 'leftover session cgroup still in use');
@@ -111,6 +128,14 @@ export class CgroupManager {
 function unenforced(log: Logger, reason: string): { manager: null; status: LimitsStatus } {
   log.warn({ reason }, 'session limits are NOT enforced: no usable cgroup controllers');
   return { manager: null, status: { backend: 'none', enforced: false, detail: reason } };
+}
+
+function mtimeMs(dir: string): number | null {
+  try {
+    return fs.statSync(dir).mtimeMs;
+  } catch {
+    return null;
+  }
 }
 
 /** 'gone', or the error code that kept the directory. */

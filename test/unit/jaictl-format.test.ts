@@ -210,12 +210,43 @@ describe('jaictl output', () => {
       activeSessions: 2,
       limits: { backend: 'cgroup2', enforced: true, detail: '/sys/fs/cgroup/jai' },
       policy: { source: null, loadedAt: '2026-11-30T09:00:00Z' },
+      audit: null,
     };
     assert.match(healthText(health), /^limits: +enforced \(cgroup2/m);
     assert.match(healthText(health), /^policy: +built-in defaults/m);
     assert.match(
       healthText({ ...health, limits: { backend: 'none', enforced: false, detail: 'no cgroup' } }),
       /^limits: +NOT enforced: sessions run without memory, process or CPU limits/m,
+    );
+  });
+
+  it('says plainly when the audit log cannot be written', () => {
+    const health = {
+      status: 'degraded',
+      version: '0.1.0',
+      startedAt: '2026-11-30T09:00:00Z',
+      uptimeSeconds: 10,
+      activeSessions: 0,
+      limits: { backend: 'cgroup2', enforced: true, detail: '/sys/fs/cgroup/jai' },
+      policy: { source: null, loadedAt: '2026-11-30T09:00:00Z' },
+      audit: {
+        writable: false,
+        failureMode: 'refuse',
+        failingSince: '2026-11-30T10:00:00Z',
+        error: 'SQLITE_FULL: database or disk is full',
+        pendingEnds: 2,
+      },
+    };
+    assert.match(
+      healthText(health),
+      /^audit: +CANNOT BE WRITTEN since .*: SQLITE_FULL: database or disk is full; new sessions are refused; 2 session ends waiting/m,
+    );
+    assert.match(
+      healthText({
+        ...health,
+        audit: { ...health.audit, writable: true, failingSince: null, error: null, pendingEnds: 0 },
+      }),
+      /^audit: +recorded \(if it cannot be written: refuse\)/m,
     );
   });
 });
