@@ -1,14 +1,19 @@
 // jai: the command-line client. Entry point only: resolution of the command line and config files is in
 // resolve.ts, the protocol in the SDK, the terminal in terminal/.
-import os from 'node:os';
-import tty from 'node:tty';
+// Startup time is part of every `jai CMD` (docs/benchmarks.md): what only a terminal session needs (node:tty, which
+// pulls in net and streams, and the relay) is imported when a PTY is used, not before.
+import type tty from 'node:tty';
 import * as native from '../../native/addon';
 import { JaiClientError } from '../sdk/errors';
 import { spawn, teardown, type NoticeKind, type StdioSpec } from '../sdk/spawn';
-import { RawMode } from '../terminal/raw-mode';
-import { PtyRelay } from '../terminal/relay';
+import type { RawMode } from '../terminal/raw-mode';
+import type { PtyRelay } from '../terminal/relay';
+import { restoreLauncherEnv } from './launcher-env';
 import { nodeResolveFs } from './node-fs';
 import { resolveInvocation, type RunInvocation, type TeardownInvocation } from './resolve';
+
+// First: the environment as the user had it (bin/jai moved NODE_EXTRA_CA_CERTS aside).
+restoreLauncherEnv(process.env);
 
 const FORWARDED_SIGNALS = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM'] as const;
 const SIGNAL_NUMBERS: Readonly<Record<(typeof FORWARDED_SIGNALS)[number], number>> = {
@@ -26,7 +31,7 @@ function targetUser(): native.Passwd {
       ? native.getpwnam(sudoUser)
       : native.getpwuid(process.getuid?.() ?? -1);
   if (entry === null)
-    throw new JaiClientError('USER_UNKNOWN', `cannot find password entry for uid ${os.userInfo().uid}`);
+    throw new JaiClientError('USER_UNKNOWN', `cannot find password entry for uid ${String(process.getuid?.())}`);
   return entry;
 }
 
@@ -52,10 +57,37 @@ async function runTeardown(inv: TeardownInvocation): Promise<number> {
   });
 }
 
+/**
+ * What only a terminal session needs, required on demand (`import()` would go through the ESM loader). node:tty
+ * alone pulls in net and the stream modules: ~5 ms of a start that does not use them.
+ */
+function loadTerminalModules(): {
+  ReadStream: typeof tty.ReadStream;
+  RawMode: typeof RawMode;
+  PtyRelay: typeof PtyRelay;
+} {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { ReadStream } = require('node:tty') as typeof tty;
+  const rawMode = require('../terminal/raw-mode') as { RawMode: typeof RawMode };
+  const relay = require('../terminal/relay') as { PtyRelay: typeof PtyRelay };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return { ReadStream, RawMode: rawMode.RawMode, PtyRelay: relay.PtyRelay };
+}
+
+/** isatty(3) without node:tty: tcgetattr succeeds on terminals only. */
+function isTerminalFd(fd: number): boolean {
+  try {
+    native.getTermios(fd);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function runSession(inv: RunInvocation): Promise<number> {
   // Each stdio that is a terminal is replaced by the slave of a fresh PTY; the others are passed unchanged.
   // The user's terminal itself never reaches the daemon or the jail.
-  const isTerminal = [0, 1, 2].map((fd) => tty.isatty(fd));
+  const isTerminal = [0, 1, 2].map(isTerminalFd);
   const stdio = [0, 1, 2].map((fd): StdioSpec =>
     isTerminal[fd] === true ? { kind: 'pty' } : { kind: 'pass', fd },
   ) as [StdioSpec, StdioSpec, StdioSpec];
@@ -91,7 +123,7 @@ async function runSession(inv: RunInvocation): Promise<number> {
       session.resume();
     });
   };
-  const session = await spawn({
+  const starting = spawn({
     argv: inv.argv,
     cwd: inv.cwd,
     nocwd: inv.nocwd,
@@ -111,17 +143,22 @@ async function runSession(inv: RunInvocation): Promise<number> {
     stdio,
     ...(terminal === undefined ? {} : { terminal }),
   });
+  // The request is sent: the terminal's modules load while jaid sets the session up.
+  const terminalModules = sizeFd === undefined ? null : loadTerminalModules();
+  const session = await starting;
 
   for (const name of FORWARDED_SIGNALS) process.on(name, () => session.kill(SIGNAL_NUMBERS[name]));
 
-  if (session.ptyMaster !== null && sizeFd !== undefined) {
-    input = isTerminal[0] === true ? new tty.ReadStream(0) : null;
+  if (session.ptyMaster !== null && sizeFd !== undefined && terminalModules !== null) {
+    const { ReadStream, RawMode: Raw, PtyRelay: Relay } = terminalModules;
+    input = isTerminal[0] === true ? new ReadStream(0) : null;
     if (input !== null) {
-      raw = new RawMode(0);
-      raw.enter();
+      const mode = new Raw(0);
+      raw = mode;
+      mode.enter();
     }
     const output = isTerminal[1] === true ? process.stdout : process.stderr;
-    relay = new PtyRelay({ master: session.ptyMaster, input, output, sizeFd });
+    relay = new Relay({ master: session.ptyMaster, input, output, sizeFd });
   }
   try {
     const status = await session.wait();
