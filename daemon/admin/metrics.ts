@@ -6,8 +6,21 @@ import type { LimitsStatus } from './context';
 const MODE_SET: Record<Mode, true> = { casual: true, strict: true, bare: true };
 export const MODES = Object.keys(MODE_SET) as Mode[];
 
-/** Upper bounds (seconds) of the spawn-duration histogram's buckets; +Inf is implied. */
-export const SPAWN_BUCKETS: readonly number[] = [0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/**
+ * Upper bounds (seconds) of the buckets of the spawn-path histograms; +Inf is implied. Fine around the few
+ * milliseconds a spawn takes, so that bench/ can read medians from them (docs/benchmarks.md).
+ */
+export const SPAWN_BUCKETS: readonly number[] = [
+  0.0005, 0.001, 0.0015, 0.002, 0.0025, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+  5, 10,
+];
+/** Upper bounds (seconds) of the session-length histogram's buckets. */
+export const SESSION_BUCKETS: readonly number[] = [
+  0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 10, 60, 600, 3600,
+];
+
+/** The spawn path's timings, each a histogram (see Metrics.render for what each measures). */
+export type SpawnTiming = 'admit' | 'start' | 'report' | 'session';
 
 /** A label value as the format wants it: backslash, double quote and line feed escaped. */
 export function escapeLabelValue(value: string): string {
@@ -32,16 +45,49 @@ function header(lines: string[], name: string, type: 'counter' | 'gauge' | 'hist
   lines.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`);
 }
 
+/** A Prometheus histogram without labels. */
+class Histogram {
+  /** Per bucket (non-cumulative), the last one +Inf; render() accumulates. */
+  private readonly counts: number[];
+  private count = 0;
+  private sum = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly help: string,
+    private readonly bounds: readonly number[],
+  ) {
+    this.counts = [...bounds, Infinity].map(() => 0);
+  }
+
+  observe(seconds: number): void {
+    if (!Number.isFinite(seconds) || seconds < 0) return;
+    this.count++;
+    this.sum += seconds;
+    const index = this.bounds.findIndex((le) => seconds <= le);
+    const slot = index < 0 ? this.bounds.length : index;
+    this.counts[slot] = (this.counts[slot] ?? 0) + 1;
+  }
+
+  render(lines: string[]): void {
+    header(lines, this.name, 'histogram', this.help);
+    let cumulative = 0;
+    this.bounds.forEach((le, i) => {
+      cumulative += this.counts[i] ?? 0;
+      lines.push(`${this.name}_bucket${labels({ le: formatValue(le) })} ${formatValue(cumulative)}`);
+    });
+    lines.push(`${this.name}_bucket${labels({ le: '+Inf' })} ${formatValue(this.count)}`);
+    lines.push(`${this.name}_sum ${formatValue(this.sum)}`);
+    lines.push(`${this.name}_count ${formatValue(this.count)}`);
+  }
+}
+
 export class Metrics {
   private readonly started = new Map<Mode, number>(MODES.map((m) => [m, 0]));
   /** Keyed by mode, then code: both are label values, so a Map rather than an object (no prototype keys). */
   private readonly denied = new Map<Mode, Map<string, number>>();
   /** Refusals by the per-client limits (daemon/server/client-limits.ts), by code. */
   private readonly limitRefusals = new Map<string, number>();
-  private readonly bucketCounts: number[] = SPAWN_BUCKETS.map(() => 0);
-  private spawnCount = 0;
-  private spawnSum = 0;
-  private helperFailures = 0;
   private readonly auditFailures = new Map<string, number>([
     ['start', 0],
     ['end', 0],
@@ -49,6 +95,33 @@ export class Metrics {
   ]);
   private auditIsWritable = true;
   private unaudited = 0;
+  private helperFailures = 0;
+  /**
+   * The spawn path, from the daemon's clock. Its own work per session is admit + report; start - admit is the
+   * helper building the jail; session - start - report is the program running and the helper's end.
+   */
+  private readonly timings: Readonly<Record<SpawnTiming, Histogram>> = {
+    admit: new Histogram(
+      'jai_spawn_admit_seconds',
+      "Daemon-side time from a spawn request received to the sandbox helper exec'd (validation, policy, audit row, plan, fork and exec).",
+      SPAWN_BUCKETS,
+    ),
+    start: new Histogram(
+      'jai_spawn_duration_seconds',
+      'Daemon-side time from a spawn request received to the session started.',
+      SPAWN_BUCKETS,
+    ),
+    report: new Histogram(
+      'jai_spawn_report_seconds',
+      "Daemon-side time from a session's end seen (helper exited, status closed) to its exit reported to the client (audit end row included).",
+      SPAWN_BUCKETS,
+    ),
+    session: new Histogram(
+      'jai_session_seconds',
+      'Daemon-side time from a spawn request received to the exit reported, for sessions that started.',
+      SESSION_BUCKETS,
+    ),
+  };
 
   sessionStarted(mode: Mode): void {
     this.started.set(mode, (this.started.get(mode) ?? 0) + 1);
@@ -70,12 +143,12 @@ export class Metrics {
 
   /** Daemon-side time from the spawn request received to the session started. */
   spawnObserved(seconds: number): void {
-    if (!Number.isFinite(seconds) || seconds < 0) return;
-    this.spawnCount++;
-    this.spawnSum += seconds;
-    // Stored per bucket (non-cumulative); render() accumulates.
-    const index = SPAWN_BUCKETS.findIndex((le) => seconds <= le);
-    if (index >= 0) this.bucketCounts[index] = (this.bucketCounts[index] ?? 0) + 1;
+    this.timings.start.observe(seconds);
+  }
+
+  /** One of the spawn path's timings (negative and non-finite values are ignored). */
+  timing(which: SpawnTiming, seconds: number): void {
+    this.timings[which].observe(seconds);
   }
 
   helperFailure(): void {
@@ -122,20 +195,10 @@ export class Metrics {
     header(lines, 'jai_sessions_active', 'gauge', 'Sessions running now, by mode.');
     for (const mode of MODES) lines.push(`jai_sessions_active${labels({ mode })} ${formatValue(active[mode])}`);
 
-    header(
-      lines,
-      'jai_spawn_duration_seconds',
-      'histogram',
-      'Daemon-side time from a spawn request received to the session started.',
-    );
-    let cumulative = 0;
-    SPAWN_BUCKETS.forEach((le, i) => {
-      cumulative += this.bucketCounts[i] ?? 0;
-      lines.push(`jai_spawn_duration_seconds_bucket${labels({ le: formatValue(le) })} ${formatValue(cumulative)}`);
-    });
-    lines.push(`jai_spawn_duration_seconds_bucket${labels({ le: '+Inf' })} ${formatValue(this.spawnCount)}`);
-    lines.push(`jai_spawn_duration_seconds_sum ${formatValue(this.spawnSum)}`);
-    lines.push(`jai_spawn_duration_seconds_count ${formatValue(this.spawnCount)}`);
+    this.timings.admit.render(lines);
+    this.timings.start.render(lines);
+    this.timings.report.render(lines);
+    this.timings.session.render(lines);
 
     header(lines, 'jai_helper_failures_total', 'counter', 'Sessions whose setup helper failed.');
     lines.push(`jai_helper_failures_total ${formatValue(this.helperFailures)}`);

@@ -76,6 +76,8 @@ interface Admission {
   cgroups: string[];
 }
 
+const seconds = (nanoseconds: bigint): number => Number(nanoseconds) / 1e9;
+
 /** The grants a session gets, the implicit cwd grant first: what the policy checks and the audit records. */
 function grantsOf(valid: ValidRequest): { path: string; readOnly: boolean }[] {
   return [...(valid.nocwd ? [] : [{ path: valid.cwd, readOnly: false }]), ...valid.grants];
@@ -129,6 +131,7 @@ export class Connection {
   }
 
   private onPacket(packet: Packet): void {
+    const receivedAt = process.hrtime.bigint();
     if (this.state === 'done') {
       // Refused already: whatever else arrives before the close is dropped unread.
       packet.fds.forEach(closeQuietly);
@@ -163,7 +166,7 @@ export class Connection {
         this.onHello(message.hello ?? {});
         return;
       case 'spawn':
-        this.onSpawn(v1.SpawnRequest.create(message.spawn ?? {}), packet.fds);
+        this.onSpawn(v1.SpawnRequest.create(message.spawn ?? {}), packet.fds, receivedAt);
         return;
       case 'signal':
         this.onSignal(message.signal?.signo ?? 0);
@@ -191,13 +194,12 @@ export class Connection {
     this.state = 'spawn';
   }
 
-  private onSpawn(request: v1.SpawnRequest, fds: number[]): void {
+  private onSpawn(request: v1.SpawnRequest, fds: number[], receivedAt: bigint): void {
     clearTimeout(this.deadline);
     if (!this.beginSetup(request)) {
       fds.forEach(closeQuietly);
       return;
     }
-    const receivedAt = process.hrtime.bigint();
     const id = randomBytes(16).toString('hex');
     let outcome: Admission | Failure;
     try {
@@ -259,7 +261,7 @@ export class Connection {
       onStarted: (master) => {
         this.setupEnded();
         this.ctx.metrics.sessionStarted(valid.mode);
-        this.ctx.metrics.spawnObserved(Number(process.hrtime.bigint() - receivedAt) / 1e9);
+        this.ctx.metrics.spawnObserved(seconds(process.hrtime.bigint() - receivedAt));
         if (master === null) this.send({ started: { sessionId: id, pty: false } });
         else this.send({ started: { sessionId: id, pty: true } }, [master], () => closeQuietly(master));
       },
@@ -270,14 +272,19 @@ export class Connection {
         this.send({ stopped: { signal: signo } });
       },
       onEnded: (result, changes) => {
+        const endedAt = process.hrtime.bigint();
         this.ctx.registry.remove(id);
         this.releaseCgroups(id, cgroups);
         this.onSessionEnded(id, result, changes);
+        const reportedAt = process.hrtime.bigint();
+        this.ctx.metrics.timing('report', seconds(reportedAt - endedAt));
+        if (result.kind !== 'failed') this.ctx.metrics.timing('session', seconds(reportedAt - receivedAt));
       },
     });
     this.session = session;
     this.ctx.registry.add({ id, uid: identity.uid, mode: valid.mode, hangup: () => session.hangup() });
     session.start(encodePlan(plan.entries), fds);
+    if (!session.isEnded) this.ctx.metrics.timing('admit', seconds(process.hrtime.bigint() - receivedAt));
   }
 
   private releaseCgroups(id: string, cgroups: readonly string[]): void {

@@ -17,7 +17,10 @@ describe('metrics exposition', () => {
       jai_sessions_denied_total: 'counter',
       jai_limit_refusals_total: 'counter',
       jai_sessions_active: 'gauge',
+      jai_spawn_admit_seconds: 'histogram',
       jai_spawn_duration_seconds: 'histogram',
+      jai_spawn_report_seconds: 'histogram',
+      jai_session_seconds: 'histogram',
       jai_helper_failures_total: 'counter',
       jai_audit_writable: 'gauge',
       jai_audit_write_failures_total: 'counter',
@@ -77,6 +80,25 @@ describe('metrics exposition', () => {
     assert.equal(sampleValue(f, 'jai_spawn_duration_seconds_bucket', { le: '+Inf' }), 7);
     assert.equal(sampleValue(f, 'jai_spawn_duration_seconds_count'), 7, 'negative and NaN observations are ignored');
     assert.ok(Math.abs((sampleValue(f, 'jai_spawn_duration_seconds_sum') ?? 0) - 13.4055) < 1e-9);
+  });
+
+  it('keeps each spawn-path timing in its own histogram', () => {
+    const m = new Metrics();
+    m.timing('admit', 0.0012);
+    m.timing('admit', 0.0031);
+    m.timing('report', 0.0009);
+    m.timing('session', 0.02);
+    m.timing('session', 7200);
+    m.timing('admit', -0.5);
+    const f = parsePrometheus(m.render(idle, limits));
+    assert.equal(sampleValue(f, 'jai_spawn_admit_seconds_count'), 2);
+    assert.equal(sampleValue(f, 'jai_spawn_admit_seconds_bucket', { le: '0.0015' }), 1);
+    assert.equal(sampleValue(f, 'jai_spawn_admit_seconds_bucket', { le: '0.004' }), 2);
+    assert.ok(Math.abs((sampleValue(f, 'jai_spawn_admit_seconds_sum') ?? 0) - 0.0043) < 1e-12);
+    assert.equal(sampleValue(f, 'jai_spawn_report_seconds_bucket', { le: '0.001' }), 1);
+    assert.equal(sampleValue(f, 'jai_spawn_duration_seconds_count'), 0);
+    assert.equal(sampleValue(f, 'jai_session_seconds_bucket', { le: '3600' }), 1, 'beyond the last bound: +Inf only');
+    assert.equal(sampleValue(f, 'jai_session_seconds_bucket', { le: '+Inf' }), 2);
   });
 
   it('escapes label values: a hostile error code cannot forge samples', () => {
