@@ -1,63 +1,208 @@
-// Prints the median (and p95) wall time of a warm `jai true` next to /bin/true and
-// `unshare -m -p -f --mount-proc true`, measured in the same run, and the ratios.
-// Run as root after `npm run build`: node dist/bench/launch-latency.js [RUNS]
-// It starts its own jaid on a private socket and runs jai as the integration-test user.
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+// Launch latency of `jai true` next to what it is compared with, all measured in the same run, round-robin:
+//   /bin/true, `node -e 0` without and with NODE_EXTRA_CA_CERTS, `unshare -m -p -f --mount-proc true`, bwrap (when
+//   installed), and `jai true` warm (overlay mounted) in casual mode (with and without NODE_EXTRA_CA_CERTS) and in
+//   strict mode, and the client as it started before the launcher and the bundle (`node dist/client/cli/main.js`,
+//   NODE_EXTRA_CA_CERTS set); each as median and p95 wall time and as ratios. Then the daemon-side time per spawn from jaid's own
+//   /metrics histograms (casual and strict, separately), and the cold start (the first `jai true` after `jai -u`).
+// jai is run as users run it: bin/jai exec'd (its #!/bin/sh launcher), as the bench user, from the installed client.
+// Run as root after `npm run build`: node dist/bench/launch-latency.js [RUNS=50] [COLD_RUNS=10]
+import './bench-user';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { startFixture } from '../test/helpers/fixture';
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { startFixture, type Fixture } from '../test/helpers/fixture';
+import { fmt, histogramDelta, quantile, readMetrics, timeOnce, timeRoundRobin, type Command } from './stats';
 
-function timeRuns(runs: number, command: string, args: readonly string[], options: SpawnSyncOptions): number[] {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(command, args, { ...options, stdio: 'ignore' });
-    const t1 = process.hrtime.bigint();
-    if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${String(r.status)}`);
-    times.push(Number(t1 - t0) / 1e6);
-  }
-  return times.sort((a, b) => a - b);
+const DEFAULT_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
+const HISTOGRAMS = [
+  ['jai_spawn_admit_seconds', "request → helper exec'd"],
+  ['jai_spawn_duration_seconds', 'request → program started'],
+  ['jai_spawn_report_seconds', 'end seen → exit reported'],
+  ['jai_session_seconds', 'request → exit reported'],
+] as const;
+
+function userEnv(f: Fixture, extraCerts: string | null): NodeJS.ProcessEnv {
+  return {
+    HOME: f.user.home,
+    USER: f.user.name,
+    LOGNAME: f.user.name,
+    PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`,
+    JAI_SOCKET: f.socket,
+    ...(extraCerts === null ? {} : { NODE_EXTRA_CA_CERTS: extraCerts }),
+  };
 }
 
-const quantile = (sorted: readonly number[], q: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, node ${process.version}, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
+}
+
+/** Daemon-side timings of `runs` runs of one command, from /metrics before and after. */
+function daemonSide(f: Fixture, title: string, runs: number, run: () => void): void {
+  const before = readMetrics(f.adminSocket);
+  for (let i = 0; i < runs; i++) run();
+  const after = readMetrics(f.adminSocket);
+  console.log(`\ndaemon-side, ${title} (jaid's /metrics, ${runs} sessions; quantiles interpolated within buckets)`);
+  console.log(`${'histogram'.padEnd(30)} ${'what'.padEnd(26)}    count  mean ms   p50 ms   p95 ms`);
+  for (const [name, what] of HISTOGRAMS) {
+    const h = histogramDelta(before, after, name);
+    console.log(
+      `${name.padEnd(30)} ${what.padEnd(26)} ${String(h.count).padStart(8)} ${fmt(h.mean)} ${fmt(h.quantile(0.5))} ${fmt(h.quantile(0.95))}`,
+    );
+  }
+  const admit = histogramDelta(before, after, 'jai_spawn_admit_seconds');
+  const report = histogramDelta(before, after, 'jai_spawn_report_seconds');
+  console.log(
+    `daemon's own work per spawn (admit + report): mean ${fmt(admit.mean + report.mean, 0)} ms, ` +
+      `p50 ${fmt(admit.quantile(0.5) + report.quantile(0.5), 0)} ms (target ≤ 3 ms median)`,
+  );
+}
 
 async function main(): Promise<void> {
-  const runs = Math.max(30, Number(process.argv[2] ?? 50));
+  const runs = Math.max(10, Number(process.argv[2] ?? 50));
+  const coldRuns = Math.max(1, Number(process.argv[3] ?? 10));
+  const extraCerts = process.env['NODE_EXTRA_CA_CERTS'] ?? (fs.existsSync(DEFAULT_CA_FILE) ? DEFAULT_CA_FILE : null);
   const f = await startFixture('bench');
   try {
-    const asUser: SpawnSyncOptions = {
+    const jai = path.join(f.clientDir, 'bin/jai');
+    const asUser = (certs: string | null): SpawnSyncOptions => ({
       cwd: f.project,
       uid: f.user.uid,
       gid: f.user.gid,
-      env: {
-        HOME: f.user.home,
-        PATH: '/usr/bin:/bin',
-        JAI_SOCKET: f.socket,
-        ...(process.env['NODE_EXTRA_CA_CERTS'] ? { NODE_EXTRA_CA_CERTS: process.env['NODE_EXTRA_CA_CERTS'] } : {}),
+      env: userEnv(f, certs),
+    });
+    const asRoot: SpawnSyncOptions = { cwd: f.project, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } };
+    const strictArgs = ['-m', 'strict', '-j', 'benchstrict', 'true'];
+    // Warm: the overlay is mounted, the page cache hot, the strict jail's home exists.
+    for (let i = 0; i < 3; i++) {
+      timeOnce(jai, ['true'], asUser(extraCerts));
+      timeOnce(jai, strictArgs, asUser(extraCerts));
+    }
+    const hasBwrap = spawnSync('bwrap', ['--version'], { stdio: 'ignore' }).status === 0;
+    const commands: Command[] = [
+      { name: '/bin/true', command: '/bin/true', args: [], options: asUser(null) },
+      {
+        name: 'node -e 0 (no NODE_EXTRA_CA_CERTS)',
+        command: process.execPath,
+        args: ['-e', '0'],
+        options: asUser(null),
       },
-    };
-    const jai = [path.join(f.clientDir, 'bin/jai'), 'true'];
-    timeRuns(3, process.execPath, jai, asUser); // warm: overlay mounted, page cache hot
-    const rows: [string, number[]][] = [
-      ['/bin/true', timeRuns(runs, '/bin/true', [], asUser)],
-      ['node -e 0', timeRuns(runs, process.execPath, ['-e', '0'], asUser)],
-      ['unshare -m -p -f --mount-proc true', timeRuns(runs, 'unshare', ['-m', '-p', '-f', '--mount-proc', 'true'], {})],
-      ['jai true (warm, casual)', timeRuns(runs, process.execPath, jai, asUser)],
+      ...(extraCerts === null
+        ? []
+        : [
+            {
+              name: 'node -e 0 (NODE_EXTRA_CA_CERTS)',
+              command: process.execPath,
+              args: ['-e', '0'],
+              options: asUser(extraCerts),
+            },
+          ]),
+      {
+        name: 'unshare -m -p -f --mount-proc true',
+        command: 'unshare',
+        args: ['-m', '-p', '-f', '--mount-proc', 'true'],
+        options: asRoot,
+      },
+      ...(hasBwrap
+        ? [
+            {
+              name: 'bwrap … --unshare-pid true',
+              command: 'bwrap',
+              args: [
+                '--ro-bind',
+                '/',
+                '/',
+                '--dev',
+                '/dev',
+                '--proc',
+                '/proc',
+                '--tmpfs',
+                '/tmp',
+                '--bind',
+                f.project,
+                f.project,
+                '--unshare-pid',
+                '--new-session',
+                'true',
+              ],
+              options: asRoot,
+            },
+          ]
+        : []),
+      { name: 'jai true, casual (no NODE_EXTRA_CA_CERTS)', command: jai, args: ['true'], options: asUser(null) },
+      ...(extraCerts === null
+        ? []
+        : [
+            {
+              name: 'jai true, casual (NODE_EXTRA_CA_CERTS)',
+              command: jai,
+              args: ['true'],
+              options: asUser(extraCerts),
+            },
+          ]),
+      { name: 'jai true, strict', command: jai, args: strictArgs, options: asUser(extraCerts) },
+      {
+        // The client as it started before bin/jai's launcher and the bundle: node loads ~50 files, and the certs.
+        name: 'jai true, casual, unbundled (before)',
+        command: process.execPath,
+        args: [path.join(f.clientDir, 'dist/client/cli/main.js'), 'true'],
+        options: asUser(extraCerts),
+      },
     ];
-    const base = quantile(rows[2]?.[1] ?? [], 0.5);
+    const times = timeRoundRobin(commands, runs);
+    const med = (name: string): number => quantile(times.get(name) ?? [], 0.5);
+    const unshare = med('unshare -m -p -f --mount-proc true');
+    const node = med('node -e 0 (no NODE_EXTRA_CA_CERTS)');
+    console.log(`machine: ${machine()}`);
     console.log(
-      `runs per command: ${runs}; NODE_EXTRA_CA_CERTS ${process.env['NODE_EXTRA_CA_CERTS'] ? 'set' : 'unset'}`,
+      `runs per command: ${runs}, round-robin; wall time of spawnSync from this process; NODE_EXTRA_CA_CERTS=${extraCerts ?? '(unset)'}`,
     );
-    console.log('command                                   median ms   p95 ms   ratio to unshare');
-    for (const [name, times] of rows) {
-      const median = quantile(times, 0.5);
+    console.log(`unshare and bwrap run as root; the rest as ${f.user.name}; jai is bin/jai exec'd (its launcher)\n`);
+    console.log(`${'command'.padEnd(44)} median ms   p95 ms  ×unshare  ×node -e 0`);
+    for (const c of commands) {
+      const t = times.get(c.name) ?? [];
+      const m = quantile(t, 0.5);
       console.log(
-        `${name.padEnd(40)} ${median.toFixed(2).padStart(9)} ${quantile(times, 0.95).toFixed(2).padStart(8)} ${(median / base).toFixed(2).padStart(10)}x`,
+        `${c.name.padEnd(44)} ${fmt(m, 9)} ${fmt(quantile(t, 0.95))} ${fmt(m / unshare, 8)}x ${fmt(m / node, 9)}x`,
       );
     }
+    for (const variant of ['no NODE_EXTRA_CA_CERTS', 'NODE_EXTRA_CA_CERTS']) {
+      const j = med(`jai true, casual (${variant})`);
+      if (Number.isFinite(j))
+        console.log(
+          `jai true casual (${variant}) − node -e 0 (no NODE_EXTRA_CA_CERTS): ${fmt(j - node, 0)} ms (target ≤ 6 ms)`,
+        );
+    }
+
+    daemonSide(f, 'warm casual', runs, () => timeOnce(jai, ['true'], asUser(extraCerts)));
+    daemonSide(f, 'warm strict', runs, () => timeOnce(jai, strictArgs, asUser(extraCerts)));
+
+    // Cold: `jai -u` unmounts the overlay and the private /tmp; the next `jai true` mounts them again.
+    const cold: number[] = [];
+    const before = readMetrics(f.adminSocket);
+    for (let i = 0; i < coldRuns; i++) {
+      const down = spawnSync(jai, ['-u'], { ...asUser(extraCerts), stdio: 'ignore' });
+      if (down.status !== 0) throw new Error(`jai -u exited ${String(down.status)}`);
+      cold.push(timeOnce(jai, ['true'], asUser(extraCerts)));
+    }
+    cold.sort((a, b) => a - b);
+    const after = readMetrics(f.adminSocket);
+    const coldStart = histogramDelta(before, after, 'jai_spawn_duration_seconds');
+    console.log(
+      `\ncold start (first jai true after jai -u, casual, ${coldRuns} runs): median ${fmt(quantile(cold, 0.5), 0)} ms, ` +
+        `p95 ${fmt(quantile(cold, 0.95), 0)} ms; daemon-side request → started: mean ${fmt(coldStart.mean, 0)} ms ` +
+        `(warm casual median ${fmt(med('jai true, casual (NODE_EXTRA_CA_CERTS)') || med('jai true, casual (no NODE_EXTRA_CA_CERTS)'), 0)} ms)`,
+    );
   } finally {
     await f.teardown();
   }
 }
 
-void main();
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

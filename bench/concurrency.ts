@@ -1,0 +1,168 @@
+// 200 sessions started at once by 3 users (jaibench1..3, created when missing): one worker process per user, running
+// as that user, starts its share of `true` sessions through the client library (client/sdk) all at once, so that
+// jaid sees the burst without 200 node starts in front of it. Prints: failures, spawn latency (request → Started as
+// the worker saw it, and jaid's own request → started from /metrics), p50/p99; jaid's RSS (before, peak, after) and
+// open fds (before, after the sessions ended); and the audit rows written. The policy allows 100 sessions per user.
+// Run as root after `npm run build`: node dist/bench/concurrency.js [SESSIONS=200] [USERS=3]
+import './concurrency-user';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  ensureTestUser,
+  runJai,
+  startFixture,
+  unmountUserState,
+  type Fixture,
+  type TestUser,
+} from '../test/helpers/fixture';
+import { fmt, histogramDelta, quantile, readMetrics } from './stats';
+
+const POLICY = '[defaults]\nmax_sessions = 100\n';
+
+/** Runs as one user: waits for a line on stdin, then starts N sessions at once; prints one JSON line per session. */
+const WORKER = `
+'use strict';
+const { spawn } = require(process.argv[1]);
+const [, , count, cwd] = process.argv;
+const env = ['PATH=/usr/bin:/bin', 'HOME=' + process.env.HOME];
+const one = async () => {
+  const t0 = performance.now();
+  try {
+    const s = await spawn({ argv: ['true'], cwd, env, stdio: [{ kind: 'null' }, { kind: 'null' }, { kind: 'null' }] });
+    const started = performance.now() - t0;
+    const status = await s.wait();
+    return { ok: status.code === 0, started, total: performance.now() - t0, status };
+  } catch (e) {
+    return { ok: false, error: String(e && e.message || e) };
+  }
+};
+process.stdin.once('data', async () => {
+  const results = await Promise.all(Array.from({ length: Number(count) }, one));
+  process.stdout.write(JSON.stringify(results));
+});
+`;
+
+interface Result {
+  ok: boolean;
+  started?: number;
+  total?: number;
+  error?: string;
+}
+
+function daemonState(pid: number): { rssMiB: number; fds: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
+  return { rssMiB: rss / 1024, fds: fs.readdirSync(`/proc/${pid}/fd`).length };
+}
+
+function prepareUser(f: Fixture, user: TestUser): string {
+  unmountUserState(user.name);
+  fs.rmSync(path.join(user.home, '.jai'), { recursive: true, force: true });
+  const project = path.join(user.home, 'proj-bench-concurrency');
+  fs.rmSync(project, { recursive: true, force: true });
+  fs.mkdirSync(project);
+  fs.chownSync(project, user.uid, user.gid);
+  const init = runJai(f, ['--init'], { as: user });
+  if (init.status !== 0) throw new Error(`jai --init as ${user.name}: ${init.stderr}`);
+  // One session first: the overlay is mounted before the burst, as on a workstation in use.
+  const warm = runJai(f, ['true'], { as: user, cwd: project });
+  if (warm.status !== 0) throw new Error(`jai true as ${user.name}: ${warm.stderr}`);
+  return project;
+}
+
+const settle = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main(): Promise<void> {
+  const sessions = Math.max(1, Number(process.argv[2] ?? 200));
+  const userCount = Math.max(1, Number(process.argv[3] ?? 3));
+  const f = await startFixture('bench-conc', process.env, { policy: POLICY });
+  const users = [f.user, ...Array.from({ length: userCount - 1 }, (_, i) => ensureTestUser(`jaibench${i + 2}`))];
+  const pid = f.daemon.pid ?? -1;
+  try {
+    const projects = users.map((u) => prepareUser(f, u));
+    await settle(500);
+    const before = daemonState(pid);
+    const metricsBefore = readMetrics(f.adminSocket);
+    const sdk = path.join(f.clientDir, 'dist/client/sdk/spawn.js');
+    const shares = users.map((_, i) => Math.floor(sessions / users.length) + (i < sessions % users.length ? 1 : 0));
+    const workers = users.map((u, i) => {
+      const child = spawn(process.execPath, ['-e', WORKER, sdk, String(shares[i]), projects[i] ?? ''], {
+        uid: u.uid,
+        gid: u.gid,
+        cwd: u.home,
+        env: { HOME: u.home, PATH: '/usr/bin:/bin', JAI_SOCKET: f.socket },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      return {
+        child,
+        done: new Promise<Result[]>((resolve) => child.on('exit', () => resolve(JSON.parse(out || '[]') as Result[]))),
+      };
+    });
+    await settle(1000); // the workers have loaded the client library
+    let peakRss = before.rssMiB;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, daemonState(pid).rssMiB);
+    }, 10);
+    const t0 = performance.now();
+    for (const w of workers) w.child.stdin.end('go\n');
+    const results = (await Promise.all(workers.map((w) => w.done))).flat();
+    const wall = performance.now() - t0;
+    clearInterval(sampler);
+    await settle(1000); // connections closed, cgroups removed
+    const after = daemonState(pid);
+    const metricsAfter = readMetrics(f.adminSocket);
+
+    const failed = results.filter((r) => !r.ok);
+    const started = results.flatMap((r) => (r.started === undefined ? [] : [r.started])).sort((a, b) => a - b);
+    const total = results.flatMap((r) => (r.total === undefined ? [] : [r.total])).sort((a, b) => a - b);
+    const daemonStart = histogramDelta(metricsBefore, metricsAfter, 'jai_spawn_duration_seconds');
+    const daemonAdmit = histogramDelta(metricsBefore, metricsAfter, 'jai_spawn_admit_seconds');
+    const db = new Database(f.auditDb, { readonly: true });
+    const names = users.map((u) => u.name);
+    const rows = db
+      .prepare(
+        `SELECT outcome, count(*) AS n FROM sessions WHERE user IN (${names.map(() => '?').join(',')}) AND cwd LIKE '%/proj-bench-concurrency' GROUP BY outcome`,
+      )
+      .all(...names) as { outcome: string; n: number }[];
+    db.close();
+    const audited = rows.reduce((n, r) => n + r.n, 0) - users.length; // minus each user's warm-up session
+
+    console.log(
+      `${sessions} sessions at once by ${users.length} users (${names.join(', ')}), ${shares.join('/')} each`,
+    );
+    console.log(`all done in ${fmt(wall, 0)} ms; failures: ${failed.length} (target 0)`);
+    for (const r of failed.slice(0, 5)) console.log(`  failure: ${r.error ?? 'non-zero exit'}`);
+    console.log(
+      `spawn latency, client side (spawn() → Started): p50 ${fmt(quantile(started, 0.5), 0)} ms, p99 ${fmt(quantile(started, 0.99), 0)} ms, max ${fmt(started[started.length - 1] ?? NaN, 0)} ms`,
+    );
+    console.log(
+      `spawn latency, jaid (request → started, /metrics): p50 ${fmt(daemonStart.quantile(0.5), 0)} ms, p99 ${fmt(daemonStart.quantile(0.99), 0)} ms (target p99 ≤ 100 ms); request → helper exec'd p50 ${fmt(daemonAdmit.quantile(0.5), 0)} ms, p99 ${fmt(daemonAdmit.quantile(0.99), 0)} ms`,
+    );
+    console.log(
+      `session (spawn() → exit status): p50 ${fmt(quantile(total, 0.5), 0)} ms, p99 ${fmt(quantile(total, 0.99), 0)} ms`,
+    );
+    console.log(
+      `jaid RSS: before ${fmt(before.rssMiB, 0)} MiB, peak ${fmt(peakRss, 0)} MiB, after ${fmt(after.rssMiB, 0)} MiB (target ≤ 150 MiB)`,
+    );
+    console.log(`jaid open fds: before ${before.fds}, after ${after.fds} (target: no growth)`);
+    console.log(
+      `audit rows for the burst: ${audited} (target ${sessions}); by outcome: ${rows.map((r) => `${r.outcome} ${r.n}`).join(', ')} (incl. ${users.length} warm-up)`,
+    );
+  } finally {
+    await f.teardown();
+    for (const u of users.slice(1)) {
+      unmountUserState(u.name);
+      fs.rmSync(path.join(u.home, 'proj-bench-concurrency'), { recursive: true, force: true });
+      fs.rmSync(path.join(u.home, '.jai'), { recursive: true, force: true });
+    }
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

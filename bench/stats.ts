@@ -1,0 +1,102 @@
+// What the benches share: order statistics, running commands with wall-clock timing, and the daemon's own spawn
+// timings read from its /metrics histograms. No side effects at import.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { adminRequest } from '../test/helpers/admin-request';
+import { parsePrometheus, sampleValue, type Sample } from '../test/helpers/prometheus';
+
+/** The q-quantile of sorted values (nearest rank). */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+}
+
+export const median = (values: readonly number[]): number =>
+  quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
+
+/** Wall time (ms) of one run; throws unless it exits 0. */
+export function timeOnce(command: string, args: readonly string[], options: SpawnSyncOptions): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', ...options });
+  const t1 = process.hrtime.bigint();
+  if (r.status !== 0)
+    throw new Error(
+      `${command} ${args.join(' ')} exited ${String(r.status)}: ${r.error?.message ?? String(r.stderr).trim()}`,
+    );
+  return Number(t1 - t0) / 1e6;
+}
+
+export interface Command {
+  name: string;
+  command: string;
+  args: readonly string[];
+  options: SpawnSyncOptions;
+}
+
+/**
+ * Runs every command `runs` times, round-robin (each round runs each command once), so that a load that comes and
+ * goes on the machine weighs on all of them alike. Returns each command's times, sorted.
+ */
+export function timeRoundRobin(commands: readonly Command[], runs: number): Map<string, number[]> {
+  const times = new Map(commands.map((c) => [c.name, [] as number[]]));
+  for (let i = 0; i < runs; i++)
+    for (const c of commands) times.get(c.name)?.push(timeOnce(c.command, c.args, c.options));
+  for (const list of times.values()) list.sort((a, b) => a - b);
+  return times;
+}
+
+export function fmt(ms: number, width = 8): string {
+  return (Number.isFinite(ms) ? ms.toFixed(2) : '-').padStart(width);
+}
+
+/** jaid's /metrics, parsed (strictly: see test/helpers/prometheus.ts). */
+export function readMetrics(adminSocket: string): Sample[] {
+  const r = adminRequest(adminSocket, 'GET', '/metrics');
+  if (r.status !== 200) throw new Error(`GET /metrics: ${r.status} ${r.body}`);
+  return parsePrometheus(r.body);
+}
+
+export interface HistogramDelta {
+  count: number;
+  /** Mean in ms. */
+  mean: number;
+  /** Quantile in ms, interpolated linearly within its bucket (as Prometheus' histogram_quantile does). */
+  quantile(q: number): number;
+}
+
+/** What a histogram counted between two scrapes. */
+export function histogramDelta(before: readonly Sample[], after: readonly Sample[], name: string): HistogramDelta {
+  const value = (samples: readonly Sample[], n: string, labels: Record<string, string> = {}): number =>
+    sampleValue(samples, n, labels) ?? 0;
+  const count = value(after, `${name}_count`) - value(before, `${name}_count`);
+  const sum = value(after, `${name}_sum`) - value(before, `${name}_sum`);
+  const buckets = after
+    .filter((s) => s.name === `${name}_bucket`)
+    .map((s) => {
+      const le = s.labels['le'] ?? '+Inf';
+      return { le: le === '+Inf' ? Infinity : Number(le), n: s.value - value(before, `${name}_bucket`, { le }) };
+    })
+    .sort((a, b) => a.le - b.le);
+  return {
+    count,
+    mean: count > 0 ? (sum / count) * 1000 : NaN,
+    quantile(q: number): number {
+      if (count === 0) return NaN;
+      const rank = q * count;
+      let lower = 0;
+      let below = 0;
+      for (const b of buckets) {
+        if (b.n >= rank) {
+          if (b.le === Infinity) return lower * 1000; // beyond the last bound: its lower edge, as Prometheus does
+          const inBucket = b.n - below;
+          return (lower + (b.le - lower) * (inBucket > 0 ? (rank - below) / inBucket : 1)) * 1000;
+        }
+        lower = b.le;
+        below = b.n;
+      }
+      return NaN;
+    },
+  };
+}
