@@ -157,8 +157,7 @@ async function runSession(inv: RunInvocation): Promise<number> {
       raw = mode;
       mode.enter();
     }
-    const output = isTerminal[1] === true ? process.stdout : process.stderr;
-    relay = new Relay({ master: session.ptyMaster, input, output, sizeFd });
+    relay = new Relay({ master: session.ptyMaster, input, outputFd: isTerminal[1] === true ? 1 : 2, sizeFd });
   }
   try {
     const status = await session.wait();

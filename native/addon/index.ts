@@ -102,6 +102,7 @@ interface Binding {
   getTermios(fd: number): Buffer;
   setTermios(fd: number, termios: Uint8Array): void;
   makeRaw(fd: number): void;
+  ptyDrain(master: number, out: number): number;
   MAX_FDS: number;
   MAX_BYTES: number;
 }
@@ -131,6 +132,7 @@ const FUNCTIONS = [
   'getTermios',
   'setTermios',
   'makeRaw',
+  'ptyDrain',
 ] as const satisfies readonly (keyof Binding)[];
 
 // Compiled to dist/native/addon/index.js; the addon is built into native/build/.
@@ -394,6 +396,17 @@ export function setTermios(fd: number, termios: Uint8Array): void {
 export function makeRaw(fd: number): void {
   checkFd(fd);
   native.makeRaw(fd);
+}
+
+/**
+ * Copies what a PTY master has to read to `out`, until it would block (the master is made non-blocking): the bytes
+ * copied, or -1 at the end (no process holds the slave any more). Writes to `out` wait as a terminal write does;
+ * once `out` fails (the terminal is gone), the rest is read and dropped.
+ */
+export function ptyDrain(master: number, out: number): number {
+  checkFd(master, 'master');
+  checkFd(out, 'out');
+  return native.ptyDrain(master, out);
 }
 
 /** The current umask, read without changing it. */
