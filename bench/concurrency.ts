@@ -152,6 +152,9 @@ async function main(): Promise<void> {
     console.log(
       `audit rows for the burst: ${audited} (target ${sessions}); by outcome: ${rows.map((r) => `${r.outcome} ${r.n}`).join(', ')} (incl. ${users.length} warm-up)`,
     );
+  } catch (e) {
+    console.error(`jaid's log, last lines:\n${f.daemonLog().split('\n').slice(-20).join('\n')}`);
+    throw e;
   } finally {
     await f.teardown();
     for (const u of users.slice(1)) {

@@ -10,7 +10,7 @@ import './bench-user';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawnSync, type SpawnOptions } from 'node:child_process';
 import { startFixture, type Fixture } from '../test/helpers/fixture';
 import { fmt, histogramDelta, quantile, readMetrics, timeOnce, timeRoundRobin, type Command } from './stats';
 
@@ -42,9 +42,9 @@ function machine(): string {
 }
 
 /** Daemon-side timings of `runs` runs of one command, from /metrics before and after. */
-function daemonSide(f: Fixture, title: string, runs: number, run: () => void): void {
+async function daemonSide(f: Fixture, title: string, runs: number, run: () => Promise<number>): Promise<void> {
   const before = readMetrics(f.adminSocket);
-  for (let i = 0; i < runs; i++) run();
+  for (let i = 0; i < runs; i++) await run();
   const after = readMetrics(f.adminSocket);
   console.log(`\ndaemon-side, ${title} (jaid's /metrics, ${runs} sessions; quantiles interpolated within buckets)`);
   console.log(`${'histogram'.padEnd(30)} ${'what'.padEnd(26)}    count  mean ms   p50 ms   p95 ms`);
@@ -69,18 +69,18 @@ async function main(): Promise<void> {
   const f = await startFixture('bench');
   try {
     const jai = path.join(f.clientDir, 'bin/jai');
-    const asUser = (certs: string | null): SpawnSyncOptions => ({
+    const asUser = (certs: string | null): SpawnOptions => ({
       cwd: f.project,
       uid: f.user.uid,
       gid: f.user.gid,
       env: userEnv(f, certs),
     });
-    const asRoot: SpawnSyncOptions = { cwd: f.project, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } };
+    const asRoot: SpawnOptions = { cwd: f.project, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } };
     const strictArgs = ['-m', 'strict', '-j', 'benchstrict', 'true'];
     // Warm: the overlay is mounted, the page cache hot, the strict jail's home exists.
     for (let i = 0; i < 3; i++) {
-      timeOnce(jai, ['true'], asUser(extraCerts));
-      timeOnce(jai, strictArgs, asUser(extraCerts));
+      await timeOnce(jai, ['true'], asUser(extraCerts));
+      await timeOnce(jai, strictArgs, asUser(extraCerts));
     }
     const hasBwrap = spawnSync('bwrap', ['--version'], { stdio: 'ignore' }).status === 0;
     const commands: Command[] = [
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
         options: asUser(extraCerts),
       },
     ];
-    const times = timeRoundRobin(commands, runs);
+    const times = await timeRoundRobin(commands, runs);
     const med = (name: string): number => quantile(times.get(name) ?? [], 0.5);
     const unshare = med('unshare -m -p -f --mount-proc true');
     const node = med('node -e 0 (no NODE_EXTRA_CA_CERTS)');
@@ -178,16 +178,15 @@ async function main(): Promise<void> {
         );
     }
 
-    daemonSide(f, 'warm casual', runs, () => timeOnce(jai, ['true'], asUser(extraCerts)));
-    daemonSide(f, 'warm strict', runs, () => timeOnce(jai, strictArgs, asUser(extraCerts)));
+    await daemonSide(f, 'warm casual', runs, () => timeOnce(jai, ['true'], asUser(extraCerts)));
+    await daemonSide(f, 'warm strict', runs, () => timeOnce(jai, strictArgs, asUser(extraCerts)));
 
     // Cold: `jai -u` unmounts the overlay and the private /tmp; the next `jai true` mounts them again.
     const cold: number[] = [];
     const before = readMetrics(f.adminSocket);
     for (let i = 0; i < coldRuns; i++) {
-      const down = spawnSync(jai, ['-u'], { ...asUser(extraCerts), stdio: 'ignore' });
-      if (down.status !== 0) throw new Error(`jai -u exited ${String(down.status)}`);
-      cold.push(timeOnce(jai, ['true'], asUser(extraCerts)));
+      await timeOnce(jai, ['-u'], asUser(extraCerts));
+      cold.push(await timeOnce(jai, ['true'], asUser(extraCerts)));
     }
     cold.sort((a, b) => a - b);
     const after = readMetrics(f.adminSocket);
@@ -197,6 +196,9 @@ async function main(): Promise<void> {
         `p95 ${fmt(quantile(cold, 0.95), 0)} ms; daemon-side request → started: mean ${fmt(coldStart.mean, 0)} ms ` +
         `(warm casual median ${fmt(med('jai true, casual (NODE_EXTRA_CA_CERTS)') || med('jai true, casual (no NODE_EXTRA_CA_CERTS)'), 0)} ms)`,
     );
+  } catch (e) {
+    console.error(`jaid's log, last lines:\n${f.daemonLog().split('\n').slice(-20).join('\n')}`);
+    throw e;
   } finally {
     await f.teardown();
   }

@@ -33,10 +33,10 @@ async function main(): Promise<void> {
     fs.chownSync(file, f.user.uid, f.user.gid);
     const jai = path.join(f.clientDir, 'bin/jai');
     const options = asUser(f);
-    const sh = (line: string) => (): number => timeOnce('sh', ['-c', line], options);
-    const underScript = (line: string) => (): number =>
-      timeOnce('script', ['-qec', line, '/dev/null'], { ...options, stdio: ['pipe', 'ignore', 'pipe'] });
-    const cases: { name: string; copy: () => number; start: () => number }[] = [
+    const sh = (line: string) => (): Promise<number> => timeOnce('sh', ['-c', line], options);
+    const underScript = (line: string) => (): Promise<number> =>
+      timeOnce('script', ['-qec', line, '/dev/null'], options);
+    const cases: { name: string; copy: () => Promise<number>; start: () => Promise<number> }[] = [
       { name: 'cat under script(1) (one PTY)', copy: underScript(`cat ${file}`), start: underScript('true') },
       {
         name: 'jai cat under script(1) (PTY relay)',
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
         start: sh(`${jai} true | cat > /dev/null`),
       },
     ];
-    underScript(`${jai} true`)(); // warm: overlay mounted
+    await underScript(`${jai} true`)(); // warm: overlay mounted
     const bytes = megabytes * 1024 * 1024;
     const rates = new Map<string, number>();
     console.log(`${megabytes} MiB per run, median of ${runs} runs; rate = bytes / (time − time of the same with true)`);
@@ -59,8 +59,8 @@ async function main(): Promise<void> {
       const copy: number[] = [];
       const start: number[] = [];
       for (let i = 0; i < runs; i++) {
-        copy.push(c.copy() / 1000);
-        start.push(c.start() / 1000);
+        copy.push((await c.copy()) / 1000);
+        start.push((await c.start()) / 1000);
       }
       const rate = bytes / Math.max(1e-6, median(copy) - median(start)) / 1e6;
       rates.set(c.name, rate);
@@ -75,6 +75,9 @@ async function main(): Promise<void> {
     console.log(
       `pipe passed through / plain pipe throughput: ${ratio('jai cat | cat (stdout passed through)', 'cat | cat')}x`,
     );
+  } catch (e) {
+    console.error(`jaid's log, last lines:\n${f.daemonLog().split('\n').slice(-20).join('\n')}`);
+    throw e;
   } finally {
     fs.rmSync(file, { force: true });
     await f.teardown();

@@ -1,6 +1,6 @@
 // What the benches share: order statistics, running commands with wall-clock timing, and the daemon's own spawn
 // timings read from its /metrics histograms. No side effects at import.
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawn, type SpawnOptions } from 'node:child_process';
 import { adminRequest } from '../test/helpers/admin-request';
 import { parsePrometheus, sampleValue, type Sample } from '../test/helpers/prometheus';
 
@@ -16,33 +16,44 @@ export const median = (values: readonly number[]): number =>
     0.5,
   );
 
-/** Wall time (ms) of one run; throws unless it exits 0. */
-export function timeOnce(command: string, args: readonly string[], options: SpawnSyncOptions): number {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', ...options });
-  const t1 = process.hrtime.bigint();
-  if (r.status !== 0)
-    throw new Error(
-      `${command} ${args.join(' ')} exited ${String(r.status)}: ${r.error?.message ?? String(r.stderr).trim()}`,
-    );
-  return Number(t1 - t0) / 1e6;
+/**
+ * Wall time (ms) of one run; rejects unless it exits 0. Asynchronous on purpose: the fixture reads jaid's log from a
+ * pipe on this process's event loop, and a bench blocked in spawnSync would let that pipe fill until jaid itself
+ * blocks on its next log line.
+ */
+export function timeOnce(command: string, args: readonly string[], options: SpawnOptions): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], ...options });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      const t1 = process.hrtime.bigint();
+      if (code === 0) resolve(Number(t1 - t0) / 1e6);
+      else
+        reject(
+          new Error(`${command} ${args.join(' ')} exited ${String(code ?? signal)}: ${stderr.trim().slice(0, 2000)}`),
+        );
+    });
+  });
 }
 
 export interface Command {
   name: string;
   command: string;
   args: readonly string[];
-  options: SpawnSyncOptions;
+  options: SpawnOptions;
 }
 
 /**
  * Runs every command `runs` times, round-robin (each round runs each command once), so that a load that comes and
  * goes on the machine weighs on all of them alike. Returns each command's times, sorted.
  */
-export function timeRoundRobin(commands: readonly Command[], runs: number): Map<string, number[]> {
+export async function timeRoundRobin(commands: readonly Command[], runs: number): Promise<Map<string, number[]>> {
   const times = new Map(commands.map((c) => [c.name, [] as number[]]));
   for (let i = 0; i < runs; i++)
-    for (const c of commands) times.get(c.name)?.push(timeOnce(c.command, c.args, c.options));
+    for (const c of commands) times.get(c.name)?.push(await timeOnce(c.command, c.args, c.options));
   for (const list of times.values()) list.sort((a, b) => a - b);
   return times;
 }

@@ -22,6 +22,8 @@ command -v node >/dev/null || missing+=(nodejs npm)
 [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing+=(iproute2)
 command -v man >/dev/null || missing+=(man-db)
 command -v perl >/dev/null || missing+=(perl)
+# For bench/launch-latency.js, which compares jai with bubblewrap.
+command -v bwrap >/dev/null || missing+=(bubblewrap)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup.sh: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
