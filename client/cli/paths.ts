@@ -3,9 +3,25 @@
 
 /** The elements std::filesystem iterates: "/" for an absolute path, each name, and "" for a trailing slash. */
 export function components(p: string): string[] {
+  return [...cachedComponents(p)];
+}
+
+/**
+ * components(p), shared: comparePaths runs thousands of times per start (each --mask of .defaults re-sorts the mask
+ * list), and splitting the same few paths again each time was the client's hottest code (docs/benchmarks.md).
+ * Callers must not modify the array. Bounded: a long-running caller (the SDK) cannot grow it without limit.
+ */
+const componentCache = new Map<string, readonly string[]>();
+const COMPONENT_CACHE_MAX = 1024;
+
+function cachedComponents(p: string): readonly string[] {
+  const known = componentCache.get(p);
+  if (known !== undefined) return known;
   const names = p.split('/').filter((s) => s !== '');
   const out = p.startsWith('/') ? ['/', ...names] : names;
   if (names.length > 0 && p.endsWith('/')) out.push('');
+  if (componentCache.size >= COMPONENT_CACHE_MAX) componentCache.clear();
+  componentCache.set(p, out);
   return out;
 }
 
@@ -25,8 +41,9 @@ function compareStrings(a: string, b: string): number {
 
 /** Component-by-component order: a directory sorts right before everything under it (parents first). */
 export function comparePaths(a: string, b: string): number {
-  const ca = components(a);
-  const cb = components(b);
+  if (a === b) return 0;
+  const ca = cachedComponents(a);
+  const cb = cachedComponents(b);
   for (let i = 0; i < ca.length && i < cb.length; i++) {
     const c = compareStrings(ca[i] ?? '', cb[i] ?? '');
     if (c !== 0) return c;
@@ -36,14 +53,14 @@ export function comparePaths(a: string, b: string): number {
 
 /** Whether sub is dir itself or lies under it, compared by components (no filesystem access). */
 export function isWithin(dir: string, sub: string): boolean {
-  const cd = components(dir);
-  const cs = components(sub);
+  const cd = cachedComponents(dir);
+  const cs = cachedComponents(sub);
   return cd.length <= cs.length && cd.every((c, i) => c === cs[i]);
 }
 
 /** A jail name: one relative component, not empty, not starting with '.' (so no '/', '.' or '..'). */
 export function isValidName(name: string): boolean {
-  return !isAbsolute(name) && components(name).length === 1 && !name.startsWith('.');
+  return !isAbsolute(name) && cachedComponents(name).length === 1 && !name.startsWith('.');
 }
 
 /** The last component; "" when the path ends with a slash. */
