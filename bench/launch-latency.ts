@@ -159,7 +159,7 @@ async function main(): Promise<void> {
     const node = med('node -e 0 (no NODE_EXTRA_CA_CERTS)');
     console.log(`machine: ${machine()}`);
     console.log(
-      `runs per command: ${runs}, round-robin; wall time of spawnSync from this process; NODE_EXTRA_CA_CERTS=${extraCerts ?? '(unset)'}`,
+      `runs per command: ${runs}, round-robin; wall time from spawn to exit, seen by this process; NODE_EXTRA_CA_CERTS=${extraCerts ?? '(unset)'}`,
     );
     console.log(`unshare and bwrap run as root; the rest as ${f.user.name}; jai is bin/jai exec'd (its launcher)\n`);
     console.log(`${'command'.padEnd(44)} median ms   p95 ms  ×unshare  ×node -e 0`);
