@@ -27,6 +27,10 @@ const bundleFile = path.join(cliDir, 'jai.bundle.js');
 const cacheFile = path.join(cliDir, 'jai.bundle.cache');
 const loaderFile = path.join(cliDir, 'jai.js');
 
+// Packages the client loads but never uses, replaced by a stub in the bundle: protobufjs/minimal requires `long`
+// when it is installed, for 64-bit fields as Long objects; the generated code is --force-number, and without Long
+// protobufjs reads and writes them as numbers (its documented behaviour when `long` is absent).
+const STUBS = new Map([['long', 'module.exports = null;']]);
 const REQUIRE_CALL = /\brequire\(\s*(["'])([^"'\n]+)\1\s*\)/g;
 const isBuiltin = (spec) => spec.startsWith('node:') || builtinModules.includes(spec);
 // node_modules may be a symlink (worktrees): name bundled packages by the path under the checkout, not the real one.
@@ -41,7 +45,8 @@ function collect() {
   const add = (file) => {
     const known = modules.get(file);
     if (known !== undefined) return known.id;
-    const record = { id: modules.size, file, source: fs.readFileSync(file, 'utf8'), deps: new Map() };
+    const stub = STUBS.get(path.relative(nodeModules, file).split(path.sep)[0] ?? '');
+    const record = { id: modules.size, file, source: stub ?? fs.readFileSync(file, 'utf8'), deps: new Map() };
     modules.set(file, record);
     const req = createRequire(file);
     for (const [, , spec] of record.source.matchAll(REQUIRE_CALL)) {
