@@ -7,6 +7,7 @@ import * as native from '../../native/addon';
 import { JaiClientError } from '../sdk/errors';
 import { spawn, teardown, type NoticeKind, type StdioSpec } from '../sdk/spawn';
 import type { RawMode } from '../terminal/raw-mode';
+import type { EscapeFilter } from '../terminal/escape-filter';
 import type { PtyRelay } from '../terminal/relay';
 import { restoreLauncherEnv } from './launcher-env';
 import { nodeResolveFs } from './node-fs';
@@ -65,13 +66,15 @@ function loadTerminalModules(): {
   ReadStream: typeof tty.ReadStream;
   RawMode: typeof RawMode;
   PtyRelay: typeof PtyRelay;
+  EscapeFilter: typeof EscapeFilter;
 } {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { ReadStream } = require('node:tty') as typeof tty;
   const rawMode = require('../terminal/raw-mode') as { RawMode: typeof RawMode };
   const relay = require('../terminal/relay') as { PtyRelay: typeof PtyRelay };
+  const filter = require('../terminal/escape-filter') as { EscapeFilter: typeof EscapeFilter };
   /* eslint-enable @typescript-eslint/no-require-imports */
-  return { ReadStream, RawMode: rawMode.RawMode, PtyRelay: relay.PtyRelay };
+  return { ReadStream, RawMode: rawMode.RawMode, PtyRelay: relay.PtyRelay, EscapeFilter: filter.EscapeFilter };
 }
 
 /** isatty(3) without node:tty: tcgetattr succeeds on terminals only. */
@@ -157,7 +160,13 @@ async function runSession(inv: RunInvocation): Promise<number> {
       raw = mode;
       mode.enter();
     }
-    relay = new Relay({ master: session.ptyMaster, input, outputFd: isTerminal[1] === true ? 1 : 2, sizeFd });
+    relay = new Relay({
+      master: session.ptyMaster,
+      input,
+      outputFd: isTerminal[1] === true ? 1 : 2,
+      sizeFd,
+      ...(inv.filterEscapes ? { filter: new terminalModules.EscapeFilter() } : {}),
+    });
   }
   try {
     const status = await session.wait();

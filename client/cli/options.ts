@@ -41,6 +41,8 @@ export interface CliState extends EnvSettings {
   memoryBytes: number | null;
   pids: number | null;
   cpu: number | null;
+  /** Filter the terminal control sequences a jailed program could use against the user's terminal. */
+  filterEscapes: boolean;
   // Command line only.
   unmount: boolean;
   init: boolean;
@@ -64,6 +66,7 @@ export function initialState(): CliState {
     memoryBytes: null,
     pids: null,
     cpu: null,
+    filterEscapes: false,
     unmount: false,
     init: false,
     confFile: null,
@@ -314,6 +317,20 @@ const OPTIONS: readonly OptionSpec[] = [
       const spec = eq < 0 ? value : value.slice(0, eq + 1) + expand(state, env, value.slice(eq + 1));
       return setenv(state, spec, env.processEnv);
     },
+  },
+  {
+    names: ['--filter-escapes'],
+    arg: null,
+    help: "Remove clipboard writes (OSC 52), report queries and DCS strings from\nthe jail's terminal output",
+    where: 'both',
+    run: set((state) => void (state.filterEscapes = true)),
+  },
+  {
+    names: ['--no-filter-escapes'],
+    arg: null,
+    help: 'Relay terminal output unchanged (the default)',
+    where: 'both',
+    run: set((state) => void (state.filterEscapes = false)),
   },
   {
     names: ['--net'],

@@ -37,6 +37,7 @@ export interface RunInvocation {
   maskWarning: boolean; // true when --mask was given on the command line (the daemon reports if masks were ignored)
   network: NetworkRequest | null; // --net; null: the most the admin policy allows
   limits: { memoryBytes: number | null; pids: number | null; cpu: number | null }; // --memory/--pids/--cpu
+  filterEscapes: boolean; // --filter-escapes: the PTY relay filters the program's output
 }
 export interface TeardownInvocation {
   kind: 'teardown';
@@ -272,6 +273,7 @@ function launch(
       maskWarning: session.maskWarning,
       network: state.network,
       limits: { memoryBytes: state.memoryBytes, pids: state.pids, cpu: state.cpu },
+      filterEscapes: state.filterEscapes,
     },
   };
 }

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import type tty from 'node:tty';
 import * as native from '../../native/addon';
+import type { EscapeFilter } from './escape-filter';
 
 /** How long the relay waits for the PTY's last output after the program ended. */
 export const FINISH_GRACE_MS = 2000;
@@ -17,6 +18,8 @@ export interface RelayOptions {
   outputFd: number;
   /** The terminal whose size the PTY follows. */
   sizeFd: number;
+  /** Filter the program's output (--filter-escapes): read in JavaScript instead of copied in C. */
+  filter?: EscapeFilter;
 }
 
 function errnoCode(e: unknown): string | undefined {
@@ -29,6 +32,7 @@ export class PtyRelay {
   private onDrained: () => void = () => undefined;
   private ended = false;
   private closed = false;
+  private outputGone = false;
   /** Input the master could not take yet (a program that does not read while the user pastes). */
   private pending: Buffer[] = [];
   private readonly onResize = (): void => {
@@ -81,6 +85,7 @@ export class PtyRelay {
   }
 
   private drain(): void {
+    if (this.options.filter !== undefined) return this.drainFiltered(this.options.filter);
     let copied: number;
     try {
       copied = native.ptyDrain(this.options.master, this.options.outputFd);
@@ -88,6 +93,32 @@ export class PtyRelay {
       copied = -1;
     }
     if (copied < 0) this.end();
+  }
+
+  private drainFiltered(filter: EscapeFilter): void {
+    let chunk: Buffer | null;
+    try {
+      chunk = native.ptyRead(this.options.master);
+    } catch {
+      chunk = null;
+    }
+    if (chunk === null) {
+      this.writeOutput(filter.end());
+      return this.end();
+    }
+    if (chunk.length > 0) this.writeOutput(filter.push(chunk));
+  }
+
+  /** As ptyDrain does: a terminal write waits; once the terminal is gone the output is dropped. */
+  private writeOutput(bytes: Buffer): void {
+    let at = 0;
+    while (at < bytes.length && !this.outputGone) {
+      try {
+        at += fs.writeSync(this.options.outputFd, bytes, at);
+      } catch (e) {
+        if (errnoCode(e) !== 'EAGAIN') this.outputGone = true;
+      }
+    }
   }
 
   private end(): void {

@@ -103,6 +103,7 @@ interface Binding {
   setTermios(fd: number, termios: Uint8Array): void;
   makeRaw(fd: number): void;
   ptyDrain(master: number, out: number): number;
+  ptyRead(master: number): Buffer | null;
   MAX_FDS: number;
   MAX_BYTES: number;
 }
@@ -133,6 +134,7 @@ const FUNCTIONS = [
   'setTermios',
   'makeRaw',
   'ptyDrain',
+  'ptyRead',
 ] as const satisfies readonly (keyof Binding)[];
 
 // Compiled to dist/native/addon/index.js; the addon is built into native/build/.
@@ -407,6 +409,15 @@ export function ptyDrain(master: number, out: number): number {
   checkFd(master, 'master');
   checkFd(out, 'out');
   return native.ptyDrain(master, out);
+}
+
+/**
+ * What a PTY master has to read now (the master is made non-blocking), at most 64 KiB: an empty Buffer when there is
+ * nothing yet, null at the end (no process holds the slave any more).
+ */
+export function ptyRead(master: number): Buffer | null {
+  checkFd(master, 'master');
+  return native.ptyRead(master);
 }
 
 /** The current umask, read without changing it. */

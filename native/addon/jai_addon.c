@@ -38,6 +38,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{ .utf8name = "setTermios", .method = tty_set_termios, .attributes = napi_enumerable },
 		{ .utf8name = "makeRaw", .method = tty_make_raw, .attributes = napi_enumerable },
 		{ .utf8name = "ptyDrain", .method = tty_pty_drain, .attributes = napi_enumerable },
+		{ .utf8name = "ptyRead", .method = tty_pty_read, .attributes = napi_enumerable },
 	};
 	NAPI_TRY(env, napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions));
 	if (!watch_init(env, exports))

@@ -191,3 +191,45 @@ napi_value tty_pty_drain(napi_env env, napi_callback_info info)
 	NAPI_TRY(env, napi_create_double(env, ended ? -1 : copied, &result));
 	return result;
 }
+
+/* ptyRead(master): what the PTY master has to read now, for a relay that must look at the bytes (the escape filter):
+ * sets O_NONBLOCK on the master as ptyDrain does and reads until EAGAIN, at most 64 KiB. Returns a Buffer (empty when
+ * there was nothing), or null when the master reports the end (EIO once no process holds the slave, or 0). */
+napi_value tty_pty_read(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1], result;
+	int master;
+	static char buf[65536];
+	if (!arg_get(env, info, 1, argv, NULL) || !arg_fd(env, argv[0], "master", &master))
+		return NULL;
+	int flags = fcntl(master, F_GETFL);
+	if (flags < 0)
+		return err_errno(env, "fcntl", errno, NULL);
+	if ((flags & O_NONBLOCK) == 0 && fcntl(master, F_SETFL, flags | O_NONBLOCK) < 0)
+		return err_errno(env, "fcntl", errno, NULL);
+	size_t held = 0;
+	bool ended = false;
+	while (sizeof buf - held >= 4096) {
+		ssize_t n = read(master, buf + held, sizeof buf - held);
+		if (n > 0) {
+			held += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n == 0 || errno == EIO) {
+			ended = true;
+			break;
+		}
+		return err_errno(env, "read", errno, NULL);
+	}
+	/* What was read before the end is still the program's output: the end is reported at the next call. */
+	if (ended && held == 0) {
+		NAPI_TRY(env, napi_get_null(env, &result));
+		return result;
+	}
+	NAPI_TRY(env, napi_create_buffer_copy(env, held, buf, NULL, &result));
+	return result;
+}

@@ -10,5 +10,6 @@ napi_value tty_get_termios(napi_env env, napi_callback_info info);
 napi_value tty_set_termios(napi_env env, napi_callback_info info);
 napi_value tty_make_raw(napi_env env, napi_callback_info info);
 napi_value tty_pty_drain(napi_env env, napi_callback_info info);
+napi_value tty_pty_read(napi_env env, napi_callback_info info);
 
 #endif

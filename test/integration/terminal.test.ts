@@ -58,4 +58,15 @@ describe('interactive terminal session', { skip }, () => {
     assert.equal(status, 0);
     assert.equal(output, 'a\r\nb\r\n', JSON.stringify(output));
   });
+
+  it('filters clipboard writes and report queries with --filter-escapes (threat model #21), not without', async () => {
+    // printf's octal escapes: ESC ] 52 ; c ; … BEL (clipboard), ESC [ 21 t (title report), ESC ] 0 ; … BEL (title).
+    const program = ['printf', 'x\\033]52;c;ZWNobyBwd25lZAo=\\007\\033[21t\\033]0;title\\007\\033[1my\\n'];
+    const plain = await runJaiInTerminal(f, program);
+    assert.equal(plain.status, 0);
+    assert.ok(plain.output.includes('\x1b]52;c;ZWNobyBwd25lZAo=\x07'), JSON.stringify(plain.output));
+    const filtered = await runJaiInTerminal(f, ['--filter-escapes', ...program]);
+    assert.equal(filtered.status, 0);
+    assert.equal(filtered.output, 'x\x1b]0;title\x07\x1b[1my\r\n', JSON.stringify(filtered.output));
+  });
 });

@@ -91,10 +91,12 @@ describe('command-line scanning', () => {
       '--memory',
       '--pids',
       '--cpu',
+      '--filter-escapes',
+      '--no-filter-escapes',
     ]) {
       assert.ok(CLI_OPTIONS.has(name), name);
     }
-    assert.equal(CLI_OPTIONS.size, 36);
+    assert.equal(CLI_OPTIONS.size, 38);
     assert.equal(CLI_OPTIONS.has('--complete'), false);
   });
 });

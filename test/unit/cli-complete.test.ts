@@ -41,7 +41,7 @@ describe('jai --complete', () => {
     assert.deepEqual(complete('--s'), ['--script ', '--script? ', '--setenv ', '--storage ']);
     assert.deepEqual(complete('--dir'), ['--dir ', '--dir! ']);
     const all = complete('-');
-    assert.equal(all.length, 36);
+    assert.equal(all.length, 38);
     assert.deepEqual(complete('--net', 'l'), ['loopback ']);
     assert.ok(all.includes('-u ') && all.includes('--print-defaults '));
     assert.deepEqual(
