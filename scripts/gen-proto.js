@@ -36,3 +36,5 @@ execFileSync(bin('pbts'), ['--no-comments', '-o', path.join(outDir, 'jai.d.ts'),
 const distDir = path.join(root, 'dist', 'proto', 'gen');
 fs.mkdirSync(distDir, { recursive: true });
 fs.copyFileSync(js, path.join(distDir, 'jai.js'));
+// …and its declarations, so that dist/client/sdk/*.d.ts (the SDK's published types) resolve.
+fs.copyFileSync(path.join(outDir, 'jai.d.ts'), path.join(distDir, 'jai.d.ts'));

@@ -92,6 +92,7 @@ interface Binding {
   getWinsize(fd: number): Winsize;
   setWinsize(fd: number, size: Winsize): void;
   closeFd(fd: number): void;
+  pipe(): [number, number];
   getpwuid(uid: number): Passwd | null;
   getpwnam(name: string): Passwd | null;
   getgrouplist(name: string, gid: number): number[];
@@ -123,6 +124,7 @@ const FUNCTIONS = [
   'getWinsize',
   'setWinsize',
   'closeFd',
+  'pipe',
   'getpwuid',
   'getpwnam',
   'getgrouplist',
@@ -371,6 +373,14 @@ function checkWinsize(value: unknown): asserts value is Winsize {
 export function closeFd(fd: number): void {
   checkFd(fd);
   native.closeFd(fd);
+}
+
+/**
+ * pipe(2): [read end, write end], both CLOEXEC and blocking. For stdio the SDK hands one end to a jailed program
+ * (STDIO_PASS) and wraps the other in a Node stream (net.Socket makes its own end non-blocking).
+ */
+export function pipe(): [number, number] {
+  return native.pipe();
 }
 
 /**

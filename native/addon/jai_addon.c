@@ -27,6 +27,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{ .utf8name = "getWinsize", .method = tty_get_winsize, .attributes = napi_enumerable },
 		{ .utf8name = "setWinsize", .method = tty_set_winsize, .attributes = napi_enumerable },
 		{ .utf8name = "closeFd", .method = proc_close_fd, .attributes = napi_enumerable },
+		{ .utf8name = "pipe", .method = proc_pipe, .attributes = napi_enumerable },
 		{ .utf8name = "getpwuid", .method = nss_getpwuid, .attributes = napi_enumerable },
 		{ .utf8name = "getpwnam", .method = nss_getpwnam, .attributes = napi_enumerable },
 		{ .utf8name = "getgrouplist", .method = nss_getgrouplist, .attributes = napi_enumerable },

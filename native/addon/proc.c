@@ -1,4 +1,4 @@
-/* proc.c — close(2) for fds Node does not own, and reading the umask. */
+/* proc.c — close(2) for fds Node does not own, pipe(2), and reading the umask. */
 #include "proc.h"
 
 #include <dirent.h>
@@ -28,6 +28,25 @@ napi_value proc_close_fd(napi_env env, napi_callback_info info)
 	napi_value undefined;
 	NAPI_TRY(env, napi_get_undefined(env, &undefined));
 	return undefined;
+}
+
+napi_value proc_pipe(napi_env env, napi_callback_info info)
+{
+	/* Both ends blocking: the one handed to a jailed program is its stdio as
+	 * any shell would give it; Node's net.Socket sets O_NONBLOCK on the one it
+	 * wraps (a pipe's two ends are separate open file descriptions). */
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return err_errno(env, "pipe2", errno, NULL);
+	napi_value arr, r, w;
+	if (napi_create_array_with_length(env, 2, &arr) != napi_ok || napi_create_int32(env, fds[0], &r) != napi_ok ||
+	    napi_create_int32(env, fds[1], &w) != napi_ok || napi_set_element(env, arr, 0, r) != napi_ok ||
+	    napi_set_element(env, arr, 1, w) != napi_ok) {
+		close(fds[0]);
+		close(fds[1]);
+		return err_napi(env, "building the pipe result");
+	}
+	return arr;
 }
 
 /* The "Umask:" line of /proc/self/status (Linux 4.7+), or -1. */

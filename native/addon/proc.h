@@ -1,10 +1,12 @@
-/* proc.h — process-level odds and ends: close(2), the umask. */
+/* proc.h — process-level odds and ends: close(2), pipe(2), the umask. */
 #ifndef JAI_ADDON_PROC_H
 #define JAI_ADDON_PROC_H
 
 #include <node_api.h>
 
 napi_value proc_close_fd(napi_env env, napi_callback_info info);
+/* pipe(): [read end, write end], both O_CLOEXEC and blocking. */
+napi_value proc_pipe(napi_env env, napi_callback_info info);
 napi_value proc_umask(napi_env env, napi_callback_info info);
 /* stopSelf(signo): stops the process with signo (SIGSTOP when its process group is orphaned); returns the signal
  * used, once continued. */

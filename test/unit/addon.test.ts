@@ -181,6 +181,21 @@ test('seqpacketPair: our end non-blocking, the child’s end blocking, both CLOE
   }
 });
 
+test('pipe: a blocking CLOEXEC pair, read end first', () => {
+  const [r, w] = native.pipe();
+  try {
+    for (const fd of [r, w]) {
+      assert.equal(fdFlags(fd) & O_NONBLOCK, 0);
+      assert.ok(fdFlags(fd) & O_CLOEXEC);
+    }
+    assert.equal(fs.writeSync(w, 'through'), 7);
+    const buf = Buffer.alloc(16);
+    assert.equal(buf.toString('utf8', 0, fs.readSync(r, buf)), 'through');
+  } finally {
+    closeAll([r, w]);
+  }
+});
+
 test('sendMessage/recvMessage carry bytes as one message each; an empty queue gives null', () => {
   const [a, b] = native.seqpacketPair();
   try {
