@@ -1,9 +1,17 @@
 // One client connection: a small state machine (OpenSSH-monitor style). Each state lists the messages it
-// accepts; anything else gets one Error and the connection closes.
+// accepts; anything else gets one Error and the connection closes. Protocol version 1 serves one request; version 2
+// goes back to `spawn` after each request's final message, and nothing but the authenticated peer carries over
+// from one request to the next (identity, policy, fds and the session are all per request).
 import { randomBytes } from 'node:crypto';
-import { PROTOCOL_VERSION, decodeClientMessage, encodeDaemonMessage, v1 } from '../../proto/codec';
+import {
+  PROTOCOL_VERSIONS,
+  PROTOCOL_VERSION_REUSE,
+  decodeClientMessage,
+  encodeDaemonMessage,
+  v1,
+} from '../../proto/codec';
 import { PacketChannel, closeQuietly, type Packet } from '../../proto/channel';
-import { failure, toWireCode, type Failure } from '../errors';
+import { failure, toWireCode, type ErrorCodeName, type Failure } from '../errors';
 import type { Logger } from '../log';
 import type { PolicyControl } from '../admin/context';
 import type { Metrics } from '../admin/metrics';
@@ -39,6 +47,27 @@ const ACCEPTS: Readonly<Record<State, readonly Body[]>> = {
   teardown: [],
   done: [],
 };
+
+/**
+ * Version 2, between requests: a Signal or Continue sent while the previous session was exiting crossed its Exited
+ * on the wire. It can only have meant that session, which is gone: dropped, not a protocol error.
+ */
+const LATE_FOR_PREVIOUS_SESSION: readonly Body[] = ['signal', 'continue'];
+
+/**
+ * Errors after which the connection closes whatever the version: the peer broke the protocol, or jaid is stopping.
+ * After any other Error (the request's outcome: refused, failed) a version 2 connection takes the next request.
+ */
+const CLOSES_CONNECTION: ReadonlySet<ErrorCodeName> = new Set<ErrorCodeName>([
+  'PROTO_BAD_FRAME',
+  'PROTO_FRAME_TOO_LARGE',
+  'PROTO_UNEXPECTED',
+  'PROTO_VERSION',
+  'REQUEST_FDS',
+  'REQUEST_TIMEOUT',
+  'CONNECTION_LIMIT',
+  'DAEMON_STOPPING',
+]);
 
 const NO_SANDBOX: SandboxCheck = { ok: false, reason: 'missing' };
 const NO_LIMITS = { memoryBytes: null, pids: null, cpu: null } as const;
@@ -85,11 +114,16 @@ function grantsOf(valid: ValidRequest): { path: string; readOnly: boolean }[] {
 
 export class Connection {
   private state: State = 'hello';
+  /** The version agreed in Hello; 0 before. */
+  private version = 0;
+  /** Set when the connection must end after the current request (protocol error, daemon stopping). */
+  private closing = false;
   private reported = false;
   private readonly channel: PacketChannel;
+  /** The current request's session (or teardown); null between requests. */
   private session: Session | null = null;
   private sessionId: string | null = null;
-  private readonly deadline: NodeJS.Timeout;
+  private deadline: NodeJS.Timeout | null = null;
   /** Releases this connection's setup slot (ClientLimits.beginSetup) once its helper has started or failed. */
   private endSetup: (() => void) | null = null;
 
@@ -110,17 +144,12 @@ export class Connection {
         this.onChannelEnd();
       },
     });
-    // Packets arrive whole (SOCK_SEQPACKET): a slow sender is one whose Hello and request are not all in by then.
-    const { requestTimeoutMs } = ctx.limits.settings;
-    this.deadline = setTimeout(() => {
-      if (this.state === 'hello' || this.state === 'spawn')
-        this.refuseOverLimit(failure('REQUEST_TIMEOUT', `no complete request within ${requestTimeoutMs} ms`), null);
-    }, requestTimeoutMs);
-    this.deadline.unref();
+    this.armDeadline();
   }
 
   /** Daemon shutdown: the session (if any) is hung up; the connection ends when it has been recorded. */
   shutdown(): void {
+    this.closing = true;
     if (this.session === null) {
       this.refuse(failure('DAEMON_STOPPING', 'jaid is stopping'));
       return;
@@ -128,6 +157,25 @@ export class Connection {
     if (this.session.isEnded) return;
     this.sendNotice('info', 'jaid is stopping: the session is being hung up');
     this.session.hangup();
+  }
+
+  /**
+   * Packets arrive whole (SOCK_SEQPACKET): a slow sender is one whose Hello and request are not all in within the
+   * request timeout of connecting (version 2: of its last request's end).
+   */
+  private armDeadline(): void {
+    this.clearDeadline();
+    const { requestTimeoutMs } = this.ctx.limits.settings;
+    this.deadline = setTimeout(() => {
+      if (this.state === 'hello' || this.state === 'spawn')
+        this.refuseOverLimit(failure('REQUEST_TIMEOUT', `no complete request within ${requestTimeoutMs} ms`), null);
+    }, requestTimeoutMs);
+    this.deadline.unref();
+  }
+
+  private clearDeadline(): void {
+    if (this.deadline !== null) clearTimeout(this.deadline);
+    this.deadline = null;
   }
 
   private onPacket(packet: Packet): void {
@@ -151,6 +199,14 @@ export class Connection {
     }
     const message = decoded.message;
     const body = message.body;
+    if (
+      body !== undefined &&
+      this.state === 'spawn' &&
+      this.version === PROTOCOL_VERSION_REUSE &&
+      LATE_FOR_PREVIOUS_SESSION.includes(body) &&
+      packet.fds.length === 0
+    )
+      return;
     if (body === undefined || !ACCEPTS[this.state].includes(body)) {
       packet.fds.forEach(closeQuietly);
       this.refuse(failure('PROTO_UNEXPECTED', `unexpected ${body ?? 'empty'} message`));
@@ -181,21 +237,23 @@ export class Connection {
   }
 
   private onHello(hello: v1.Hello.$Properties): void {
-    if (hello.version !== PROTOCOL_VERSION) {
+    const version = hello.version ?? 0;
+    if (!PROTOCOL_VERSIONS.includes(version)) {
       this.refuse(
         failure(
           'PROTO_VERSION',
-          `protocol version ${String(hello.version)} is not supported (want ${PROTOCOL_VERSION})`,
+          `protocol version ${String(hello.version)} is not supported (want ${PROTOCOL_VERSIONS.join(' or ')})`,
         ),
       );
       return;
     }
-    this.send({ hello: { version: PROTOCOL_VERSION, agent: 'jaid' } });
+    this.version = version;
+    this.send({ hello: { version, agent: 'jaid' } });
     this.state = 'spawn';
   }
 
   private onSpawn(request: v1.SpawnRequest, fds: number[], receivedAt: bigint): void {
-    clearTimeout(this.deadline);
+    this.clearDeadline();
     if (!this.beginSetup(request)) {
       fds.forEach(closeQuietly);
       return;
@@ -461,7 +519,7 @@ export class Connection {
 
   /** `jai -u`: the helper's teardown op, run like a session without a program; no audit row (it is logged). */
   private onTeardown(request: v1.Teardown): void {
-    clearTimeout(this.deadline);
+    this.clearDeadline();
     if (!this.beginSetup(null)) return;
     let plan: PlanEntry[];
     let user: string;
@@ -489,7 +547,7 @@ export class Connection {
         this.ctx.log.info({ teardown: id, user, result }, 'teardown end');
         if (result.kind === 'exited') {
           this.send({ tornDown: { exitCode: result.code } });
-          this.finish();
+          this.requestDone();
         } else if (result.kind === 'failed') this.refuse(result.failure);
         else this.refuse(failure('HELPER_FAILED', `teardown helper killed by signal ${result.signal}`, 125));
       },
@@ -533,12 +591,28 @@ export class Connection {
     if (result.kind === 'failed') this.refuse(result.failure);
     else {
       this.send({ exited: result.kind === 'exited' ? { code: result.code } : { signal: result.signal } });
-      this.finish();
+      this.requestDone();
     }
   }
 
+  /**
+   * The current request had its final message. Version 1, or a connection that must close: finish. Version 2: back
+   * to `spawn` with nothing of the request kept, and the request deadline armed again.
+   */
+  private requestDone(): void {
+    if (this.session !== null && !this.session.isEnded) return;
+    if (this.version !== PROTOCOL_VERSION_REUSE || this.closing || this.channel.isClosed) {
+      this.finish();
+      return;
+    }
+    this.session = null;
+    this.sessionId = null;
+    this.state = 'spawn';
+    this.armDeadline();
+  }
+
   private onChannelEnd(): void {
-    clearTimeout(this.deadline);
+    this.clearDeadline();
     // The client went away mid-session: hang the session up; the connection finishes when it has ended.
     if (this.session !== null && !this.session.isEnded) this.session.hangup();
     else this.finish();
@@ -556,12 +630,17 @@ export class Connection {
     this.channel.send(encodeDaemonMessage(message), fds, done);
   }
 
+  /** Sends the Error; then the connection closes (protocol errors, version 1) or takes the next request. */
   private refuse(f: Failure): void {
     this.setupEnded();
     this.send({ error: { code: toWireCode(f.code), message: f.message, exitCode: f.exitCode } });
     // A client that breaks the protocol mid-session loses its session too.
-    if (this.session !== null && !this.session.isEnded) this.session.hangup();
-    this.finish();
+    if (this.session !== null && !this.session.isEnded) {
+      this.closing = true;
+      this.session.hangup();
+    }
+    if (CLOSES_CONNECTION.has(f.code)) this.closing = true;
+    this.requestDone();
   }
 
   private finish(): void {
@@ -571,7 +650,7 @@ export class Connection {
     this.setupEnded();
     if (this.session !== null && !this.session.isEnded) return;
     this.state = 'done';
-    clearTimeout(this.deadline);
+    this.clearDeadline();
     this.channel.end();
     this.reportClosedOnce();
   }
