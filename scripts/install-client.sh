@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Copies what the unprivileged client needs (bin/jai, dist/, the addon, protobufjs and long) into DIR, owned by
-# root and readable by everyone, for users who cannot traverse the checkout (e.g. one under /root). Also bin/jaictl
+# Copies what the unprivileged client needs (bin/jai, package.json, dist/, the addon, protobufjs and long) into DIR,
+# owned by root and readable by everyone, for users who cannot traverse the checkout (e.g. one under /root). Also bin/jaictl
 # and smol-toml, which `jaictl policy check` needs (the other jaictl commands need only node).
 # Usage: scripts/install-client.sh DIR    (after npm run build)
 set -euo pipefail
@@ -9,6 +9,8 @@ dest=${1:?usage: install-client.sh DIR}
 mkdir -p "$dest/bin" "$dest/native/build" "$dest/node_modules"
 cp bin/jai "$dest/bin/jai"
 cp bin/jaictl "$dest/bin/jaictl"
+# package.json's "exports" make `require('jai-sandbox/client')` resolve (the SDK; docs/sdk.md).
+cp package.json "$dest/package.json"
 rm -rf "$dest/dist"
 cp -r dist "$dest/dist"
 cp native/build/jai_addon.node "$dest/native/build/"
