@@ -138,12 +138,40 @@ static bool write_all(int fd, const char *buf, size_t len)
 	return true;
 }
 
+/* What one read of a PTY master gave (besides > 0 bytes). */
+enum { PTY_AGAIN = 0, PTY_END = -1, PTY_ERROR = -2 };
+
+/* One read of the non-blocking master for ptyDrain and ptyRead: the bytes read, PTY_AGAIN (nothing now), PTY_END
+ * (EIO once no process holds the slave, or 0) or PTY_ERROR with errno set; EINTR is retried. */
+static ssize_t pty_read_once(int master, char *buf, size_t room)
+{
+	for (;;) {
+		ssize_t n = read(master, buf, room);
+		if (n > 0)
+			return n;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return PTY_AGAIN;
+		if (n == 0 || errno == EIO)
+			return PTY_END;
+		return PTY_ERROR;
+	}
+}
+
+/* Sets O_NONBLOCK on the master (the client holds its only copy); false with errno set. */
+static bool pty_nonblock(int master)
+{
+	int flags = fcntl(master, F_GETFL);
+	return flags >= 0 && ((flags & O_NONBLOCK) != 0 || fcntl(master, F_SETFL, flags | O_NONBLOCK) == 0);
+}
+
 /* ptyDrain(master, out): copies what the PTY master has to read to `out`, in C: a master read returns at most one
  * line-discipline buffer (4 KiB), and a JavaScript round per 4 KiB (stream, event, write) cost several times the
- * copy itself (docs/benchmarks.md). Sets O_NONBLOCK on the master (the client holds its only copy) and reads until
- * EAGAIN, at most 256 reads per call so that the loop's other work (input, signals) goes on. Returns the bytes
- * copied, or -1 when the master reports the end (EIO once no process holds the slave, or 0). Output that cannot be
- * written (the terminal is gone) is dropped: the program must not block on a full PTY. */
+ * copy itself (docs/benchmarks.md). Sets O_NONBLOCK on the master and reads until EAGAIN, at most 256 reads per call
+ * so that the loop's other work (input, signals) goes on. Returns the bytes copied, or -1 when the master reports
+ * the end. Output that cannot be written (the terminal is gone) is dropped: the program must not block on a full
+ * PTY. */
 napi_value tty_pty_drain(napi_env env, napi_callback_info info)
 {
 	napi_value argv[2], result;
@@ -152,17 +180,14 @@ napi_value tty_pty_drain(napi_env env, napi_callback_info info)
 	if (!arg_get(env, info, 2, argv, NULL) || !arg_fd(env, argv[0], "master", &master) ||
 	    !arg_fd(env, argv[1], "out", &out))
 		return NULL;
-	int flags = fcntl(master, F_GETFL);
-	if (flags < 0)
-		return err_errno(env, "fcntl", errno, NULL);
-	if ((flags & O_NONBLOCK) == 0 && fcntl(master, F_SETFL, flags | O_NONBLOCK) < 0)
+	if (!pty_nonblock(master))
 		return err_errno(env, "fcntl", errno, NULL);
 	double copied = 0;
 	bool ended = false, out_ok = true;
 	size_t held = 0;
 	/* Reads are gathered into one write of up to 64 KiB: fewer, larger writes to the terminal. */
 	for (int i = 0; i < 256; i++) {
-		ssize_t n = read(master, buf + held, sizeof buf - held);
+		ssize_t n = pty_read_once(master, buf + held, sizeof buf - held);
 		if (n > 0) {
 			held += (size_t)n;
 			copied += (double)n;
@@ -173,11 +198,9 @@ napi_value tty_pty_drain(napi_env env, napi_callback_info info)
 			}
 			continue;
 		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n == PTY_AGAIN)
 			break;
-		if (n == 0 || errno == EIO) {
+		if (n == PTY_END) {
 			ended = true;
 			break;
 		}
@@ -194,7 +217,8 @@ napi_value tty_pty_drain(napi_env env, napi_callback_info info)
 
 /* ptyRead(master): what the PTY master has to read now, for a relay that must look at the bytes (the escape filter):
  * sets O_NONBLOCK on the master as ptyDrain does and reads until EAGAIN, at most 64 KiB. Returns a Buffer (empty when
- * there was nothing), or null when the master reports the end (EIO once no process holds the slave, or 0). */
+ * there was nothing), or null when the master reports the end. What was read before the end is returned first; the
+ * end is reported at the next call. */
 napi_value tty_pty_read(napi_env env, napi_callback_info info)
 {
 	napi_value argv[1], result;
@@ -202,31 +226,19 @@ napi_value tty_pty_read(napi_env env, napi_callback_info info)
 	static char buf[65536];
 	if (!arg_get(env, info, 1, argv, NULL) || !arg_fd(env, argv[0], "master", &master))
 		return NULL;
-	int flags = fcntl(master, F_GETFL);
-	if (flags < 0)
-		return err_errno(env, "fcntl", errno, NULL);
-	if ((flags & O_NONBLOCK) == 0 && fcntl(master, F_SETFL, flags | O_NONBLOCK) < 0)
+	if (!pty_nonblock(master))
 		return err_errno(env, "fcntl", errno, NULL);
 	size_t held = 0;
-	bool ended = false;
+	ssize_t n = PTY_AGAIN;
 	while (sizeof buf - held >= 4096) {
-		ssize_t n = read(master, buf + held, sizeof buf - held);
-		if (n > 0) {
-			held += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		n = pty_read_once(master, buf + held, sizeof buf - held);
+		if (n <= 0)
 			break;
-		if (n == 0 || errno == EIO) {
-			ended = true;
-			break;
-		}
-		return err_errno(env, "read", errno, NULL);
+		held += (size_t)n;
 	}
-	/* What was read before the end is still the program's output: the end is reported at the next call. */
-	if (ended && held == 0) {
+	if (n == PTY_ERROR)
+		return err_errno(env, "read", errno, NULL);
+	if (n == PTY_END && held == 0) {
 		NAPI_TRY(env, napi_get_null(env, &result));
 		return result;
 	}

@@ -1,19 +1,11 @@
 // The jailed program's environment: JAI_* variables, upstream's default unsetenv filters and setenv overrides.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { envOf } from '../helpers/env-output';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { runJai, startFixture, type Fixture } from '../helpers/fixture';
 
 const skip = privilegedSkipReason();
-
-function envOf(stdout: string): Map<string, string> {
-  return new Map(
-    stdout
-      .split('\0')
-      .filter((e) => e.includes('='))
-      .map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
-  );
-}
 
 describe('jail environment', { skip }, () => {
   let f: Fixture;

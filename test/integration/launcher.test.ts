@@ -5,21 +5,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { envOf } from '../helpers/env-output';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { startFixture, type Fixture } from '../helpers/fixture';
 
 const skip = privilegedSkipReason();
 // node warns at startup when it cannot read the file NODE_EXTRA_CA_CERTS names: the client must not print this.
 const NODE_CERT_WARNING = /Ignoring extra certs/;
-
-function envOf(stdout: string): Map<string, string> {
-  return new Map(
-    stdout
-      .split('\0')
-      .filter((e) => e.includes('='))
-      .map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
-  );
-}
 
 describe('bin/jai launcher', { skip }, () => {
   let f: Fixture;
