@@ -77,7 +77,11 @@ const settle = (ms: number): Promise<void> => new Promise((resolve) => setTimeou
 async function main(): Promise<void> {
   const sessions = Math.max(1, Number(process.argv[2] ?? 200));
   const userCount = Math.max(1, Number(process.argv[3] ?? 3));
-  const f = await startFixture('bench-conc', process.env, { policy: POLICY });
+  // Every session at once: per-uid spawn limits above the burst (the defaults are 20/s, bursts of 40).
+  const f = await startFixture('bench-conc', process.env, {
+    policy: POLICY,
+    daemonArgs: ['--spawn-rate', '1000', '--spawn-burst', '1000', '--max-setups-per-uid', '1000'],
+  });
   const users = [f.user, ...Array.from({ length: userCount - 1 }, (_, i) => ensureTestUser(`jaibench${i + 2}`))];
   const pid = f.daemon.pid ?? -1;
   try {

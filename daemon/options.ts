@@ -73,8 +73,8 @@ Limits on clients (refusals: CONNECTION_LIMIT, BUSY, RATE_LIMITED, REQUEST_TIMEO
   --max-connections-per-uid N
                              open connections of one uid (default 256)
   --max-setups-per-uid N     requests of one uid being set up at once (default 32)
-  --spawn-rate N             sessions (and teardowns) started per second and uid, sustained (default 100)
-  --spawn-burst N            … at once after idling (default 200)
+  --spawn-rate N             sessions (and teardowns) started per second and uid, sustained (default 20)
+  --spawn-burst N            … at once after idling (default 40)
   --request-timeout TIME     from connecting to a complete request: 500ms, 10s, 1m; bare numbers are ms
                              (default 10s)
   --max-packet-bytes SIZE    largest packet read, 4K to 64K (default 64K, the protocol's maximum)

@@ -26,8 +26,8 @@ export const DEFAULT_CLIENT_LIMITS: Readonly<ClientLimitSettings> = {
   maxConnections: 4096,
   maxConnectionsPerUid: 256,
   maxSetupsPerUid: 32,
-  spawnRate: 100,
-  spawnBurst: 200,
+  spawnRate: 20,
+  spawnBurst: 40,
   requestTimeoutMs: 10_000,
   maxPacketBytes: MAX_PACKET_BYTES,
 };

@@ -29,6 +29,7 @@ const CONCURRENCY = Number(process.env['JAI_LOAD_CONCURRENCY'] ?? 50);
  * max_sessions per user must allow each user's share of the concurrency. Each user's share (17 at once, ~14
  * sessions/s) also stays under jaid's default per-uid in-flight and spawn-rate limits.
  */
+const LOAD_LIMITS = ['--spawn-rate', '1000', '--spawn-burst', '1000', '--max-setups-per-uid', '64'];
 const POLICY = `[defaults]\nmax_sessions = ${CONCURRENCY + 16}\n`;
 
 interface WorkerResult {
@@ -79,7 +80,8 @@ describe('load: 1,000 sessions from three users, 50 at once', { skip }, () => {
   let f: Fixture;
   let users: LoadUser[] = [];
   before(async () => {
-    f = await startFixture('sec-load', process.env, { policy: POLICY });
+    // A load test, not a flood: per-uid spawn limits well above what it starts (the defaults are 20/s, bursts of 40).
+    f = await startFixture('sec-load', process.env, { policy: POLICY, daemonArgs: LOAD_LIMITS });
     users = USERS.map((name) => {
       const user = name === f.user.name ? f.user : ensureTestUser(name);
       const project = name === f.user.name ? f.project : path.join(user.home, 'proj-sec-load');
