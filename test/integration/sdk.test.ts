@@ -85,7 +85,12 @@ describe('client library (SDK)', { skip }, () => {
   let f: Fixture;
   before(async () => {
     // Network at most loopback: asking for host is a policy denial the SDK must report.
-    f = await startFixture('sdk', process.env, { policy: '[defaults]\nnetwork = "loopback"\n' });
+    // Dozens of sessions in a few seconds, as a harness runs them: above the default per-uid spawn rate (20/s,
+    // bursts of 40), which client-limits.test.ts covers.
+    f = await startFixture('sdk', process.env, {
+      policy: '[defaults]\nnetwork = "loopback"\n',
+      daemonArgs: ['--spawn-rate', '1000', '--spawn-burst', '1000'],
+    });
   });
   after(async () => {
     await f.teardown();

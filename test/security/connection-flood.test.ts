@@ -42,10 +42,10 @@ describe('#5 a flood by one user does not starve another', { skip }, () => {
     f = await startFixture('sec-flood', process.env, { daemonArgs: LIMITS });
   });
   after(async () => {
-    await f.teardown();
-    // B's sessions ran in its own jails: their overlays are B's state to remove.
+    // B's sessions ran in its own jails: their overlays are B's state to remove, before the fixture's leak check.
     unmountUserState(flooder.name);
     fs.rmSync(path.join(flooder.home, '.jai'), { recursive: true, force: true });
+    await f.teardown();
   });
 
   it(`${String(FLOOD)} idle connections from user B: the excess is refused with CONNECTION_LIMIT; A is served`, async (t) => {

@@ -57,7 +57,8 @@ describe('#10 symlink swap of a grant during the request (TOCTOU)', { skip }, ()
     const probe =
       `P=${grant}; touch "$P/jaisec-race-probe" 2>/dev/null && echo wrote; ` +
       'touch /etc/jaisec-race-probe 2>/dev/null && echo ETC-WRITABLE; ' +
-      'grep -F " $P " /proc/self/mountinfo || echo no-mount';
+      // The directory may be granted under either name: renamed during the request, it is mounted where it is then.
+      `grep -F -e " $P " -e " ${path.join(raceDir, 'alt')} " /proc/self/mountinfo || echo no-mount`;
     const outcomes: Outcome[] = [];
     const deadline = Date.now() + RACE_MS;
     const loop = async (mode: Mode): Promise<void> => {
