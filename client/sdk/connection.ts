@@ -96,6 +96,15 @@ export class ClientConnection {
    * by the kernel: the caller closes its copies once the request is answered.
    */
   request(exchange: Exchange, packet: Uint8Array, fds: readonly number[] = []): void {
+    if (this.phase === 'closed' && this.exchange === null) {
+      // jaid refused or dropped the connection before the request went out (CONNECTION_LIMIT at accept): the
+      // request learns why, as it would have had it been sent a moment earlier.
+      const error = this.failure ?? new JaiClientError('DAEMON_LOST', 'lost the connection to jaid');
+      queueMicrotask(() => {
+        exchange.onLost(error, false);
+      });
+      return;
+    }
     if (this.exchange !== null || (this.phase !== 'idle' && this.phase !== 'hello'))
       throw new Error(`connection is ${this.phase}: one request at a time`);
     this.exchange = exchange;

@@ -71,12 +71,20 @@ export function mountsUnder(prefix: string): string[] {
     .sort((a, b) => b.length - a.length);
 }
 
+/**
+ * Live jai-helper and jai-init processes. Zombies are not counted: a killed helper's init is reparented to the host's
+ * PID 1, which reaps it when it gets to it (at once under systemd, later under some container inits); it holds
+ * nothing but its pid.
+ */
 export function helperProcesses(): string[] {
   const found: string[] = [];
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      const comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (state === 'Z') continue;
       if (comm.startsWith('jai-helper') || comm.startsWith('jai-init')) found.push(`${pid} ${comm}`);
     } catch {
       // exited meanwhile
