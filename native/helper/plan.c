@@ -289,6 +289,18 @@ static bool plan_eq(const char *s, size_t len, const char *lit)
 	return len == n && memcmp(s, lit, n) == 0;
 }
 
+/* `allow` or `deny` (userns, keyring). */
+static bool plan_parse_allow(const char *v, size_t vlen, bool *allow)
+{
+	if (plan_eq(v, vlen, "allow"))
+		*allow = true;
+	else if (plan_eq(v, vlen, "deny"))
+		*allow = false;
+	else
+		return false;
+	return true;
+}
+
 static bool plan_parse_stdio(const char *s, size_t len, struct plan_stdio *out)
 {
 	if (plan_eq(s, len, "pty")) {
@@ -528,20 +540,9 @@ static int plan_apply(struct plan *p, enum plan_key key, const char *v, size_t v
 		p->cgroups[p->ncgroups++] = v;
 		return 0;
 	case KEY_USERNS:
-		if (plan_eq(v, vlen, "allow"))
-			p->allow_userns = true;
-		else if (plan_eq(v, vlen, "deny"))
-			p->allow_userns = false;
-		else
-			return plan_fail(err, errlen, "userns: invalid value \"%s\" (allow or deny)", Q(v, vlen));
-		return 0;
 	case KEY_KEYRING:
-		if (plan_eq(v, vlen, "allow"))
-			p->allow_keyring = true;
-		else if (plan_eq(v, vlen, "deny"))
-			p->allow_keyring = false;
-		else
-			return plan_fail(err, errlen, "keyring: invalid value \"%s\" (allow or deny)", Q(v, vlen));
+		if (!plan_parse_allow(v, vlen, key == KEY_USERNS ? &p->allow_userns : &p->allow_keyring))
+			return plan_fail(err, errlen, "%s: invalid value \"%s\" (allow or deny)", name, Q(v, vlen));
 		return 0;
 	case KEY_STDIN:
 	case KEY_STDOUT:
