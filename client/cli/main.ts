@@ -66,15 +66,20 @@ function loadTerminalModules(): {
   ReadStream: typeof tty.ReadStream;
   RawMode: typeof RawMode;
   PtyRelay: typeof PtyRelay;
-  EscapeFilter: typeof EscapeFilter;
 } {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { ReadStream } = require('node:tty') as typeof tty;
   const rawMode = require('../terminal/raw-mode') as { RawMode: typeof RawMode };
   const relay = require('../terminal/relay') as { PtyRelay: typeof PtyRelay };
-  const filter = require('../terminal/escape-filter') as { EscapeFilter: typeof EscapeFilter };
   /* eslint-enable @typescript-eslint/no-require-imports */
-  return { ReadStream, RawMode: rawMode.RawMode, PtyRelay: relay.PtyRelay, EscapeFilter: filter.EscapeFilter };
+  return { ReadStream, RawMode: rawMode.RawMode, PtyRelay: relay.PtyRelay };
+}
+
+/** The escape filter, only for --filter-escapes. */
+function newEscapeFilter(): EscapeFilter {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const filter = require('../terminal/escape-filter') as { EscapeFilter: typeof EscapeFilter };
+  return new filter.EscapeFilter();
 }
 
 /** isatty(3) without node:tty: tcgetattr succeeds on terminals only. */
@@ -165,7 +170,7 @@ async function runSession(inv: RunInvocation): Promise<number> {
       input,
       outputFd: isTerminal[1] === true ? 1 : 2,
       sizeFd,
-      ...(inv.filterEscapes ? { filter: new terminalModules.EscapeFilter() } : {}),
+      ...(inv.filterEscapes ? { filter: newEscapeFilter() } : {}),
     });
   }
   try {
