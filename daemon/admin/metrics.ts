@@ -20,7 +20,7 @@ export const SESSION_BUCKETS: readonly number[] = [
 ];
 
 /** The spawn path's timings, each a histogram (see Metrics.render for what each measures). */
-export type SpawnTiming = 'admit' | 'start' | 'report' | 'session';
+export type SpawnTiming = 'admit' | 'start' | 'report' | 'session' | 'auditSync';
 
 /** A label value as the format wants it: backslash, double quote and line feed escaped. */
 export function escapeLabelValue(value: string): string {
@@ -103,7 +103,7 @@ export class Metrics {
   private readonly timings: Readonly<Record<SpawnTiming, Histogram>> = {
     admit: new Histogram(
       'jai_spawn_admit_seconds',
-      "Daemon-side time from a spawn request received to the sandbox helper exec'd (validation, policy, audit row, plan, fork and exec).",
+      "Daemon-side time from a spawn request received to the sandbox helper exec'd (validation, policy, audit row committed, plan, fork and exec).",
       SPAWN_BUCKETS,
     ),
     start: new Histogram(
@@ -120,6 +120,11 @@ export class Metrics {
       'jai_session_seconds',
       'Daemon-side time from a spawn request received to the exit reported, for sessions that started.',
       SESSION_BUCKETS,
+    ),
+    auditSync: new Histogram(
+      'jai_audit_sync_seconds',
+      "Time from a session's audit start row committed to it on disk (the WAL's fdatasync, in the thread pool while the helper builds the jail; the program waits for it).",
+      SPAWN_BUCKETS,
     ),
   };
 
@@ -199,6 +204,7 @@ export class Metrics {
     this.timings.start.render(lines);
     this.timings.report.render(lines);
     this.timings.session.render(lines);
+    this.timings.auditSync.render(lines);
 
     header(lines, 'jai_helper_failures_total', 'counter', 'Sessions whose setup helper failed.');
     lines.push(`jai_helper_failures_total ${formatValue(this.helperFailures)}`);

@@ -35,7 +35,7 @@ export interface AuditStatus {
 
 export type StartWrite = { ok: true; audited: boolean } | Failure;
 
-type Writes = Pick<AuditLog, 'recordStart' | 'recordDenied' | 'recordEnd'>;
+type Writes = Pick<AuditLog, 'recordStart' | 'recordDenied' | 'recordEnd' | 'sync'>;
 type Counters = Pick<Metrics, 'auditWriteFailed' | 'auditWritable' | 'sessionUnaudited'>;
 
 /** `SQLITE_FULL: database or disk is full`, from better-sqlite3's SqliteError or any other thrown value. */
@@ -80,6 +80,38 @@ export class AuditGuard {
         `the audit log cannot be written: ${this.lastError ?? 'unknown error'}; refusing new sessions`,
       );
     }
+    this.runUnaudited(start);
+    return { ok: true, audited: false };
+  }
+
+  /**
+   * The second half of a start: `then(null)` once the start row written by recordStart is on disk, so the program
+   * may run; if it cannot be synced, in refuse mode `then(AUDIT_UNAVAILABLE)` (the caller stops the session before
+   * anything of the user's runs), in allow mode `then(null)` after the unaudited warning. A session run unaudited
+   * (`audited: false`) goes on at once.
+   */
+  whenDurable(start: SessionStart, audited: boolean, then: (refusal: Failure | null) => void): void {
+    if (!audited) {
+      then(null);
+      return;
+    }
+    this.audit.sync((err) => {
+      if (err === null) {
+        then(null);
+        return;
+      }
+      this.failed('start', err);
+      if (this.failureMode === 'refuse') {
+        this.refused++;
+        then(failure('AUDIT_UNAVAILABLE', `the audit log cannot be synced: ${this.lastError ?? 'unknown error'}`));
+        return;
+      }
+      this.runUnaudited(start);
+      then(null);
+    });
+  }
+
+  private runUnaudited(start: SessionStart): void {
     this.unaudited++;
     this.metrics.sessionUnaudited();
     // The journal is this session's only record: what the start row would have held, minus env-like detail.
@@ -97,7 +129,6 @@ export class AuditGuard {
       },
       'UNAUDITED session starts: the audit log cannot be written (--audit-failure=allow)',
     );
-    return { ok: true, audited: false };
   }
 
   /** A refusal row; false when it could not be written (the refusal is sent either way). */
@@ -156,7 +187,16 @@ export class AuditGuard {
     if (!wrote) return true;
     if (this.failingSince !== null) this.recovered();
     if (this.pendingEnds.size > 0) this.flushPending();
+    // End and refusal rows are made durable soon, not waited for: a crash before then loses at most the end of a
+    // session, which the next daemon closes as 'daemon-restart'. The start row is waited for (whenDurable).
+    if (kind !== 'start') this.syncSoon(kind);
     return true;
+  }
+
+  private syncSoon(kind: AuditRecordKind): void {
+    this.audit.sync((err) => {
+      if (err !== null) this.failed(kind, err);
+    });
   }
 
   private failed(kind: AuditRecordKind, e: unknown): void {
@@ -197,6 +237,7 @@ export class AuditGuard {
 
   /** Writes the waiting end records, oldest first, until one fails (then a retry is scheduled). */
   private flushPending(): void {
+    let written = 0;
     for (const [id, { end, at }] of [...this.pendingEnds]) {
       let wrote: boolean;
       try {
@@ -204,11 +245,13 @@ export class AuditGuard {
       } catch (e) {
         this.failed('end', e);
         this.scheduleRetry();
-        return;
+        break;
       }
       this.pendingEnds.delete(id);
+      if (wrote) written++;
       if (wrote && this.failingSince !== null) this.recovered();
     }
+    if (written > 0) this.syncSoon('end');
   }
 
   private scheduleRetry(): void {

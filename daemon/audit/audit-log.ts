@@ -1,5 +1,5 @@
-// The session audit log: SQLite (better-sqlite3), WAL, synchronous=FULL. Append-only from the code's point of
-// view: a start row is written before the session is started and closed exactly once; refusals are one closed
+// The session audit log: SQLite (better-sqlite3), WAL, synchronous=NORMAL with the WAL synced by WalSync (a start
+// row is durable before the program runs; see sync()). Append-only from the code's point of view: a start row is written before the session is started and closed exactly once; refusals are one closed
 // row; admin actions (kill, reload) have their own table. Every stored string is escaped and capped, and so is
 // every JSON column as a whole, so that a row has a known worst-case size (docs/audit.md).
 import Database from 'better-sqlite3';
@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { escapeControl } from '../escape';
 import type { Limits, NetworkMode } from '../policy/types';
+import { WalSync, type SyncDone } from './wal-sync';
 import { adminLine, rowToView, type AdminActionRow, type SessionRow, type SessionView } from './session-view';
 
 export type { SessionRow, SessionState, SessionView, AdminActionRow } from './session-view';
@@ -298,6 +299,7 @@ class PagedRows<R> {
 export class AuditLog {
   private readonly db: Database.Database;
   private readonly exportPageRows: number;
+  private readonly walSync: WalSync;
   private readonly insertStart: Database.Statement;
   private readonly insertDenied: Database.Statement;
   private readonly updateEnd: Database.Statement;
@@ -320,9 +322,13 @@ export class AuditLog {
     this.db = new Database(file);
     fs.chmodSync(file, 0o600);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    // Commits do not fsync; sync() does, off the event loop, and every write that must be durable before the
+    // daemon goes on is followed by one (docs/audit.md, "Durability").
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
+    this.walSync = new WalSync(`${file}-wal`);
+    this.walSync.syncNow();
     this.insertStart = this.db.prepare(
       `INSERT INTO sessions (id, uid, user, peer_uid, peer_pid, argv, cwd, mode, jail, grants, masks, network, limits,
          rule, started_at)
@@ -462,6 +468,15 @@ export class AuditLog {
     return result.changes > 0;
   }
 
+  /**
+   * `done(null)` once every write committed so far is on disk (group-committed fdatasync of the WAL in the thread
+   * pool), or `done(err)`. A session's program starts only after its start row's sync.
+   */
+  sync(done: SyncDone): void {
+    this.walSync.request(done);
+  }
+
+  /** Admin actions are rare and not on the spawn path: durable before the call returns. */
   recordAdminAction(action: AdminAction, now = new Date()): void {
     this.insertAdmin.run({
       at: now.toISOString(),
@@ -472,11 +487,14 @@ export class AuditLog {
       result: escapeControl(action.result),
       detail: escapeControl(action.detail),
     });
+    this.walSync.syncNow();
   }
 
   /** Rows left open by a daemon that died: closed at start-up with outcome 'daemon-restart'. */
   closeAbandoned(now = new Date()): number {
-    return this.updateAbandoned.run(now.toISOString()).changes;
+    const closed = this.updateAbandoned.run(now.toISOString()).changes;
+    this.walSync.syncNow();
+    return closed;
   }
 
   /**
@@ -566,6 +584,7 @@ export class AuditLog {
   }
 
   close(): void {
+    this.walSync.close();
     this.db.close();
   }
 }

@@ -117,6 +117,8 @@ export function buildHelperPlan(
   if (request.script !== null) entries.push(['script', request.script]);
   if (request.initjail !== null) entries.push(['initjail', request.initjail]);
   entries.push(['status_fd', String(STATUS_FD)]);
+  // Nothing of the user's runs before jaid's go: the session's start row is on disk first (Session.go).
+  entries.push(['go', 'wait']);
   return { entries, argv, configDir, storage };
 }
 

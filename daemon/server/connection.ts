@@ -27,7 +27,7 @@ import {
 } from '../sandbox-account';
 import { buildHelperPlan, buildTeardownPlan, encodePlan, type HelperPlan, type PlanEntry } from '../plan/helper-plan';
 import type { AuditGuard } from '../audit/audit-guard';
-import type { SessionEnd } from '../audit/audit-log';
+import type { SessionEnd, SessionStart } from '../audit/audit-log';
 import type { DenialBudget } from '../audit/denial-budget';
 import type { Policy } from '../policy/types';
 import type { SessionRegistry } from '../session/registry';
@@ -275,7 +275,7 @@ export class Connection {
     }
     const { identity, valid, allowed, plan, cgroups } = outcome;
     // The start row is the session's precondition: nothing runs that is not recorded (unless --audit-failure=allow).
-    const audited = this.ctx.audit.recordStart({
+    const startRow: SessionStart = {
       id,
       uid: identity.uid,
       user: identity.user,
@@ -290,7 +290,8 @@ export class Connection {
       network: allowed.network,
       limits: allowed.limits,
       rule: allowed.rule,
-    });
+    };
+    const audited = this.ctx.audit.recordStart(startRow);
     if (!audited.ok) {
       // Logged by the guard once per failure, not per request; counted here.
       fds.forEach(closeQuietly);
@@ -343,6 +344,13 @@ export class Connection {
     this.ctx.registry.add({ id, uid: identity.uid, mode: valid.mode, hangup: () => session.hangup() });
     session.start(encodePlan(plan.entries), fds);
     if (!session.isEnded) this.ctx.metrics.timing('admit', seconds(process.hrtime.bigint() - receivedAt));
+    // The start row's fdatasync runs while the helper builds the jail; the helper waits for the go.
+    const committedAt = process.hrtime.bigint();
+    this.ctx.audit.whenDurable(startRow, audited.audited, (refusal) => {
+      this.ctx.metrics.timing('auditSync', seconds(process.hrtime.bigint() - committedAt));
+      if (refusal === null) session.go();
+      else session.abort(refusal);
+    });
   }
 
   private releaseCgroups(id: string, cgroups: readonly string[]): void {

@@ -42,6 +42,8 @@ export interface SessionEvents {
 /** How long a hung-up session may take to exit before it is killed. */
 export const HANGUP_GRACE_MS = 2000;
 const MAX_HELPER_STDERR = 16 * 1024;
+/** What the helper waits for on the status socket with the plan's `go wait` (native/README.md). */
+const GO_RECORD = Buffer.from('go');
 
 /**
  * The helper's error record as the user sees it. Its text may carry any byte of a path from the request, so
@@ -74,6 +76,7 @@ export class Session {
   private killTimer: NodeJS.Timeout | null = null;
   private helperStderr = '';
   private changes: ChangesSummary | null = null;
+  private abortedWith: Failure | null = null;
 
   constructor(
     readonly id: string,
@@ -141,6 +144,22 @@ export class Session {
       // The helper may refuse the plan and exit before reading it all; its error record says why.
     });
     child.stdin?.end(plan);
+  }
+
+  /**
+   * The plan's `go wait`: the helper builds the jail meanwhile, and runs nothing of the user's before this (the
+   * session's start row is on disk by then).
+   */
+  go(): void {
+    if (this.status === null || this.helperExit !== null || this.abortedWith !== null) return;
+    this.status.send(GO_RECORD);
+  }
+
+  /** The session may not run after all (its start row could not be synced): the helper goes, `failure` is the result. */
+  abort(why: Failure): void {
+    if (this.ended || this.abortedWith !== null) return;
+    this.abortedWith = why;
+    if (this.child !== null && this.helperExit === null) this.child.kill('SIGKILL');
   }
 
   /** Forwards a signal to the jailed program (through the helper and init). */
@@ -230,6 +249,7 @@ export class Session {
   }
 
   private result(): SessionResult {
+    if (this.abortedWith !== null) return { kind: 'failed', failure: this.abortedWith };
     if (this.protocolFault !== null)
       return {
         kind: 'failed',

@@ -132,3 +132,25 @@ int fdio_send_fd(int sock, const char *text, int fd)
 		return sent < 0 ? -1 : 0;
 	}
 }
+
+void fdio_await_go(int sock)
+{
+	char buf[16];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf };
+	struct msghdr msg;
+	ssize_t n;
+
+	memset(&msg, 0, sizeof msg);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	/* No control buffer: an fd sent along would be dropped (MSG_CTRUNC), never installed here. */
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		die_errno("recvmsg(status) (waiting for the daemon's go)");
+	if (n == 0)
+		die("the daemon went away before its go");
+	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || n != 2 || memcmp(buf, "go", 2) != 0)
+		die("unexpected packet from the daemon (%zd bytes) instead of its go", n);
+}

@@ -21,5 +21,8 @@ void fdio_close_all_except(const int *keep, size_t n);
 int fdio_send_record(int sock, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A text record carrying one fd (SCM_RIGHTS). Returns 0 or -1 with errno. */
 int fdio_send_fd(int sock, const char *text, int fd);
+/* Blocks until the daemon's `go` packet arrives on sock (the plan's `go wait`); dies on EOF, an error, any other
+ * packet or one carrying fds. */
+void fdio_await_go(int sock);
 
 #endif

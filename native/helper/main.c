@@ -187,6 +187,10 @@ int main(void)
 	/* The jail's home is new: the initjail program, outside the jail, before the jailed program. */
 	if (main_plan.initjail != NULL && main_host.home_created) {
 		die_set_stage("initjail");
+		/* The initjail is the user's too: it waits for the daemon's go as init's program does (once). */
+		if (main_plan.await_go)
+			fdio_await_go(PLAN_STATUS_FD);
+		main_plan.await_go = false;
 		initjail_run(&main_plan, &io, host_ns, main_host.jail_home_fd, &main_cgroups);
 	}
 	if (close(host_ns) < 0)

@@ -258,6 +258,10 @@ int ns_run(const struct plan *p, const struct program_io *io, const int *held, s
 		}
 	}
 	cgroup_close(cg);
+	/* The daemon's go (its start row is on disk) comes while init is still held on the sync pipe: nothing has run
+	 * yet, and dying here makes init exit on EOF. As late as possible, so that its sync overlaps the setup. */
+	if (p->await_go)
+		fdio_await_go(p->status_fd);
 	if (fdio_send_record(p->status_fd, "started %d", (int)init) < 0) {
 		int saved = errno;
 

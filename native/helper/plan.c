@@ -47,6 +47,7 @@ enum plan_key {
 	KEY_PTY_ROWS,
 	KEY_PTY_COLS,
 	KEY_STATUS_FD,
+	KEY_GO,
 	KEY_COUNT
 };
 
@@ -110,6 +111,7 @@ static const struct plan_key_info plan_keys[KEY_COUNT] = {
 	[KEY_PTY_ROWS] = { "pty_rows", 1, RUN, 0, ANY_MODE, 0 },
 	[KEY_PTY_COLS] = { "pty_cols", 1, RUN, 0, ANY_MODE, 0 },
 	[KEY_STATUS_FD] = { "status_fd", 1, ANY_OP, ANY_OP, ANY_MODE, 0 },
+	[KEY_GO] = { "go", 1, RUN, 0, ANY_MODE, 0 },
 };
 
 static const char *const plan_op_names[] = {
@@ -554,6 +556,11 @@ static int plan_apply(struct plan *p, enum plan_key key, const char *v, size_t v
 	case KEY_PTY_COLS:
 		if (!plan_parse_dim(v, vlen, key == KEY_PTY_ROWS ? &p->pty_rows : &p->pty_cols))
 			return plan_fail(err, errlen, "%s: invalid value \"%s\" (1-65535)", name, Q(v, vlen));
+		return 0;
+	case KEY_GO:
+		if (!plan_eq(v, vlen, "wait"))
+			return plan_fail(err, errlen, "go: invalid value \"%s\" (wait)", Q(v, vlen));
+		p->await_go = true;
 		return 0;
 	case KEY_STATUS_FD:
 		if (!plan_parse_fd(v, vlen, &p->status_fd) || p->status_fd != PLAN_STATUS_FD)

@@ -101,6 +101,7 @@ struct plan {
 	unsigned short pty_rows;
 	unsigned short pty_cols;
 	int status_fd;
+	bool await_go; /* `go wait`: nothing of the user's runs before a `go` packet from the daemon on status_fd */
 };
 
 /* Parses and validates buf[0..len). Returns 0, or -1 with a one-line message in err (control characters and bytes

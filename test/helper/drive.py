@@ -11,6 +11,9 @@ stdout, the helper's diagnostics to stderr. The exit code is the helper's (or 12
 --fd N=in:TEXT      a pipe pre-filled with TEXT then closed
 --fd N=null         /dev/null
 --fd N=raw:M        the driver's own fd M (e.g. to pass a non-socket as fd 3)
+
+--go send|eof|bad   for a plan with `go wait`: send the daemon's `go` packet at once, shut the socket's sending side
+                    instead (the daemon went away), or send another packet
 """
 import argparse
 import array
@@ -35,6 +38,7 @@ def parse_args():
     ap.add_argument("--no-status-socket", action="store_true", help="give fd 3 as a plain pipe instead")
     ap.add_argument("--as-uid", type=int, default=None)
     ap.add_argument("--as-gid", type=int, default=None)
+    ap.add_argument("--go", choices=["send", "eof", "bad"], default=None)
     return ap.parse_args()
 
 
@@ -151,6 +155,12 @@ def main():
             os.close(plan_w)
 
     threading.Thread(target=feed, daemon=True).start()
+    if args.go == "send":
+        parent_sock.send(b"go")
+    elif args.go == "bad":
+        parent_sock.send(b"gx")
+    elif args.go == "eof":
+        parent_sock.shutdown(socket.SHUT_WR)
 
     records = open(args.records, "w")
     master = None

@@ -49,7 +49,7 @@ static const char *const fuzz_seed_a[] = {
 	"argv", "echo hi", "env", "PATH=/usr/bin:/bin", "env", "TERM=xterm", "env", "EMPTY=", "umask", "022",
 	"stdin", "pty", "stdout", "pty", "stderr", "fd:7", "pty_rows", "24", "pty_cols", "80", "status_fd", "3",
 	"script", "echo hi\n\001\377", "initjail", "/home/alice/bin/init-jail", "network", "loopback", "userns", "allow", "keyring", "deny",
-	"cgroup", "/sys/fs/cgroup/memory/jai/alice-1", "cgroup", "/sys/fs/cgroup/pids/jai/alice-1",
+	"go", "wait", "cgroup", "/sys/fs/cgroup/memory/jai/alice-1", "cgroup", "/sys/fs/cgroup/pids/jai/alice-1",
 };
 
 static const char *const fuzz_seed_b[] = {
@@ -100,7 +100,7 @@ static const char *const fuzz_dict[] = {
 	"cgroup", "host", "loopback", "none", "Host", "loopback ", "/sys/fs/cgroup", "/sys/fs/cgroup/",
 	"/sys/fs/cgroup/x", "/sys/fs/cgroupx/a", "/sys/fs/cgroup/../etc", "/sys/fs/cgroup/a/./b", "/sys/fs/cgroup//a",
 	"/sys/fs/cgroup/a/", "sys/fs/cgroup/a", "/sys/fs/cgroup/memory/jai/alice-1", "userns", "allow", "deny", "Allow",
-	"allow ", "keyring",
+	"allow ", "keyring", "go", "wait", "Wait", "wait ",
 };
 
 struct fuzz_tokens {
@@ -300,7 +300,7 @@ static void fuzz_check_teardown(const struct plan *p, const char *buf, size_t le
 	    p->nmasks != 0 || p->cwd != NULL || p->config_dir != NULL || p->script != NULL || p->initjail != NULL ||
 	    p->uses_pty || p->has_winsize || p->sandbox_user != NULL || p->shell != NULL || p->sandbox_uid != 0 ||
 	    p->sandbox_gid != 0 || p->sandbox_id_base != 0 || p->sandbox_id_count != 0 || p->has_cwd_grant ||
-	    p->network != PLAN_NET_HOST || p->ncgroups != 0 || p->allow_userns || !p->allow_keyring)
+	    p->network != PLAN_NET_HOST || p->ncgroups != 0 || p->allow_userns || !p->allow_keyring || p->await_go)
 		fuzz_fail("teardown plan with run keys", buf, len);
 	for (i = 0; i < 3; i++)
 		if (p->stdio[i].kind != PLAN_STDIO_NULL || p->stdio[i].fd != -1)
@@ -545,6 +545,10 @@ static const struct fuzz_case fuzz_cases[] = {
 	ACCEPT("keyring deny", PLAN_NET_HOST, 0, "keyring", "deny"),
 	REFUSE("bad keyring value", FUZZ_SEED_B, "keyring: invalid value \"no\" (allow or deny)", "keyring", "no"),
 	REFUSE("keyring with op teardown", FUZZ_SEED_C, "keyring: not allowed with op teardown", "keyring", "allow"),
+	ACCEPT("go wait", PLAN_NET_HOST, 0, "go", "wait"),
+	REFUSE("bad go value", FUZZ_SEED_B, "go: invalid value \"now\" (wait)", "go", "now"),
+	REFUSE("repeated go", FUZZ_SEED_B, "go: repeated", "go", "wait", "go", "wait"),
+	REFUSE("go with op teardown", FUZZ_SEED_C, "go: not allowed with op teardown", "go", "wait"),
 	STRICT_ACCEPT("strict: the user's own ids, default range", OWN_IDS, RANGE),
 	STRICT_ACCEPT("strict: a range ending at 2^31 - 1", "sandbox_uid", "2147483647", "sandbox_gid", "2147483647",
 		      "sandbox_id_base", "2147482645", "sandbox_id_count", "1003"),

@@ -516,6 +516,31 @@ initjail_notice() { # NAME SCRIPT EXPECTED-NOTICE
 	ok "initjail $1: the session still runs" out_has "$1" '^ran$'
 }
 initjail_notice initfail "$IJ/fail.sh" "$IJ/fail.sh: exit code 3"
+
+# --- the daemon's go (`go wait`): nothing of the user's runs before it ---------------------------------------------
+GO_PROG=(argv sh argv -c argv "echo ran; touch $H/proj/go-ran" stdin null stdout fd:5 stderr fd:6)
+rm -f "$H/proj/go-ran"
+mkplan "$WORK/go-send.plan" cwd "$H/proj" grant "cwd:4:$H/proj" go wait "${GO_PROG[@]}"
+drive go-send --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --go send
+ok "go: the program runs after the daemon's go" out_is go-send ran
+ok "go: started, then the program's exit" rec_seq go-send "started|exit 0|changes 0 0|"
+rm -f "$H/proj/go-ran"
+for how in eof bad; do
+	mkplan "$WORK/go-$how.plan" cwd "$H/proj" grant "cwd:4:$H/proj" go wait "${GO_PROG[@]}"
+	drive "go-$how" --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --go "$how"
+	ok "go $how: setup fails (125)" rc_is 125 "go-$how"
+	ok "go $how: one error record, no started" rec_match "go-$how" 1 \
+		"^error 125 init: (the daemon went away before its go|unexpected packet from the daemon \\(2 bytes\\))"
+	ok "go $how: the program never ran" bash -c "[ ! -e '$H/proj/go-ran' ] && [ ! -s '$WORK/go-$how.out' ]"
+	ok "go $how: no process of the user is left" bash -c "! pgrep -u '$U' >/dev/null"
+done
+JAIL=goij mkplan "$WORK/go-initjail.plan" cwd "$H/proj" grant "cwd:4:$H/proj" initjail "$IJ/ok.sh" go wait \
+	"${GO_PROG[@]}"
+drive go-initjail --fd "4=grant:$H/proj" --fd 5=out --fd 6=out --go eof
+ok "go eof with an initjail: setup fails before it (125)" rec_match go-initjail 1 \
+	'^error 125 initjail: the daemon went away before its go'
+ok "go eof with an initjail: neither the initjail nor the program ran" \
+	bash -c "[ ! -e '$H/.jai/goij.changes/initjail-ran' ] && [ ! -e '$H/proj/go-ran' ] && [ ! -s '$WORK/go-initjail.out' ]"
 initjail_notice initnoexec "$IJ/noexec" "$IJ/noexec: exit code 199 (probably couldn't execute)"
 initjail_notice initmissing "$IJ/missing" "$IJ/missing: exit code 199 (probably couldn't execute)"
 initjail_notice initsig "$IJ/sig.sh" "$IJ/sig.sh: killed by signal 15"

@@ -7,7 +7,12 @@ import { runJai, startFixture, type Fixture } from '../helpers/fixture';
 import { parsePrometheus, sampleValue, type Sample } from '../helpers/prometheus';
 
 const skip = privilegedSkipReason();
-const HISTOGRAMS = ['jai_spawn_admit_seconds', 'jai_spawn_duration_seconds', 'jai_spawn_report_seconds'] as const;
+const HISTOGRAMS = [
+  'jai_spawn_admit_seconds',
+  'jai_spawn_duration_seconds',
+  'jai_spawn_report_seconds',
+  'jai_audit_sync_seconds',
+] as const;
 
 describe('spawn-path metrics', { skip }, () => {
   let f: Fixture;
@@ -40,6 +45,8 @@ describe('spawn-path metrics', { skip }, () => {
     // Admission happens before the session starts, which happens before it ends.
     assert.ok(delta('jai_spawn_admit_seconds_sum') < delta('jai_spawn_duration_seconds_sum'));
     assert.ok(delta('jai_spawn_duration_seconds_sum') < delta('jai_session_seconds_sum'));
+    // The program waits for its start row's sync: the session starts after the sync answered.
+    assert.ok(delta('jai_audit_sync_seconds_sum') < delta('jai_spawn_duration_seconds_sum'));
     assert.equal(delta('jai_sessions_started_total', { mode: 'casual' }), runs);
   });
 });

@@ -38,6 +38,16 @@ class FlakyWrites {
     this.ends.push({ id, end, at: now });
     return this.starts.includes(id);
   }
+  /** Syncs fail with this while set; each answers on the next turn, like the thread pool's fdatasync. */
+  syncFailing: Error | null = null;
+  syncs = 0;
+  sync(done: (err: Error | null) => void): void {
+    this.syncs++;
+    const err = this.syncFailing;
+    setImmediate(() => {
+      done(err);
+    });
+  }
 }
 
 function start(id: string): SessionStart {
@@ -160,6 +170,52 @@ describe('audit guard', () => {
     assert.equal(guard.status().writable, false);
     assert.deepEqual(guard.recordStart(start('b')), { ok: true, audited: true });
     assert.equal(guard.status().writable, true);
+  });
+
+  it('lets the program run only once the start row is synced; a failed sync refuses it (refuse)', async () => {
+    const { writes, guard, metrics } = setup('refuse');
+    const row = start('a');
+    assert.deepEqual(guard.recordStart(row), { ok: true, audited: true });
+    const answers: (string | null)[] = [];
+    guard.whenDurable(row, true, (refusal) => answers.push(refusal === null ? null : refusal.code));
+    assert.equal(answers.length, 0, 'not before the sync has answered');
+    await settle();
+    assert.deepEqual(answers.slice(), [null]);
+    writes.syncFailing = new Error('EIO: i/o error, fdatasync');
+    guard.whenDurable(row, true, (refusal) => answers.push(refusal === null ? null : refusal.message));
+    await settle();
+    assert.deepEqual(answers, [null, 'the audit log cannot be synced: EIO: i/o error, fdatasync']);
+    assert.equal(guard.status().writable, false);
+    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'start' }), 1);
+  });
+
+  it('with allow, a failed sync runs the session unaudited; an unaudited session does not wait for a sync', async () => {
+    const { writes, guard, metrics } = setup('allow');
+    const row = start('a');
+    writes.syncFailing = new Error('EIO');
+    const answers: (string | null)[] = [];
+    guard.whenDurable(row, true, (refusal) => answers.push(refusal === null ? null : refusal.code));
+    await settle();
+    assert.deepEqual(answers.slice(), [null]);
+    assert.equal(metric(metrics, 'jai_sessions_unaudited_total'), 1);
+    const syncs = writes.syncs;
+    guard.whenDurable(row, false, (refusal) => answers.push(refusal === null ? null : refusal.code));
+    assert.deepEqual(answers, [null, null], 'at once');
+    assert.equal(writes.syncs, syncs);
+  });
+
+  it('asks for a sync after end and refusal rows without waiting for it; a failed one marks the log failing', async () => {
+    const { writes, guard } = setup('refuse');
+    guard.recordStart(start('a'));
+    assert.equal(writes.syncs, 0, 'the start row is synced by whenDurable');
+    assert.equal(guard.recordEnd('a', { outcome: 'exited', exitCode: 0 }), true);
+    assert.equal(writes.syncs, 1);
+    writes.syncFailing = new Error('EIO');
+    assert.equal(guard.recordDenied({ ...start('y'), code: 'POLICY_DENIED', reason: 'no' }), true);
+    assert.equal(writes.syncs, 2);
+    assert.equal(guard.status().writable, true);
+    await settle();
+    assert.equal(guard.status().writable, false);
   });
 
   it('names the error by its SQLite code, escaping control characters', () => {

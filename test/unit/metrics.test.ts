@@ -21,6 +21,7 @@ describe('metrics exposition', () => {
       jai_spawn_duration_seconds: 'histogram',
       jai_spawn_report_seconds: 'histogram',
       jai_session_seconds: 'histogram',
+      jai_audit_sync_seconds: 'histogram',
       jai_helper_failures_total: 'counter',
       jai_audit_writable: 'gauge',
       jai_audit_write_failures_total: 'counter',

@@ -1,0 +1,98 @@
+// Durability of the audit log off the spawn path. The database runs with synchronous=NORMAL, so a commit writes
+// its WAL frames without an fsync; this makes them durable with fdatasync(2) of the WAL file in libuv's thread
+// pool, while the helper builds the jail. Group commit: every request waits for a sync started after it was made,
+// and one sync answers every request made before it started, so a burst of sessions costs one or two syncs, not
+// one each. A synced WAL is exactly what synchronous=FULL would have left on disk at that commit.
+import fs from 'node:fs';
+
+export type SyncDone = (err: Error | null) => void;
+
+/** The fs calls used, so that tests can make them fail. */
+export interface WalFiles {
+  open(file: string): number;
+  fstatIno(fd: number): number;
+  statIno(file: string): number;
+  fdatasync(fd: number, done: (err: Error | null) => void): void;
+  fdatasyncSync(fd: number): void;
+  close(fd: number): void;
+}
+
+const NODE_FILES: WalFiles = {
+  open: (file) => fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW),
+  fstatIno: (fd) => fs.fstatSync(fd).ino,
+  statIno: (file) => fs.lstatSync(file).ino,
+  fdatasync: (fd, done) => {
+    fs.fdatasync(fd, (err) => {
+      done(err);
+    });
+  },
+  fdatasyncSync: (fd) => {
+    fs.fdatasyncSync(fd);
+  },
+  close: (fd) => {
+    fs.closeSync(fd);
+  },
+};
+
+export class WalSync {
+  private fd: number | null = null;
+  private running = false;
+  /** Requests made while a sync runs: answered by the next one. */
+  private waiting: SyncDone[] = [];
+
+  constructor(
+    /** The database file; its WAL is `${file}-wal`. */
+    private readonly walFile: string,
+    private readonly files: WalFiles = NODE_FILES,
+  ) {}
+
+  /** `done` is called once every write committed before this call is on disk, or with the error that prevents it. */
+  request(done: SyncDone): void {
+    this.waiting.push(done);
+    if (!this.running) this.startRound();
+  }
+
+  /** The same, blocking: for the rare writes that are not on the spawn path (admin actions, start-up). */
+  syncNow(): void {
+    this.files.fdatasyncSync(this.walFd());
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    try {
+      this.files.close(this.fd);
+    } finally {
+      this.fd = null;
+    }
+  }
+
+  private startRound(): void {
+    const batch = this.waiting;
+    this.waiting = [];
+    let fd: number;
+    try {
+      fd = this.walFd();
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      for (const done of batch) done(err);
+      return;
+    }
+    this.running = true;
+    this.files.fdatasync(fd, (err) => {
+      this.running = false;
+      for (const done of batch) done(err);
+      if (this.waiting.length > 0) this.startRound();
+    });
+  }
+
+  /**
+   * The WAL, opened once and again only if SQLite replaced it (it deletes it when the last connection closes): a
+   * sync of a stale inode would prove nothing. The check is one lstat per round.
+   */
+  private walFd(): number {
+    if (this.fd !== null && this.files.statIno(this.walFile) === this.files.fstatIno(this.fd)) return this.fd;
+    this.close();
+    this.fd = this.files.open(this.walFile);
+    return this.fd;
+  }
+}
