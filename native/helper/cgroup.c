@@ -26,6 +26,8 @@ void cgroup_open(const struct plan *p, struct cgroup_procs *cg)
 	size_t i;
 
 	cg->n = 0;
+	cg->into_fd = -1;
+	cg->into_index = 0;
 	for (i = 0; i < p->ncgroups; i++) {
 		struct open_how how = {
 			.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
@@ -44,12 +46,20 @@ void cgroup_open(const struct plan *p, struct cgroup_procs *cg)
 		fd = (int)syscall(SYS_openat2, dirfd, "cgroup.procs", &how, sizeof how);
 		if (fd < 0)
 			die_errno("open(%s/cgroup.procs)", dir);
-		if (close(dirfd) < 0)
-			die_errno("close(%s)", dir);
 		if (fstatfs(fd, &sfs) < 0)
 			die_errno("fstatfs(%s/cgroup.procs)", dir);
 		if (sfs.f_type != CGROUP_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC)
 			die("%s/cgroup.procs: not on a cgroup filesystem (f_type 0x%lx)", dir, (unsigned long)sfs.f_type);
+		/* cgroup v2: init is cloned into the directory (CLONE_INTO_CGROUP), which takes no write lock of the
+		 * kernel's global cgroup_threadgroup_rwsem; a pid write there costs an RCU grace period (5–25 ms) when the
+		 * lock was idle. cgroup.procs is in the directory's own mount (RESOLVE_NO_XDEV), so the directory is the
+		 * cgroup checked above. The initjail child is still placed by a write (rare: a new jail only). */
+		if (sfs.f_type == CGROUP2_SUPER_MAGIC && cg->into_fd < 0) {
+			cg->into_fd = dirfd;
+			cg->into_index = cg->n;
+		} else if (close(dirfd) < 0) {
+			die_errno("close(%s)", dir);
+		}
 		cg->fds[cg->n] = fd;
 		cg->dirs[cg->n] = dir;
 		cg->n++;
@@ -74,6 +84,11 @@ int cgroup_write(const struct cgroup_procs *cg, size_t i, pid_t pid)
 	return 0;
 }
 
+int cgroup_needs_write(const struct cgroup_procs *cg, size_t i)
+{
+	return cg->into_fd < 0 || i != cg->into_index;
+}
+
 void cgroup_close(struct cgroup_procs *cg)
 {
 	size_t i;
@@ -81,5 +96,8 @@ void cgroup_close(struct cgroup_procs *cg)
 	for (i = 0; i < cg->n; i++)
 		if (close(cg->fds[i]) < 0)
 			die_errno("close(%s/cgroup.procs)", cg->dirs[i]);
+	if (cg->into_fd >= 0 && close(cg->into_fd) < 0)
+		die_errno("close(%s)", cg->dirs[cg->into_index]);
+	cg->into_fd = -1;
 	cg->n = 0;
 }

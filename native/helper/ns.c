@@ -208,7 +208,7 @@ static _Noreturn void ns_init(const struct plan *p, const struct program_io *io,
 	}
 }
 
-static pid_t ns_clone3(const struct plan *p)
+static pid_t ns_clone3(const struct plan *p, const struct cgroup_procs *cg)
 {
 	struct clone_args args;
 
@@ -217,6 +217,11 @@ static pid_t ns_clone3(const struct plan *p)
 	/* loopback and none: a network namespace of its own (lo only, down until ns_loopback_up). */
 	if (p->network != PLAN_NET_HOST)
 		args.flags |= CLONE_NEWNET;
+	/* A cgroup v2 directory: init starts in it (no migration, see cgroup.c). */
+	if (cg->into_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cg->into_fd;
+	}
 	args.exit_signal = SIGCHLD;
 	return (pid_t)syscall(SYS_clone3, &args, sizeof args);
 }
@@ -235,9 +240,10 @@ int ns_run(const struct plan *p, const struct program_io *io, const int *held, s
 		die_errno("sigprocmask(SIG_BLOCK)");
 	if (pipe2(sync, O_CLOEXEC) < 0)
 		die_errno("pipe2 (sync)");
-	init = ns_clone3(p);
+	init = ns_clone3(p, cg);
 	if (init < 0)
-		die_errno("clone3(CLONE_NEWPID|CLONE_NEWIPC%s)", p->network != PLAN_NET_HOST ? "|CLONE_NEWNET" : "");
+		die_errno("clone3(CLONE_NEWPID|CLONE_NEWIPC%s%s%s)", p->network != PLAN_NET_HOST ? "|CLONE_NEWNET" : "",
+			  cg->into_fd >= 0 ? "|CLONE_INTO_CGROUP " : "", cg->into_fd >= 0 ? cg->dirs[cg->into_index] : "");
 	if (init == 0) {
 		if (close(sync[1]) < 0)
 			die_errno("close(sync pipe)");
@@ -249,6 +255,8 @@ int ns_run(const struct plan *p, const struct program_io *io, const int *held, s
 	/* init waits on the sync pipe: it is in the cgroups before it runs anything, and every process of the jail
 	 * inherits them. A failure: init is killed (it would exit on EOF of the sync pipe anyway), no `started`. */
 	for (i = 0; i < cg->n; i++) {
+		if (!cgroup_needs_write(cg, i))
+			continue;
 		if (cgroup_write(cg, i, init) < 0) {
 			int saved = errno;
 
