@@ -12,15 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync, type SpawnOptions } from 'node:child_process';
 import { startFixture, type Fixture } from '../test/helpers/fixture';
-import { fmt, histogramDelta, quantile, readMetrics, timeOnce, timeRoundRobin, type Command } from './stats';
+import { fmt, histogramDelta, printDaemonSide, quantile, readMetrics, timeOnce, timeRoundRobin, type Command } from './stats';
 
 const DEFAULT_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
-const HISTOGRAMS = [
-  ['jai_spawn_admit_seconds', "request → helper exec'd"],
-  ['jai_spawn_duration_seconds', 'request → program started'],
-  ['jai_spawn_report_seconds', 'end seen → exit reported'],
-  ['jai_session_seconds', 'request → exit reported'],
-] as const;
 
 function userEnv(f: Fixture, extraCerts: string | null): NodeJS.ProcessEnv {
   return {
@@ -46,20 +40,7 @@ async function daemonSide(f: Fixture, title: string, runs: number, run: () => Pr
   const before = readMetrics(f.adminSocket);
   for (let i = 0; i < runs; i++) await run();
   const after = readMetrics(f.adminSocket);
-  console.log(`\ndaemon-side, ${title} (jaid's /metrics, ${runs} sessions; quantiles interpolated within buckets)`);
-  console.log(`${'histogram'.padEnd(30)} ${'what'.padEnd(26)}    count  mean ms   p50 ms   p95 ms`);
-  for (const [name, what] of HISTOGRAMS) {
-    const h = histogramDelta(before, after, name);
-    console.log(
-      `${name.padEnd(30)} ${what.padEnd(26)} ${String(h.count).padStart(8)} ${fmt(h.mean)} ${fmt(h.quantile(0.5))} ${fmt(h.quantile(0.95))}`,
-    );
-  }
-  const admit = histogramDelta(before, after, 'jai_spawn_admit_seconds');
-  const report = histogramDelta(before, after, 'jai_spawn_report_seconds');
-  console.log(
-    `daemon's own work per spawn (admit + report): mean ${fmt(admit.mean + report.mean, 0)} ms, ` +
-      `p50 ${fmt(admit.quantile(0.5) + report.quantile(0.5), 0)} ms (target ≤ 3 ms median)`,
-  );
+  printDaemonSide(`${title} (jaid's /metrics, ${runs} sessions; quantiles interpolated within buckets)`, before, after);
 }
 
 async function main(): Promise<void> {

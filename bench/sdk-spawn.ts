@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect, spawn, type SpawnOptions } from '../client/sdk';
 import { startFixture } from '../test/helpers/fixture';
+import { printDaemonSide, readMetrics } from './stats';
 
 const quantile = (sorted: readonly number[], q: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
@@ -83,6 +84,7 @@ async function parent(runs: number, cliRuns: number): Promise<void> {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     };
+    const metricsBefore = readMetrics(f.adminSocket);
     // Asynchronously: jaid logs to a pipe this process drains, and a blocked event loop here would stall jaid.
     const sdk = await runAsync(
       process.execPath,
@@ -90,6 +92,7 @@ async function parent(runs: number, cliRuns: number): Promise<void> {
       asUser,
     );
     if (sdk.status !== 0) throw new Error(`SDK child failed:\n${sdk.stderr}\njaid:\n${f.daemonLog().slice(-4000)}`);
+    const metricsAfter = readMetrics(f.adminSocket);
     const { rows, opened } = JSON.parse(sdk.stdout) as { rows: Row[]; opened: number };
     const jai = [path.join(f.clientDir, 'bin/jai'), 'true'];
     const cli: number[] = [];
@@ -117,6 +120,11 @@ async function parent(runs: number, cliRuns: number): Promise<void> {
     const median = quantile(rows[0]?.[1] ?? [], 0.5);
     console.log(
       `target: median ≤ 5 ms for the reused connection: ${median <= 5 ? 'met' : 'NOT met'} (${median.toFixed(2)} ms)`,
+    );
+    printDaemonSide(
+      `the SDK rows' ${String(3 * (runs + 20))} sessions (jaid's /metrics; quantiles interpolated within buckets)`,
+      metricsBefore,
+      metricsAfter,
     );
   } finally {
     await f.teardown();

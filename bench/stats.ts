@@ -111,3 +111,30 @@ export function histogramDelta(before: readonly Sample[], after: readonly Sample
     },
   };
 }
+
+/** jaid's spawn-path histograms, as the benches print them. */
+const DAEMON_HISTOGRAMS = [
+  ['jai_spawn_admit_seconds', "request → helper exec'd"],
+  ['jai_spawn_duration_seconds', 'request → program started'],
+  ['jai_spawn_report_seconds', 'end seen → exit reported'],
+  ['jai_session_seconds', 'request → exit reported'],
+  ['jai_audit_sync_seconds', 'start row committed → synced'],
+] as const;
+
+/** The daemon-side timings between two /metrics reads, and its own work per spawn against the target. */
+export function printDaemonSide(title: string, before: Sample[], after: Sample[]): void {
+  console.log(`\ndaemon-side, ${title}`);
+  console.log(`${'histogram'.padEnd(30)} ${'what'.padEnd(30)}    count  mean ms   p50 ms   p95 ms`);
+  for (const [name, what] of DAEMON_HISTOGRAMS) {
+    const h = histogramDelta(before, after, name);
+    console.log(
+      `${name.padEnd(30)} ${what.padEnd(30)} ${String(h.count).padStart(8)} ${fmt(h.mean)} ${fmt(h.quantile(0.5))} ${fmt(h.quantile(0.95))}`,
+    );
+  }
+  const admit = histogramDelta(before, after, 'jai_spawn_admit_seconds');
+  const report = histogramDelta(before, after, 'jai_spawn_report_seconds');
+  console.log(
+    `daemon's own work per spawn (admit + report): mean ${fmt(admit.mean + report.mean, 0)} ms, ` +
+      `p50 ${fmt(admit.quantile(0.5) + report.quantile(0.5), 0)} ms (target ≤ 3 ms median)`,
+  );
+}
