@@ -5,7 +5,7 @@ import { AuditGuard } from './audit/audit-guard';
 import { AuditLog } from './audit/audit-log';
 import { DenialBudget } from './audit/denial-budget';
 import { readDaemonConfig } from './config-file';
-import { checkHelperBinary } from './helper-binary';
+import { openHelperBinary } from './helper-binary';
 import { CgroupManager, MIN_LEFTOVER_AGE_MS } from './limits/cgroups';
 import { PolicyHolder } from './policy/holder';
 import type { Policy } from './policy/types';
@@ -78,9 +78,9 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const helperProblem = checkHelperBinary(options.helperPath);
-  if (helperProblem !== null) {
-    process.stderr.write(`jaid: ${helperProblem}\n`);
+  const helper = openHelperBinary(options.helperPath);
+  if (!helper.ok) {
+    process.stderr.write(`jaid: ${helper.message}\n`);
     process.exitCode = 1;
     return;
   }
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
         log,
         audit: auditGuard,
         nss: nativeNss,
-        helperPath: options.helperPath,
+        helper: helper.binary,
         policy,
         registry,
         metrics,

@@ -12,6 +12,7 @@ import {
 } from '../../proto/codec';
 import { PacketChannel, closeQuietly, type Packet } from '../../proto/channel';
 import { failure, toWireCode, type ErrorCodeName, type Failure } from '../errors';
+import type { HelperBinary } from '../helper-binary';
 import type { Logger } from '../log';
 import type { PolicyControl } from '../admin/context';
 import type { Metrics } from '../admin/metrics';
@@ -80,7 +81,7 @@ export interface ConnectionContext {
   /** The audit log's session writes; never throws (a failed start write is a refusal or, if allowed, a warning). */
   audit: AuditGuard;
   nss: NssLookup;
-  helperPath: string;
+  helper: HelperBinary;
   policy: Pick<PolicyControl, 'current'>;
   registry: SessionRegistry;
   metrics: Metrics;
@@ -316,7 +317,7 @@ export class Connection {
       },
       'session start',
     );
-    const session = new Session(id, this.ctx.helperPath, this.ctx.log, {
+    const session = new Session(id, this.ctx.helper, this.ctx.log, {
       onStarted: (master) => {
         this.setupEnded();
         this.ctx.metrics.sessionStarted(valid.mode);
@@ -545,7 +546,7 @@ export class Connection {
     this.state = 'teardown';
     const id = randomBytes(16).toString('hex');
     this.ctx.log.info({ teardown: id, user, jail: request.jail || '(all)' }, 'teardown');
-    this.session = new Session(id, this.ctx.helperPath, this.ctx.log, {
+    this.session = new Session(id, this.ctx.helper, this.ctx.log, {
       onStarted: () => undefined,
       onStopped: () => undefined,
       onNotice: (kind, message) => {

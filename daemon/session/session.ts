@@ -1,11 +1,12 @@
 // One sandboxed session: spawns the helper with its plan and fds, reads its status records, and reports
 // start and end. The daemon keeps no copy of the client's fds or of the PTY master once handed on.
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as native from '../../native/addon';
 import { PacketChannel, closeQuietly } from '../../proto/channel';
 import { failure, type Failure } from '../errors';
 import { escapeControl } from '../escape';
+import type { HelperBinary } from '../helper-binary';
 import type { Logger } from '../log';
+import { HelperProcess, type HelperExit } from './helper-process';
 import { parseStatusRecord, type StatusRecord } from './status-record';
 
 export type SessionResult =
@@ -63,14 +64,14 @@ export function helperFailure(record: Extract<StatusRecord, { kind: 'error' }>):
 }
 
 export class Session {
-  private child: ChildProcess | null = null;
+  private child: HelperProcess | null = null;
   private status: PacketChannel | null = null;
   private started = false;
   private initStarted = false;
   private finalRecord: StatusRecord | null = null;
   private errorRecord: Extract<StatusRecord, { kind: 'error' }> | null = null;
   private protocolFault: string | null = null;
-  private helperExit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  private helperExit: HelperExit | null = null;
   private statusClosed = false;
   private ended = false;
   private killTimer: NodeJS.Timeout | null = null;
@@ -80,7 +81,7 @@ export class Session {
 
   constructor(
     readonly id: string,
-    private readonly helperPath: string,
+    private readonly helper: HelperBinary,
     private readonly log: Logger,
     private readonly events: SessionEvents,
   ) {}
@@ -99,20 +100,24 @@ export class Session {
     try {
       // The helper gets an empty environment: nothing of the daemon's (NOTIFY_SOCKET, INVOCATION_ID…) may reach
       // the jail through init's /proc/1/environ.
-      this.child = spawn(this.helperPath, [], {
-        stdio: ['pipe', 'ignore', 'pipe', theirs, ...fds],
-        env: {},
-        argv0: 'jai-helper',
+      this.child = HelperProcess.start(this.helper, plan, theirs, fds, {
+        onExit: (exit) => {
+          this.helperExit = exit;
+          this.maybeEnd();
+        },
+        onDiagnostics: (text) => {
+          if (this.helperStderr.length < MAX_HELPER_STDERR) this.helperStderr += text;
+        },
       });
     } catch (e) {
       closeQuietly(mine);
+      this.log.error({ session: this.id, err: e }, 'helper spawn failed');
       this.end({ kind: 'failed', failure: failure('HELPER_FAILED', `cannot start the sandbox helper: ${String(e)}`) });
       return;
     } finally {
       closeQuietly(theirs);
       fds.forEach(closeQuietly);
     }
-    const child = this.child;
     this.status = new PacketChannel(
       mine,
       {
@@ -126,24 +131,6 @@ export class Session {
       },
       4096,
     );
-    child.on('error', (e) => {
-      this.log.error({ session: this.id, err: e }, 'helper spawn failed');
-      this.helperExit ??= { code: null, signal: null };
-      this.status?.close();
-      this.maybeEnd();
-    });
-    child.on('exit', (code, signal) => {
-      this.helperExit = { code, signal };
-      this.maybeEnd();
-    });
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      if (this.helperStderr.length < MAX_HELPER_STDERR) this.helperStderr += chunk;
-    });
-    child.stdin?.on('error', () => {
-      // The helper may refuse the plan and exit before reading it all; its error record says why.
-    });
-    child.stdin?.end(plan);
   }
 
   /**

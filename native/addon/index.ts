@@ -32,6 +32,16 @@ export interface Group {
   name: string;
   gid: number;
 }
+/** A child from spawn(): its pid (for logs and /proc) and a CLOEXEC pidfd (for signals and reaping). */
+export interface Spawned {
+  pid: number;
+  pidfd: number;
+}
+/** How a reaped child ended: exactly one of the two is a number. */
+export interface ChildExit {
+  code: number | null;
+  signal: number | null;
+}
 export type PollEvents = 'r' | 'w' | 'rw';
 export type WatchCallback = (err: Error | null, readable: boolean, writable: boolean) => void;
 export interface Watcher {
@@ -72,6 +82,12 @@ export const MAX_FDS_PER_MESSAGE = 253;
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 const MAX_FD = 0x7fffffff;
+/** Limits of spawn() (native/addon/spawn.h). */
+const MAX_SPAWN_FDS = 256;
+const MAX_SPAWN_ARGS = 16;
+const MAX_SPAWN_ARG_BYTES = 1023;
+const MAX_PATH_BYTES = 4095;
+const MAX_SIGNAL = 64;
 const POLL_EVENTS: ReadonlySet<string> = new Set<PollEvents>(['r', 'w', 'rw']);
 const MAX_SUN_PATH_BYTES = 107; // sizeof(sun_path) - 1
 const MAX_NAME_BYTES = 255;
@@ -105,6 +121,11 @@ interface Binding {
   makeRaw(fd: number): void;
   ptyDrain(master: number, out: number): number;
   ptyRead(master: number): Buffer | null;
+  spawn(execFd: number, argv: readonly string[], fds: readonly number[]): Spawned;
+  openExecutable(path: string): number;
+  pidfdWait(pidfd: number): ChildExit | null;
+  pidfdSignal(pidfd: number, signo: number): boolean;
+  sealedMemfd(data: Uint8Array): number;
   MAX_FDS: number;
   MAX_BYTES: number;
 }
@@ -137,6 +158,11 @@ const FUNCTIONS = [
   'makeRaw',
   'ptyDrain',
   'ptyRead',
+  'spawn',
+  'openExecutable',
+  'pidfdWait',
+  'pidfdSignal',
+  'sealedMemfd',
 ] as const satisfies readonly (keyof Binding)[];
 
 // Compiled to dist/native/addon/index.js; the addon is built into native/build/.
@@ -200,16 +226,16 @@ function checkString(value: unknown, name: string, maxBytes: number): asserts va
   }
 }
 
-function checkFdList(value: unknown, name: string): asserts value is readonly number[] {
+function checkFdList(value: unknown, name: string, max = MAX_FDS_PER_MESSAGE): asserts value is readonly number[] {
   if (!Array.isArray(value)) {
     throw argError(
       new TypeError(`The "${name}" argument must be an array of file descriptors`),
       'ERR_INVALID_ARG_TYPE',
     );
   }
-  if (value.length > MAX_FDS_PER_MESSAGE) {
+  if (value.length > max) {
     throw argError(
-      new RangeError(`The "${name}" argument must hold at most ${MAX_FDS_PER_MESSAGE} fds. Received ${value.length}`),
+      new RangeError(`The "${name}" argument must hold at most ${max} fds. Received ${value.length}`),
       'ERR_OUT_OF_RANGE',
     );
   }
@@ -428,6 +454,60 @@ export function ptyDrain(master: number, out: number): number {
 export function ptyRead(master: number): Buffer | null {
   checkFd(master, 'master');
   return native.ptyRead(master);
+}
+
+// --- children (native/addon/spawn.c) ---
+
+/**
+ * Starts `execFd` (from openExecutable) with `argv` (argv[0] included), an empty environment, `fds` as its fds
+ * 0..n-1 in order, every other fd closed, every signal at its default disposition and none blocked. The child is
+ * a clone(CLONE_VM|CLONE_VFORK) of this process: nothing is copied, and this call returns once it has exec'd. An
+ * exec or fd failure throws (NativeError: syscall 'execveat', 'fcntl(F_DUPFD_CLOEXEC)'…; the child is reaped).
+ * Only pidfdWait reaps the child (libuv waits for its own children only): watch the pidfd for readable, then
+ * pidfdWait, then closeFd it.
+ */
+export function spawn(execFd: number, argv: readonly string[], fds: readonly number[]): Spawned {
+  checkFd(execFd, 'execFd');
+  if (!Array.isArray(argv) || argv.length < 1 || argv.length > MAX_SPAWN_ARGS) {
+    throw argError(
+      new TypeError(`The "argv" argument must be an array of 1 to ${MAX_SPAWN_ARGS} strings`),
+      'ERR_INVALID_ARG_TYPE',
+    );
+  }
+  for (const arg of argv as readonly unknown[]) checkString(arg, 'argv', MAX_SPAWN_ARG_BYTES);
+  checkFdList(fds, 'fds', MAX_SPAWN_FDS);
+  return native.spawn(execFd, argv, fds);
+}
+
+/**
+ * An O_RDONLY|O_CLOEXEC fd of the file at `path`, for spawn(): the very inode opened here is what every spawn runs.
+ * It must be an ELF binary: a script cannot be exec'd from a close-on-exec fd (execveat fails with ENOENT).
+ */
+export function openExecutable(path: string): number {
+  checkString(path, 'path', MAX_PATH_BYTES);
+  return native.openExecutable(path);
+}
+
+/** null while the child runs; once it has exited, how (and it is reaped: the pidfd is then only to be closed). */
+export function pidfdWait(pidfd: number): ChildExit | null {
+  checkFd(pidfd, 'pidfd');
+  return native.pidfdWait(pidfd);
+}
+
+/** pidfd_send_signal: false when the child has already exited (never another process that reused its pid). */
+export function pidfdSignal(pidfd: number, signo: number): boolean {
+  checkFd(pidfd, 'pidfd');
+  checkInteger(signo, 'signo', 1, MAX_SIGNAL);
+  return native.pidfdSignal(pidfd, signo);
+}
+
+/**
+ * A CLOEXEC memfd holding `data` at offset 0, sealed (no write, grow, shrink or new seal): a child reads it to EOF
+ * as it would a pipe, and the writer never blocks whatever its size.
+ */
+export function sealedMemfd(data: Uint8Array): number {
+  checkBytes(data, 'data');
+  return native.sealedMemfd(data);
 }
 
 /** The current umask, read without changing it. */

@@ -1,13 +1,15 @@
 /* jai_addon.c — module registration. The addon is the minimum Node lacks for
  * jai: fd passing over SOCK_SEQPACKET with peer credentials, readiness on
- * Node's loop, window sizes, NSS lookups. Loaded only by native/addon/index.ts,
- * which validates arguments first; every binding validates them again. */
+ * Node's loop, window sizes, NSS lookups, starting the helper without forking
+ * jaid. Loaded only by native/addon/index.ts, which validates arguments first;
+ * every binding validates them again. */
 #include <node_api.h>
 
 #include "errors.h"
 #include "nss.h"
 #include "proc.h"
 #include "sock.h"
+#include "spawn.h"
 #include "tty.h"
 #include "watch.h"
 
@@ -40,6 +42,11 @@ static napi_value init(napi_env env, napi_value exports)
 		{ .utf8name = "makeRaw", .method = tty_make_raw, .attributes = napi_enumerable },
 		{ .utf8name = "ptyDrain", .method = tty_pty_drain, .attributes = napi_enumerable },
 		{ .utf8name = "ptyRead", .method = tty_pty_read, .attributes = napi_enumerable },
+		{ .utf8name = "spawn", .method = spawn_spawn, .attributes = napi_enumerable },
+		{ .utf8name = "openExecutable", .method = spawn_open_executable, .attributes = napi_enumerable },
+		{ .utf8name = "pidfdWait", .method = spawn_pidfd_wait, .attributes = napi_enumerable },
+		{ .utf8name = "pidfdSignal", .method = spawn_pidfd_signal, .attributes = napi_enumerable },
+		{ .utf8name = "sealedMemfd", .method = spawn_sealed_memfd, .attributes = napi_enumerable },
 	};
 	NAPI_TRY(env, napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions));
 	if (!watch_init(env, exports))

@@ -107,6 +107,8 @@ export interface FixtureOptions {
   auditDb?: string;
   /** More jaid flags, after the fixture's own (a flag given twice: the last wins; e.g. `--spawn-rate 2`). */
   daemonArgs?: readonly string[];
+  /** fds of this process jaid inherits as its fds 3, 4… (not close-on-exec in jaid). */
+  inheritFds?: readonly number[];
 }
 
 /** jaid's arguments for a fixture's files: its own sockets, audit DB and policy, nothing of the host's. */
@@ -153,11 +155,11 @@ export async function startFixture(
   let log = '';
   const args = [...jaidArgs({ socket, adminSocket, auditDb, policyFile }), ...(options.daemonArgs ?? [])];
   const daemon = spawn(process.execPath, [path.join(REPO, 'bin/jaid'), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', ...(options.inheritFds ?? [])],
     env: daemonEnv,
   });
-  daemon.stdout.on('data', (d: Buffer) => (log += d.toString()));
-  daemon.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  daemon.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  daemon.stderr?.on('data', (d: Buffer) => (log += d.toString()));
   daemon.on('exit', () => (state.exited = true));
   // The admin socket comes last: then jaid is fully up (and its fd table settled, for leak checks).
   await waitFor(() => state.exited || (fs.existsSync(socket) && fs.existsSync(adminSocket)), 10_000, 'jaid sockets');

@@ -1,13 +1,15 @@
 // Checklist #20: no fd but stdio crosses into a jail. The caller's extra fds (a file, a socket), jaid's listening
-// socket, its database and other sessions' fds must be absent, with many sessions running at once.
+// socket, its database and other sessions' fds must be absent, with many sessions running at once. And jaid starts
+// the helper itself with fds 0-3 and the plan's fds only, no signal ignored or blocked, an empty environment.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSkipReason } from '../helpers/privileged';
-import { startFixture, type Fixture } from '../helpers/fixture';
+import { REPO, runJai, startFixture, type Fixture } from '../helpers/fixture';
 import { MODES, ended } from './jail-modes';
 
 const skip = privilegedSkipReason();
@@ -83,3 +85,73 @@ describe('#20 only stdio crosses into the jail, with concurrent sessions', { ski
     }
   });
 });
+
+/** The fds a plan names (`grant` KIND:FD:PATH, `stdin`/`stdout`/`stderr` fd:N), from its NUL-separated entries. */
+function planFds(plan: Buffer): number[] {
+  const fields = plan.toString('latin1').split('\0');
+  const fds: number[] = [];
+  for (let i = 1; i + 1 < fields.length; i += 2) {
+    const [key, value] = [fields[i], fields[i + 1] ?? ''];
+    if (key === 'grant') fds.push(Number(value.split(':')[1]));
+    if ((key === 'stdin' || key === 'stdout' || key === 'stderr') && value.startsWith('fd:'))
+      fds.push(Number(value.slice(3)));
+  }
+  return fds.sort((a, b) => a - b);
+}
+
+describe(
+  "#20 jaid starts the helper with fds 0-3 and the plan's fds only, default signals, no environment",
+  { skip },
+  () => {
+    let f: Fixture;
+    let out: string;
+    before(async () => {
+      // A stand-in helper that records how it was started (root-owned, in a root-only dir: jaid checks both).
+      out = fs.mkdtempSync(path.join(os.tmpdir(), 'jai-helper-probe-'));
+      const probe = path.join(out, 'jai-helper');
+      execFileSync('cc', [`-DOUT_DIR="${out}"`, '-o', probe, path.join(REPO, 'test/helpers/helper-probe.c')]);
+      // jaid holds an fd that is not close-on-exec (as one inherited from its own parent would be).
+      const inherited = path.join(out, 'jaid-inherited');
+      fs.writeFileSync(inherited, '');
+      const fd = fs.openSync(inherited, 'r');
+      try {
+        f = await startFixture('sec-helper-fds', process.env, { daemonArgs: ['--helper', probe], inheritFds: [fd] });
+      } finally {
+        fs.closeSync(fd);
+      }
+    });
+    after(async () => {
+      await f.teardown();
+      fs.rmSync(out, { recursive: true, force: true });
+    });
+
+    it('a session with a cwd grant, an extra grant and piped stdio', () => {
+      const extra = path.join(f.project, 'extra');
+      fs.mkdirSync(extra);
+      fs.chownSync(extra, f.user.uid, f.user.gid);
+      const r = runJai(f, ['-d', extra, 'true']);
+      // The stand-in exits 125 without a record: the session fails, as with a helper that died during setup.
+      assert.equal(r.status, 125, r.stderr);
+      const report = fs.readFileSync(path.join(out, 'report'), 'utf8');
+      const plan = fs.readFileSync(path.join(out, 'plan'));
+      assert.ok(plan.subarray(0, 11).equals(Buffer.from('jai-plan-1\0')), 'fd 0 is the whole plan, from its start');
+      const named = planFds(plan);
+      assert.ok(named.length >= 5, `a cwd grant, the extra grant and three stdio fds: ${named.join(' ')}`);
+      const fds = [...report.matchAll(/^fd (\d+) (.*)$/gm)].map((m) => ({ fd: Number(m[1]), what: m[2] ?? '' }));
+      assert.deepEqual(
+        fds.map((x) => x.fd),
+        [0, 1, 2, 3, ...named],
+        report,
+      );
+      assert.match(fds[0]?.what ?? '', /^\/memfd:jai-plan/);
+      assert.equal(fds[1]?.what, '/dev/null');
+      assert.match(fds[2]?.what ?? '', /^pipe:/);
+      assert.match(fds[3]?.what ?? '', /^socket:/);
+      assert.doesNotMatch(report, /jaid-inherited/);
+      // jaid is a Node process (SIGPIPE ignored) and blocks every signal while it starts the helper.
+      assert.match(report, /^SigBlk:\s+0+$/m);
+      assert.match(report, /^SigIgn:\s+0+$/m);
+      assert.match(report, /^argc 1\nargv0 jai-helper\nenviron 0$/m);
+    });
+  },
+);

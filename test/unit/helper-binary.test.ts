@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { checkHelperBinary } from '../../daemon/helper-binary';
+import { checkHelperBinary, openHelperBinary } from '../../daemon/helper-binary';
+import * as native from '../../native/addon/index';
 
 const isRoot = process.getuid?.() === 0;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jai-helperbin-'));
@@ -28,5 +29,38 @@ describe('helper binary trust check', { skip: isRoot ? false : 'needs files owne
     fs.writeFileSync(inOpen, '#!/bin/sh\n', { mode: 0o755 });
     assert.match(checkHelperBinary(inOpen) ?? '', /not writable by others/);
     assert.match(checkHelperBinary(path.join(dir, 'missing')) ?? '', /ENOENT|no such file/i);
+  });
+
+  it('opens an ELF helper once and keeps the checked file even when the path is replaced (an upgrade)', () => {
+    const bin = path.join(dir, 'elf-helper');
+    fs.copyFileSync('/bin/true', bin);
+    fs.chmodSync(bin, 0o755);
+    const opened = openHelperBinary(bin);
+    assert.ok(opened.ok, opened.ok ? '' : opened.message);
+    try {
+      const before = fs.fstatSync(opened.binary.fd).ino;
+      fs.rmSync(bin);
+      fs.copyFileSync('/bin/false', bin);
+      assert.equal(fs.fstatSync(opened.binary.fd).ino, before, 'the fd is still the file opened at start');
+      assert.notEqual(fs.statSync(bin).ino, before);
+    } finally {
+      native.closeFd(opened.binary.fd);
+    }
+  });
+
+  it("refuses a script (it cannot be exec'd from an fd), a writable helper and a missing one", () => {
+    const script = path.join(dir, 'script-helper');
+    fs.writeFileSync(script, '#!/bin/sh\n', { mode: 0o755 });
+    const refused = (p: string): string => {
+      const r = openHelperBinary(p);
+      if (r.ok) native.closeFd(r.binary.fd);
+      return r.ok ? '' : r.message;
+    };
+    assert.match(refused(script), /not an ELF executable/);
+    const writable = path.join(dir, 'writable-elf');
+    fs.copyFileSync('/bin/true', writable);
+    fs.chmodSync(writable, 0o777);
+    assert.match(refused(writable), /must be owned by root and not group\/other writable/);
+    assert.match(refused(path.join(dir, 'missing')), /cannot open \(ENOENT\)/);
   });
 });
