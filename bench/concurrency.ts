@@ -21,11 +21,15 @@ import { fmt, histogramDelta, quantile, readMetrics } from './stats';
 
 const POLICY = '[defaults]\nmax_sessions = 100\n';
 
-/** Runs as one user: waits for a line on stdin, then starts N sessions at once; prints one JSON line per session. */
+/**
+ * Runs as one user: first WARM sessions one after the other (jaid and this worker compile their hot paths, as in a
+ * daemon that has been running), then `ready` on stdout; on a line on stdin, starts N sessions at once; prints one
+ * JSON line per session.
+ */
 const WORKER = `
 'use strict';
 const { spawn } = require(process.argv[1]);
-const [, , count, cwd] = process.argv;
+const [, , count, cwd, warm] = process.argv;
 const env = ['PATH=/usr/bin:/bin', 'HOME=' + process.env.HOME];
 const one = async () => {
   const t0 = performance.now();
@@ -38,6 +42,10 @@ const one = async () => {
     return { ok: false, error: String(e && e.message || e) };
   }
 };
+(async () => {
+  for (let i = 0; i < Number(warm); i++) await one();
+  process.stdout.write('ready\\n');
+})();
 process.stdin.once('data', async () => {
   const results = await Promise.all(Array.from({ length: Number(count) }, one));
   process.stdout.write(JSON.stringify(results));
@@ -77,6 +85,7 @@ const settle = (ms: number): Promise<void> => new Promise((resolve) => setTimeou
 async function main(): Promise<void> {
   const sessions = Math.max(1, Number(process.argv[2] ?? 200));
   const userCount = Math.max(1, Number(process.argv[3] ?? 3));
+  const warmups = Math.max(0, Number(process.argv[4] ?? 100));
   // Every session at once: per-uid spawn limits above the burst (the defaults are 20/s, bursts of 40).
   const f = await startFixture('bench-conc', process.env, {
     policy: POLICY,
@@ -86,13 +95,12 @@ async function main(): Promise<void> {
   const pid = f.daemon.pid ?? -1;
   try {
     const projects = users.map((u) => prepareUser(f, u));
-    await settle(500);
-    const before = daemonState(pid);
-    const metricsBefore = readMetrics(f.adminSocket);
     const sdk = path.join(f.clientDir, 'dist/client/sdk/spawn.js');
     const shares = users.map((_, i) => Math.floor(sessions / users.length) + (i < sessions % users.length ? 1 : 0));
+    const warmShare = Math.ceil(warmups / users.length);
     const workers = users.map((u, i) => {
-      const child = spawn(process.execPath, ['-e', WORKER, sdk, String(shares[i]), projects[i] ?? ''], {
+      const args = ['-e', WORKER, sdk, String(shares[i]), projects[i] ?? '', String(warmShare)];
+      const child = spawn(process.execPath, args, {
         uid: u.uid,
         gid: u.gid,
         cwd: u.home,
@@ -100,13 +108,19 @@ async function main(): Promise<void> {
         stdio: ['pipe', 'pipe', 'inherit'],
       });
       let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      return {
-        child,
-        done: new Promise<Result[]>((resolve) => child.on('exit', () => resolve(JSON.parse(out || '[]') as Result[]))),
-      };
+      let onReady: () => void = () => undefined;
+      const ready = new Promise<void>((resolve) => (onReady = resolve));
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.startsWith('ready\n')) onReady();
+      });
+      const results = (): Result[] => JSON.parse(out.replace(/^ready\n/, '') || '[]') as Result[];
+      return { child, ready, done: new Promise<Result[]>((resolve) => child.on('exit', () => resolve(results()))) };
     });
-    await settle(1000); // the workers have loaded the client library
+    await Promise.all(workers.map((w) => w.ready)); // warmed up, the client library loaded
+    await settle(1000); // the warm-up's cgroups removed
+    const before = daemonState(pid);
+    const metricsBefore = readMetrics(f.adminSocket);
     let peakRss = before.rssMiB;
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, daemonState(pid).rssMiB);
@@ -133,10 +147,12 @@ async function main(): Promise<void> {
       )
       .all(...names) as { outcome: string; n: number }[];
     db.close();
-    const audited = rows.reduce((n, r) => n + r.n, 0) - users.length; // minus each user's warm-up session
+    const warmedUp = users.length * (1 + warmShare); // each user's first `jai true`, then the workers' warm-up
+    const audited = rows.reduce((n, r) => n + r.n, 0) - warmedUp;
 
     console.log(
-      `${sessions} sessions at once by ${users.length} users (${names.join(', ')}), ${shares.join('/')} each`,
+      `${sessions} sessions at once by ${users.length} users (${names.join(', ')}), ${shares.join('/')} each, ` +
+        `after ${warmShare * users.length} warm-up sessions one after the other (jaid's JIT warm, as in a running daemon)`,
     );
     console.log(`all done in ${fmt(wall, 0)} ms; failures: ${failed.length} (target 0)`);
     for (const r of failed.slice(0, 5)) console.log(`  failure: ${r.error ?? 'non-zero exit'}`);
@@ -154,7 +170,7 @@ async function main(): Promise<void> {
     );
     console.log(`jaid open fds: before ${before.fds}, after ${after.fds} (target: no growth)`);
     console.log(
-      `audit rows for the burst: ${audited} (target ${sessions}); by outcome: ${rows.map((r) => `${r.outcome} ${r.n}`).join(', ')} (incl. ${users.length} warm-up)`,
+      `audit rows for the burst: ${audited} (target ${sessions}); by outcome: ${rows.map((r) => `${r.outcome} ${r.n}`).join(', ')} (incl. ${warmedUp} warm-up)`,
     );
   } catch (e) {
     console.error(`jaid's log, last lines:\n${f.daemonLog().split('\n').slice(-20).join('\n')}`);
