@@ -119,6 +119,7 @@ async function runSession(inv: RunInvocation): Promise<number> {
   const onStopped = (signo: number): void => {
     setImmediate(() => {
       input?.pause();
+      relay?.pauseOutput();
       raw?.restore();
       native.stopSelf(signo);
       try {
@@ -127,6 +128,7 @@ async function runSession(inv: RunInvocation): Promise<number> {
       } catch {
         // The terminal went away while stopped: the hang-up that follows ends the session.
       }
+      relay?.resumeOutput();
       input?.resume();
       session.resume();
     });
@@ -178,6 +180,7 @@ async function runSession(inv: RunInvocation): Promise<number> {
     await relay?.finish();
     return status.signal !== undefined ? 128 + status.signal : status.code;
   } finally {
+    relay?.close();
     raw?.restore();
   }
 }

@@ -1,7 +1,9 @@
 // Relays bytes between the user's terminal and the session's PTY master, and follows window-size changes.
-// Output (master → terminal) is copied in C (native.ptyDrain) on each readiness of the master: a master read returns
-// at most 4 KiB, and a JavaScript stream round per 4 KiB made the relay a third as fast as the terminal itself
-// (docs/benchmarks.md). Terminal writes are synchronous, as Node's own are for terminals on Linux.
+// Output (master → terminal) is copied by a thread of the addon (native.startOutputRelay): a master read returns at
+// most 4 KiB, and a JavaScript round per batch of them kept the copy waiting for the event loop (docs/benchmarks.md).
+// The thread is paused while the job is stopped and stopped before the terminal is restored: it never writes to a
+// terminal jai has given back. With --filter-escapes the output is read and filtered here, in JavaScript. Terminal
+// writes are synchronous, as Node's own are for terminals on Linux.
 import fs from 'node:fs';
 import type tty from 'node:tty';
 import * as native from '../../native/addon';
@@ -28,6 +30,8 @@ function errnoCode(e: unknown): string | undefined {
 
 export class PtyRelay {
   private readonly watcher: native.Watcher;
+  /** The output copy, unless the output is filtered. */
+  private readonly output: native.OutputRelay | null = null;
   private readonly drained: Promise<void>;
   private onDrained: () => void = () => undefined;
   private ended = false;
@@ -38,6 +42,10 @@ export class PtyRelay {
   private readonly onResize = (): void => {
     this.syncSize();
   };
+  // Runs before RawMode's own 'exit' listener (prepended): the thread stops before the terminal is restored.
+  private readonly stopOnExit = (): void => {
+    this.output?.stop();
+  };
 
   constructor(private readonly options: RelayOptions) {
     this.drained = new Promise((resolve) => {
@@ -45,12 +53,17 @@ export class PtyRelay {
     });
     this.watcher = native.watch(options.master, (err, readable, writable) => {
       if (err !== null) return this.end();
-      if (readable) this.drain();
+      if (readable) this.drainFiltered();
       if (writable) this.flushInput();
     });
-    this.watcher.start('r');
-    // Makes the master non-blocking before any input is written to it, and relays what is already there.
-    this.drain();
+    // Both make the master non-blocking before any input is written to it.
+    if (options.filter === undefined) {
+      this.output = native.startOutputRelay(options.master, options.outputFd, () => this.end());
+      process.prependListener('exit', this.stopOnExit);
+    } else {
+      this.watcher.start('r');
+      this.drainFiltered();
+    }
     if (options.input !== null) {
       options.input.on('data', (chunk: Buffer) => {
         this.write(chunk);
@@ -77,25 +90,33 @@ export class PtyRelay {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, FINISH_GRACE_MS)))]);
     clearTimeout(timer);
+    this.close();
+  }
+
+  /** Stops relaying at once (idempotent): nothing is written to the terminal after this returns. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
     process.removeListener('SIGWINCH', this.onResize);
     this.options.input?.pause();
-    this.closed = true;
+    this.output?.stop();
+    process.removeListener('exit', this.stopOnExit);
     this.watcher.close();
     native.closeFd(this.options.master);
   }
 
-  private drain(): void {
-    if (this.options.filter !== undefined) return this.drainFiltered(this.options.filter);
-    let copied: number;
-    try {
-      copied = native.ptyDrain(this.options.master, this.options.outputFd);
-    } catch {
-      copied = -1;
-    }
-    if (copied < 0) this.end();
+  /** Job control: the job stopped and the terminal is about to be restored; no output reaches it until resumed. */
+  pauseOutput(): void {
+    if (!this.closed) this.output?.pause();
   }
 
-  private drainFiltered(filter: EscapeFilter): void {
+  resumeOutput(): void {
+    if (!this.closed) this.output?.resume();
+  }
+
+  private drainFiltered(): void {
+    const filter = this.options.filter;
+    if (filter === undefined || this.ended) return;
     let chunk: Buffer | null;
     try {
       chunk = native.ptyRead(this.options.master);
@@ -109,7 +130,7 @@ export class PtyRelay {
     if (chunk.length > 0) this.writeOutput(filter.push(chunk));
   }
 
-  /** As ptyDrain does: a terminal write waits; once the terminal is gone the output is dropped. */
+  /** As the output relay does: a terminal write waits; once the terminal is gone the output is dropped. */
   private writeOutput(bytes: Buffer): void {
     let at = 0;
     while (at < bytes.length && !this.outputGone) {
@@ -125,7 +146,7 @@ export class PtyRelay {
     if (this.ended) return;
     this.ended = true;
     this.pending = [];
-    this.watcher.stop();
+    if (!this.closed) this.watcher.stop();
     this.onDrained();
   }
 
@@ -152,6 +173,10 @@ export class PtyRelay {
       }
       this.pending.shift();
     }
-    if (!this.ended) this.watcher.start(this.pending.length > 0 ? 'rw' : 'r');
+    if (this.ended) return;
+    // Without a filter the thread reads: the watcher is only for input the master could not take yet.
+    if (this.options.filter !== undefined) this.watcher.start(this.pending.length > 0 ? 'rw' : 'r');
+    else if (this.pending.length > 0) this.watcher.start('w');
+    else this.watcher.stop();
   }
 }

@@ -43,6 +43,19 @@ export interface ChildExit {
   signal: number | null;
 }
 export type PollEvents = 'r' | 'w' | 'rw';
+/** The native relay's handle (an external): only the outputRelay functions use it. */
+declare const outputRelayHandle: unique symbol;
+interface OutputRelayHandle {
+  readonly [outputRelayHandle]: never;
+}
+/** The thread that copies a PTY master to the user's terminal (startOutputRelay). */
+export interface OutputRelay {
+  /** Returns once the thread is parked between writes; it neither reads nor writes until resume(). */
+  pause(): void;
+  resume(): void;
+  /** The thread exits and is joined: nothing is written to `out` after this returns. Idempotent. */
+  stop(): void;
+}
 export type WatchCallback = (err: Error | null, readable: boolean, writable: boolean) => void;
 export interface Watcher {
   /** (Re)arm polling; the callback runs on readiness, with an Error on POLLERR (polling then stops). */
@@ -119,13 +132,16 @@ interface Binding {
   getTermios(fd: number): Buffer;
   setTermios(fd: number, termios: Uint8Array): void;
   makeRaw(fd: number): void;
-  ptyDrain(master: number, out: number): number;
   ptyRead(master: number): Buffer | null;
   spawn(execFd: number, argv: readonly string[], fds: readonly number[]): Spawned;
   openExecutable(path: string): number;
   pidfdWait(pidfd: number): ChildExit | null;
   pidfdSignal(pidfd: number, signo: number): boolean;
   sealedMemfd(data: Uint8Array): number;
+  outputRelayStart(master: number, out: number, onEnd: (err: NativeError | null) => void): OutputRelayHandle;
+  outputRelayPause(relay: OutputRelayHandle): void;
+  outputRelayResume(relay: OutputRelayHandle): void;
+  outputRelayStop(relay: OutputRelayHandle): void;
   MAX_FDS: number;
   MAX_BYTES: number;
 }
@@ -156,13 +172,16 @@ const FUNCTIONS = [
   'getTermios',
   'setTermios',
   'makeRaw',
-  'ptyDrain',
   'ptyRead',
   'spawn',
   'openExecutable',
   'pidfdWait',
   'pidfdSignal',
   'sealedMemfd',
+  'outputRelayStart',
+  'outputRelayPause',
+  'outputRelayResume',
+  'outputRelayStop',
 ] as const satisfies readonly (keyof Binding)[];
 
 // Compiled to dist/native/addon/index.js; the addon is built into native/build/.
@@ -437,17 +456,6 @@ export function makeRaw(fd: number): void {
 }
 
 /**
- * Copies what a PTY master has to read to `out`, until it would block (the master is made non-blocking): the bytes
- * copied, or -1 at the end (no process holds the slave any more). Writes to `out` wait as a terminal write does;
- * once `out` fails (the terminal is gone), the rest is read and dropped.
- */
-export function ptyDrain(master: number, out: number): number {
-  checkFd(master, 'master');
-  checkFd(out, 'out');
-  return native.ptyDrain(master, out);
-}
-
-/**
  * What a PTY master has to read now (the master is made non-blocking), at most 64 KiB: an empty Buffer when there is
  * nothing yet, null at the end (no process holds the slave any more).
  */
@@ -508,6 +516,24 @@ export function pidfdSignal(pidfd: number, signo: number): boolean {
 export function sealedMemfd(data: Uint8Array): number {
   checkBytes(data, 'data');
   return native.sealedMemfd(data);
+/**
+ * Starts a thread that copies what the PTY master has to read to `out` (the master is made non-blocking; writes to
+ * `out` wait as a terminal write does; once `out` fails, the rest is read and dropped). `onEnd` runs on the main
+ * thread when the master reports the end (null: no process holds the slave any more) or a read fails; it may still
+ * run after stop(). The fds stay open: stop() the relay before closing them.
+ */
+export function startOutputRelay(master: number, out: number, onEnd: (err: NativeError | null) => void): OutputRelay {
+  checkFd(master, 'master');
+  checkFd(out, 'out');
+  if (typeof onEnd !== 'function') {
+    throw argError(new TypeError('The "onEnd" argument must be of type function'), 'ERR_INVALID_ARG_TYPE');
+  }
+  const handle = native.outputRelayStart(master, out, onEnd);
+  return {
+    pause: () => native.outputRelayPause(handle),
+    resume: () => native.outputRelayResume(handle),
+    stop: () => native.outputRelayStop(handle),
+  };
 }
 
 /** The current umask, read without changing it. */

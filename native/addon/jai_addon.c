@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "nss.h"
 #include "proc.h"
+#include "relay.h"
 #include "sock.h"
 #include "spawn.h"
 #include "tty.h"
@@ -40,13 +41,16 @@ static napi_value init(napi_env env, napi_value exports)
 		{ .utf8name = "getTermios", .method = tty_get_termios, .attributes = napi_enumerable },
 		{ .utf8name = "setTermios", .method = tty_set_termios, .attributes = napi_enumerable },
 		{ .utf8name = "makeRaw", .method = tty_make_raw, .attributes = napi_enumerable },
-		{ .utf8name = "ptyDrain", .method = tty_pty_drain, .attributes = napi_enumerable },
 		{ .utf8name = "ptyRead", .method = tty_pty_read, .attributes = napi_enumerable },
 		{ .utf8name = "spawn", .method = spawn_spawn, .attributes = napi_enumerable },
 		{ .utf8name = "openExecutable", .method = spawn_open_executable, .attributes = napi_enumerable },
 		{ .utf8name = "pidfdWait", .method = spawn_pidfd_wait, .attributes = napi_enumerable },
 		{ .utf8name = "pidfdSignal", .method = spawn_pidfd_signal, .attributes = napi_enumerable },
 		{ .utf8name = "sealedMemfd", .method = spawn_sealed_memfd, .attributes = napi_enumerable },
+		{ .utf8name = "outputRelayStart", .method = relay_start, .attributes = napi_enumerable },
+		{ .utf8name = "outputRelayPause", .method = relay_pause, .attributes = napi_enumerable },
+		{ .utf8name = "outputRelayResume", .method = relay_resume, .attributes = napi_enumerable },
+		{ .utf8name = "outputRelayStop", .method = relay_stop, .attributes = napi_enumerable },
 	};
 	NAPI_TRY(env, napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions));
 	if (!watch_init(env, exports))

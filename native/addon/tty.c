@@ -1,9 +1,8 @@
-/* tty.c — TIOCGWINSZ / TIOCSWINSZ on any terminal fd (a pty master included), termios, and the PTY output copy. */
+/* tty.c — TIOCGWINSZ / TIOCSWINSZ on any terminal fd (a pty master included), termios, and reading a PTY master. */
 #include "tty.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -114,36 +113,7 @@ napi_value tty_make_raw(napi_env env, napi_callback_info info)
 	return undefined;
 }
 
-/* Writes all of buf to fd, waiting (poll) when fd is non-blocking and full, as a synchronous terminal write does.
- * false when the output is gone (EIO, EPIPE…): the caller drops what follows. */
-static bool write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n > 0) {
-			buf += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct pollfd p = { .fd = fd, .events = POLLOUT };
-			if (poll(&p, 1, -1) < 0 && errno != EINTR)
-				return false;
-			continue;
-		}
-		return false;
-	}
-	return true;
-}
-
-/* What one read of a PTY master gave (besides > 0 bytes). */
-enum { PTY_AGAIN = 0, PTY_END = -1, PTY_ERROR = -2 };
-
-/* One read of the non-blocking master for ptyDrain and ptyRead: the bytes read, PTY_AGAIN (nothing now), PTY_END
- * (EIO once no process holds the slave, or 0) or PTY_ERROR with errno set; EINTR is retried. */
-static ssize_t pty_read_once(int master, char *buf, size_t room)
+ssize_t tty_pty_read_once(int master, char *buf, size_t room)
 {
 	for (;;) {
 		ssize_t n = read(master, buf, room);
@@ -159,66 +129,16 @@ static ssize_t pty_read_once(int master, char *buf, size_t room)
 	}
 }
 
-/* Sets O_NONBLOCK on the master (the client holds its only copy); false with errno set. */
-static bool pty_nonblock(int master)
+bool tty_pty_nonblock(int master)
 {
 	int flags = fcntl(master, F_GETFL);
 	return flags >= 0 && ((flags & O_NONBLOCK) != 0 || fcntl(master, F_SETFL, flags | O_NONBLOCK) == 0);
 }
 
-/* ptyDrain(master, out): copies what the PTY master has to read to `out`, in C: a master read returns at most one
- * line-discipline buffer (4 KiB), and a JavaScript round per 4 KiB (stream, event, write) cost several times the
- * copy itself (docs/benchmarks.md). Sets O_NONBLOCK on the master and reads until EAGAIN, at most 256 reads per call
- * so that the loop's other work (input, signals) goes on. Returns the bytes copied, or -1 when the master reports
- * the end. Output that cannot be written (the terminal is gone) is dropped: the program must not block on a full
- * PTY. */
-napi_value tty_pty_drain(napi_env env, napi_callback_info info)
-{
-	napi_value argv[2], result;
-	int master, out;
-	static char buf[65536];
-	if (!arg_get(env, info, 2, argv, NULL) || !arg_fd(env, argv[0], "master", &master) ||
-	    !arg_fd(env, argv[1], "out", &out))
-		return NULL;
-	if (!pty_nonblock(master))
-		return err_errno(env, "fcntl", errno, NULL);
-	double copied = 0;
-	bool ended = false, out_ok = true;
-	size_t held = 0;
-	/* Reads are gathered into one write of up to 64 KiB: fewer, larger writes to the terminal. */
-	for (int i = 0; i < 256; i++) {
-		ssize_t n = pty_read_once(master, buf + held, sizeof buf - held);
-		if (n > 0) {
-			held += (size_t)n;
-			copied += (double)n;
-			if (sizeof buf - held < 4096) {
-				if (out_ok)
-					out_ok = write_all(out, buf, held);
-				held = 0;
-			}
-			continue;
-		}
-		if (n == PTY_AGAIN)
-			break;
-		if (n == PTY_END) {
-			ended = true;
-			break;
-		}
-		int saved = errno;
-		if (held > 0 && out_ok)
-			write_all(out, buf, held);
-		return err_errno(env, "read", saved, NULL);
-	}
-	if (held > 0 && out_ok)
-		write_all(out, buf, held);
-	NAPI_TRY(env, napi_create_double(env, ended ? -1 : copied, &result));
-	return result;
-}
-
 /* ptyRead(master): what the PTY master has to read now, for a relay that must look at the bytes (the escape filter):
- * sets O_NONBLOCK on the master as ptyDrain does and reads until EAGAIN, at most 64 KiB. Returns a Buffer (empty when
- * there was nothing), or null when the master reports the end. What was read before the end is returned first; the
- * end is reported at the next call. */
+ * sets O_NONBLOCK on the master (as the output relay does) and reads until EAGAIN, at most 64 KiB. Returns a Buffer
+ * (empty when there was nothing), or null when the master reports the end. What was read before the end is returned
+ * first; the end is reported at the next call. */
 napi_value tty_pty_read(napi_env env, napi_callback_info info)
 {
 	napi_value argv[1], result;
@@ -226,12 +146,12 @@ napi_value tty_pty_read(napi_env env, napi_callback_info info)
 	static char buf[65536];
 	if (!arg_get(env, info, 1, argv, NULL) || !arg_fd(env, argv[0], "master", &master))
 		return NULL;
-	if (!pty_nonblock(master))
+	if (!tty_pty_nonblock(master))
 		return err_errno(env, "fcntl", errno, NULL);
 	size_t held = 0;
 	ssize_t n = PTY_AGAIN;
 	while (sizeof buf - held >= 4096) {
-		n = pty_read_once(master, buf + held, sizeof buf - held);
+		n = tty_pty_read_once(master, buf + held, sizeof buf - held);
 		if (n <= 0)
 			break;
 		held += (size_t)n;

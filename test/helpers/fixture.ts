@@ -207,6 +207,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Another test user to run as (default: the fixture's). */
   as?: TestUser;
+  /** Sees each chunk of the terminal's output and may type in answer (runInTerminal only). */
+  onOutput?: (chunk: Buffer, type: (text: string) => void) => void;
 }
 
 function userEnv(f: Fixture, extra: Record<string, string> = {}, user: TestUser = f.user): Record<string, string> {
@@ -245,28 +247,45 @@ export function jaiCommand(f: Fixture, args: readonly string[]): string {
  * Runs a shell command line as the test user inside a terminal (script(1) allocates the PTY), typing `keys` into it
  * at the given times. script's stdin stays open until the end: at EOF script would type an end-of-file.
  */
-export function runInTerminal(
+export async function runInTerminal(
   f: Fixture,
   command: string,
   keys: readonly { atMs: number; text: string }[] = [],
   options: RunOptions = {},
 ): Promise<{ output: string; status: number | null }> {
+  const { output, status } = await runInTerminalBytes(f, command, keys, options);
+  return { output: output.toString(), status };
+}
+
+/** runInTerminal, with the terminal's output as bytes (binary output, hashes). */
+export function runInTerminalBytes(
+  f: Fixture,
+  command: string,
+  keys: readonly { atMs: number; text: string }[] = [],
+  options: RunOptions = {},
+): Promise<{ output: Buffer; status: number | null }> {
   const child = spawn('script', ['-qec', command, '/dev/null'], {
     cwd: options.cwd ?? f.project,
     uid: f.user.uid,
     gid: f.user.gid,
     env: userEnv(f, { TERM: 'xterm', PS1: '$ ', ...options.env }),
   });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const typing = keys.map(({ atMs, text }) => setTimeout(() => child.stdin.write(text), atMs));
+  const chunks: Buffer[] = [];
+  const type = (text: string): void => {
+    child.stdin.write(text);
+  };
+  child.stdout.on('data', (d: Buffer) => {
+    chunks.push(d);
+    options.onOutput?.(d, type);
+  });
+  child.stderr.on('data', (d: Buffer) => chunks.push(d));
+  const typing = keys.map(({ atMs, text }) => setTimeout(() => type(text), atMs));
   const deadline = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
   return new Promise((resolve) => {
     child.on('close', (status) => {
       typing.forEach(clearTimeout);
       clearTimeout(deadline);
-      resolve({ output, status });
+      resolve({ output: Buffer.concat(chunks), status });
     });
   });
 }

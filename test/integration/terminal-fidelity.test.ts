@@ -1,11 +1,20 @@
 // Terminal and process fidelity: signals without a PTY, mixed stdio, TIOCSTI injection, large output bursts.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSkipReason } from '../helpers/privileged';
-import { REPO, jaiCommand, runInTerminal, spawnJai, startFixture, type Fixture } from '../helpers/fixture';
+import {
+  REPO,
+  jaiCommand,
+  runInTerminal,
+  runInTerminalBytes,
+  spawnJai,
+  startFixture,
+  type Fixture,
+} from '../helpers/fixture';
 
 const skip = privilegedSkipReason();
 
@@ -154,5 +163,106 @@ describe('terminal and process fidelity', { skip }, () => {
     assert.equal(status, 0);
     assert.equal(output.length, size);
     assert.ok(/^x*$/.test(output), 'only the bytes written');
+  });
+
+  it('relays a pseudorandom binary stream byte for byte, in order, with its tail, when the program exits right after', async () => {
+    // The jailed program makes its PTY raw (no ONLCR), so that the bytes it writes are the bytes the terminal gets;
+    // the user's side is raw too (jai's stdin is the terminal). Every byte value occurs.
+    const file = path.join(f.project, 'random.bin');
+    const data = Buffer.alloc(24 * 1024 * 1024);
+    for (let i = 0, x = 0x2545f491; i < data.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      data[i] = x & 0xff;
+    }
+    fs.writeFileSync(file, data);
+    fs.chownSync(file, f.user.uid, f.user.gid);
+    const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+    try {
+      const whole = await runInTerminalBytes(
+        f,
+        jaiCommand(f, ['sh', '-c', `stty raw -echo; cat ${file}; printf END`]),
+        [],
+        {
+          timeoutMs: 120_000,
+        },
+      );
+      assert.equal(whole.status, 0, whole.output.subarray(-200).toString());
+      const expected = Buffer.concat([data, Buffer.from('END')]);
+      assert.equal(whole.output.length, expected.length, 'nothing lost or duplicated');
+      assert.equal(sha256(whole.output), sha256(expected), 'every byte, in order');
+      // Short outputs, the program gone the moment it wrote them: the last bytes must still arrive, every time.
+      for (let run = 0; run < 6; run++) {
+        const size = 100_000 + run * 37_000;
+        const short = await runInTerminalBytes(
+          f,
+          jaiCommand(f, ['sh', '-c', `stty raw -echo; head -c ${size} ${file}`]),
+        );
+        assert.equal(short.status, 0);
+        assert.equal(short.output.length, size, `run ${run}: the whole output, tail included`);
+        assert.ok(short.output.equals(data.subarray(0, size)), `run ${run}: the same bytes`);
+      }
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
+
+  it('stops relaying cleanly: no output while the job is stopped or after jai exits, and the terminal is restored', async () => {
+    // The job stops itself three times while a background process of the jail keeps writing: jai must not relay
+    // from giving the terminal back to the shell until it has it again. Output written to the user's terminal while
+    // it is restored (cooked: ONLCR) would show as CR CR LF, since the jail's PTY has already turned each LF into
+    // CR LF. The shell answers each stop with a mark and `fg`; printf's octal escape keeps the end mark (END-A) out
+    // of the typed command's echo.
+    const program =
+      '(i=0; while :; do i=$((i+1)); echo "flood $i"; done) & for k in 1 2 3; do sleep 0.4; kill -TSTP $$; done; ' +
+      'kill $!; wait; printf "END-\\101\\n"';
+    let tail = '';
+    let stops = 0;
+    let ended = false;
+    const { output } = await runInTerminal(
+      f,
+      'bash --norc --noprofile -i',
+      [
+        { atMs: 300, text: 'before=$(stty -g)\n' },
+        { atMs: 600, text: `${jaiCommand(f, ['sh', '-c', program])}\n` },
+      ],
+      {
+        timeoutMs: 30_000,
+        onOutput: (chunk, type) => {
+          tail = (tail + chunk.toString('latin1')).slice(-300);
+          if (/Stopped/.test(tail)) {
+            tail = '';
+            stops++;
+            type(`echo MARK-${stops}; fg\n`);
+          } else if (!ended && /END-A\r\n/.test(tail)) {
+            tail = '';
+            ended = true;
+          } else if (ended && /\$ $/.test(tail)) {
+            // The shell's prompt: jai is gone, what is typed now is the shell's.
+            tail = '';
+            type(
+              'after=$(stty -g); [ "$before" = "$after" ] && echo RESTORED-OK; grep ^flags: /proc/$$/fdinfo/1; exit\n',
+            );
+          }
+        },
+      },
+    );
+    assert.equal(stops, 3, output.slice(-2000));
+    assert.match(output, /flood \d+\r\n/, 'the program ran and its output was relayed');
+    assert.equal(output.includes('\r\r\n'), false, 'no program output reached the restored (cooked) terminal');
+    let from = 0;
+    for (let k = 1; k <= 3; k++) {
+      const stopped = output.indexOf('Stopped', from);
+      const mark = output.indexOf(`MARK-${k}\r\n`, stopped);
+      assert.ok(stopped > 0 && mark > stopped, `stop ${k}: ${output.slice(from, from + 2000)}`);
+      assert.doesNotMatch(output.slice(stopped, mark), /flood \d+/, `stop ${k}: nothing relayed while stopped`);
+      from = mark;
+    }
+    assert.match(output.slice(from), /END-A\r\n/, 'fg: the program went on to its end');
+    assert.match(output, /RESTORED-OK/, "the terminal's settings are the same as before jai");
+    const flags = /flags:\s+([0-7]+)/.exec(output.slice(from));
+    assert.ok(flags?.[1] !== undefined, output.slice(-500));
+    assert.equal(parseInt(flags[1], 8) & 0o4000, 0, "the shell's terminal is not left non-blocking");
   });
 });

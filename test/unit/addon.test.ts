@@ -577,24 +577,3 @@ test('these tests leave no fd open', () => {
   const leaked = [...openFdTable()].filter(([fd, target]) => fdsAtStart.get(fd) !== target);
   assert.deepEqual(leaked, []);
 });
-
-test('ptyDrain copies all there is to read in one write, makes the source non-blocking, and reports its end', () => {
-  const [source, sourceEnd] = native.seqpacketPair(); // sourceEnd: blocking, as a PTY master arrives
-  const [sink, sinkEnd] = native.seqpacketPair();
-  try {
-    assert.equal(fdFlags(sourceEnd) & O_NONBLOCK, 0);
-    native.sendMessage(source, Buffer.from('hello '), []);
-    native.sendMessage(source, Buffer.from('world'), []);
-    assert.equal(native.ptyDrain(sourceEnd, sinkEnd), 11);
-    assert.ok(fdFlags(sourceEnd) & O_NONBLOCK);
-    assert.equal(recvOrFail(sink, 100, 0).data.toString(), 'hello world', 'gathered into one write');
-    assert.equal(native.ptyDrain(sourceEnd, sinkEnd), 0, 'nothing to read: 0, without blocking');
-    native.closeFd(sink);
-    native.sendMessage(source, Buffer.from('lost'), []);
-    assert.equal(native.ptyDrain(sourceEnd, sinkEnd), 4, 'output gone: read and dropped, no error');
-    native.closeFd(source);
-    assert.equal(native.ptyDrain(sourceEnd, sinkEnd), -1, 'the writer is gone: the end');
-  } finally {
-    closeAll([sourceEnd, sinkEnd]);
-  }
-});
