@@ -1,7 +1,7 @@
 // Building one SpawnRequest: the options checked and turned into the wire message, the directories opened (as the
 // user: the kernel checks access), pipes created for 'pipe' stdio. Nothing here talks to jaid.
 import fs from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import * as native from '../../native/addon';
 import { MAX_PACKET_BYTES, encodeClientMessage, v1 } from '../../proto/codec';
@@ -155,6 +155,15 @@ export function actAsUser(): string {
   return process.getuid?.() === 0 ? (process.env['SUDO_USER'] ?? '') : '';
 }
 
+/**
+ * node:net, required for 'pipe' stdio only: it pulls in the stream modules, ~5 ms of every `jai CMD` start, which
+ * passes its fds or uses a PTY (docs/benchmarks.md).
+ */
+function socketClass(): typeof net.Socket {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:net') as typeof net).Socket;
+}
+
 /** Checks the options, opens the directories, creates the pipes; throws JaiClientError (nothing left open then). */
 export function prepareSpawn(options: SpawnOptions, defaultPtyMaster: 'stream' | 'fd'): PreparedSpawn {
   const toClose: number[] = [];
@@ -195,7 +204,7 @@ export function prepareSpawn(options: SpawnOptions, defaultPtyMaster: 'stream' |
       toClose.push(theirs);
       let stream: net.Socket;
       try {
-        stream = new net.Socket({ fd: ours, readable: slot !== 0, writable: slot === 0 });
+        stream = new (socketClass())({ fd: ours, readable: slot !== 0, writable: slot === 0 });
       } catch (e) {
         closeQuietly(ours);
         throw e;

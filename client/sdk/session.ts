@@ -1,6 +1,6 @@
 // One jailed program, from the request to its exit: what spawn() resolves with.
 import type { Duplex, Readable, Writable } from 'node:stream';
-import tty from 'node:tty';
+import type tty from 'node:tty';
 import * as native from '../../native/addon';
 import { v1 } from '../../proto/codec';
 import { closeQuietly } from '../../proto/channel';
@@ -194,7 +194,9 @@ export class ClientSession implements JaiSession, Exchange {
     this.ptyMaster = master;
     if (master !== null && this.prepared.ptyMaster === 'stream') {
       // A tty.ReadStream on a master is a duplex socket (as node-pty and the CLI's relay use it).
-      const pty = new tty.ReadStream(master);
+      // node:tty (with net and the streams) is required here only: the CLI takes the fd (docs/benchmarks.md).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const pty = new (require('node:tty') as typeof tty).ReadStream(master);
       // EIO once the last slave holder is gone: the end of the output, not an error.
       pty.on('error', () => undefined);
       pty.on('close', () => {
