@@ -1,7 +1,7 @@
 // A packet channel over a non-blocking AF_UNIX SOCK_SEQPACKET fd: one message per packet, fds attached by
 // SCM_RIGHTS. Used by both the daemon and the client (Node's net would silently drop the fds).
 import * as native from '../native/addon';
-import { MAX_PACKET_BYTES, MAX_PACKET_FDS } from './codec';
+import { MAX_PACKET_BYTES, MAX_PACKET_FDS } from './protocol';
 
 export interface Packet {
   data: Buffer;

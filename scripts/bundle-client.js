@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the jai client for a fast start (docs/benchmarks.md): bin/jai loads dist/client/cli/jai.js, which runs
-//   dist/client/cli/jai.bundle.js     dist/client/cli/main.js and every module it requires (protobufjs/minimal
-//                                     included) in one file: one read and one compile instead of resolving ~50 files
+//   dist/client/cli/jai.bundle.js     dist/client/cli/main.js and every module it requires in one file: one read
+//                                     and one compile instead of resolving ~35 files
 //   dist/client/cli/jai.bundle.cache  V8's code cache for it, made by a training run of `jai true` against a stub
 //                                     daemon (so that the functions a session needs are in it, not just the top level)
 // The loader uses the cache only when this build wrote it (a build id heads the file) and V8 accepts it (same node
@@ -27,10 +27,6 @@ const bundleFile = path.join(cliDir, 'jai.bundle.js');
 const cacheFile = path.join(cliDir, 'jai.bundle.cache');
 const loaderFile = path.join(cliDir, 'jai.js');
 
-// Packages the client loads but never uses, replaced by a stub in the bundle: protobufjs/minimal requires `long`
-// when it is installed, for 64-bit fields as Long objects; the generated code is --force-number, and without Long
-// protobufjs reads and writes them as numbers (its documented behaviour when `long` is absent).
-const STUBS = new Map([['long', 'module.exports = null;']]);
 const REQUIRE_CALL = /\brequire\(\s*(["'])([^"'\n]+)\1\s*\)/g;
 const isBuiltin = (spec) => spec.startsWith('node:') || builtinModules.includes(spec);
 // node_modules may be a symlink (worktrees): name bundled packages by the path under the checkout, not the real one.
@@ -45,8 +41,7 @@ function collect() {
   const add = (file) => {
     const known = modules.get(file);
     if (known !== undefined) return known.id;
-    const stub = STUBS.get(path.relative(nodeModules, file).split(path.sep)[0] ?? '');
-    const record = { id: modules.size, file, source: stub ?? fs.readFileSync(file, 'utf8'), deps: new Map() };
+    const record = { id: modules.size, file, source: fs.readFileSync(file, 'utf8'), deps: new Map() };
     modules.set(file, record);
     const req = createRequire(file);
     for (const [, , spec] of record.source.matchAll(REQUIRE_CALL)) {

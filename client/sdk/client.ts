@@ -1,6 +1,6 @@
 // JaiClient: many sessions over few connections. Each connection (protocol version 2) runs one request at a time
 // and is kept for the next; concurrent sessions get more connections, up to a cap, past which spawns wait.
-import { PROTOCOL_VERSION, PROTOCOL_VERSION_REUSE } from '../../proto/codec';
+import { PROTOCOL_VERSION, PROTOCOL_VERSION_REUSE } from '../../proto/protocol';
 import { openConnection, type ClientConnection } from './connection';
 import { JaiClientError, isJaiClientError } from './errors';
 import { prepareSpawn, type SpawnOptions } from './request';

@@ -2,7 +2,14 @@
 // (Exited, TornDown or Error). Protocol version 2 keeps the connection for the next request; version 1, or an Error
 // after which jaid closes the connection, ends it after the first. See docs/protocol.md.
 import * as native from '../../native/addon';
-import { decodeDaemonMessage, encodeClientMessage, v1 } from '../../proto/codec';
+import {
+  decodeDaemonMessage,
+  encodeClientMessage,
+  errorCodeName,
+  type ClientMessage,
+  type DaemonMessage,
+  type ErrorMessage,
+} from '../../proto/client-codec';
 import { PacketChannel, closeQuietly, type ChannelEnd, type Packet } from '../../proto/channel';
 import { JaiClientError, type DaemonErrorCode } from './errors';
 
@@ -12,7 +19,7 @@ export type Verdict = 'more' | 'final' | 'broken';
 /** The handler of one request on a connection (a session, a teardown). */
 export interface Exchange {
   /** A message for the current request; the handler owns `fds`. After 'broken' it has settled itself. */
-  onMessage(message: v1.DaemonMessage, fds: number[]): Verdict;
+  onMessage(message: DaemonMessage, fds: number[]): Verdict;
   /**
    * The connection failed before the request's final message. `unanswered`: nothing arrived for this request, so
    * on a connection that had served earlier requests it was never acted on (jaid closed the idle connection).
@@ -39,14 +46,14 @@ const CLOSES_CONNECTION: ReadonlySet<DaemonErrorCode> = new Set<DaemonErrorCode>
   'DAEMON_STOPPING',
 ]);
 
-export function daemonError(e: v1.Error.$Properties): JaiClientError {
-  const name = v1.ErrorCode[e.code ?? 0] ?? 'ERROR_UNSPECIFIED';
+export function daemonError(e: ErrorMessage): JaiClientError {
+  const name = errorCodeName(e.code ?? 0) ?? 'ERROR_UNSPECIFIED';
   return new JaiClientError(name, e.message ?? 'refused', e.exitCode ?? 1);
 }
 
-function closesConnection(message: v1.DaemonMessage): boolean {
+function closesConnection(message: DaemonMessage): boolean {
   if (message.body !== 'error') return false;
-  const name = v1.ErrorCode[message.error?.code ?? 0] as DaemonErrorCode | undefined;
+  const name = errorCodeName(message.error?.code ?? 0) as DaemonErrorCode | undefined;
   return name !== undefined && CLOSES_CONNECTION.has(name);
 }
 
@@ -114,7 +121,7 @@ export class ClientConnection {
   }
 
   /** Another message of the current request (Signal, Continue). */
-  send(message: v1.ClientMessage.$Properties): void {
+  send(message: ClientMessage): void {
     this.channel.send(encodeClientMessage(message));
   }
 

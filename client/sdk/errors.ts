@@ -1,9 +1,9 @@
 // Errors the client library reports: one class, a stable `code` per cause. Daemon refusals carry the daemon's
 // ErrorCode name (proto/jai.proto); the rest are the client's own.
-import type { v1 } from '../../proto/codec';
+import type { ErrorCodeName } from '../../proto/client-codec';
 
 /** The daemon's stable error codes, as named in proto/jai.proto (`POLICY_DENIED`, `EXEC_FAILED`, …). */
-export type DaemonErrorCode = Exclude<keyof typeof v1.ErrorCode, 'ERROR_UNSPECIFIED'>;
+export type DaemonErrorCode = Exclude<ErrorCodeName, 'ERROR_UNSPECIFIED'>;
 
 /** Codes the client library itself reports. */
 export const CLIENT_ERROR_CODES = [

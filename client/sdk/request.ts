@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import type net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import * as native from '../../native/addon';
-import { MAX_PACKET_BYTES, encodeClientMessage, v1 } from '../../proto/codec';
+import * as wire from '../../proto/client-codec';
+import { MAX_PACKET_BYTES } from '../../proto/protocol';
 import { closeQuietly } from '../../proto/channel';
 import { JaiClientError } from './errors';
 import { openDirectory, type OpenedDir } from './paths';
@@ -92,31 +93,31 @@ export interface PreparedSpawn {
   ptyMaster: 'stream' | 'fd';
 }
 
-const MODE: Readonly<Record<Mode, v1.Mode>> = {
-  casual: v1.Mode.MODE_CASUAL,
-  strict: v1.Mode.MODE_STRICT,
-  bare: v1.Mode.MODE_BARE,
+const MODE: Readonly<Record<Mode, wire.Mode>> = {
+  casual: wire.Mode.MODE_CASUAL,
+  strict: wire.Mode.MODE_STRICT,
+  bare: wire.Mode.MODE_BARE,
 };
 
-export function modeValue(mode: Mode | undefined): v1.Mode {
-  if (mode === undefined) return v1.Mode.MODE_CASUAL;
-  const value = MODE[mode] as v1.Mode | undefined;
+export function modeValue(mode: Mode | undefined): wire.Mode {
+  if (mode === undefined) return wire.Mode.MODE_CASUAL;
+  const value = MODE[mode] as wire.Mode | undefined;
   if (value === undefined) throw new JaiClientError('INVALID_ARGUMENT', `unknown mode ${JSON.stringify(mode)}`);
   return value;
 }
 
-const NETWORK: Readonly<Record<'unspecified' | 'host' | 'loopback' | 'none', v1.Network>> = {
-  unspecified: v1.Network.NETWORK_UNSPECIFIED,
-  host: v1.Network.NETWORK_HOST,
-  loopback: v1.Network.NETWORK_LOOPBACK,
-  none: v1.Network.NETWORK_NONE,
+const NETWORK: Readonly<Record<'unspecified' | 'host' | 'loopback' | 'none', wire.Network>> = {
+  unspecified: wire.Network.NETWORK_UNSPECIFIED,
+  host: wire.Network.NETWORK_HOST,
+  loopback: wire.Network.NETWORK_LOOPBACK,
+  none: wire.Network.NETWORK_NONE,
 };
 
-const STDIO_KIND: Readonly<Record<StdioSpec['kind'], v1.StdioKind>> = {
-  pass: v1.StdioKind.STDIO_PASS,
-  pipe: v1.StdioKind.STDIO_PASS,
-  pty: v1.StdioKind.STDIO_PTY,
-  null: v1.StdioKind.STDIO_NULL,
+const STDIO_KIND: Readonly<Record<StdioSpec['kind'], wire.StdioKind>> = {
+  pass: wire.StdioKind.STDIO_PASS,
+  pipe: wire.StdioKind.STDIO_PASS,
+  pty: wire.StdioKind.STDIO_PTY,
+  null: wire.StdioKind.STDIO_NULL,
 };
 
 const DEFAULT_STDIO: readonly [StdioOption, StdioOption, StdioOption] = ['pipe', 'pipe', 'pipe'];
@@ -183,14 +184,14 @@ export function prepareSpawn(options: SpawnOptions, defaultPtyMaster: 'stream' |
       toClose.push(dir.fd);
     }
     const cwdPath = opened[0]?.path ?? fs.realpathSync(cwd);
-    const grants: v1.Grant.$Properties[] = [];
+    const grants: wire.Grant[] = [];
     for (const g of options.grants ?? []) {
       const dir = openDirectory(g.path);
       opened.push(dir);
       toClose.push(dir.fd);
       grants.push({
         path: dir.path,
-        access: g.readOnly === true ? v1.GrantAccess.GRANT_READ_ONLY : v1.GrantAccess.GRANT_READ_WRITE,
+        access: g.readOnly === true ? wire.GrantAccess.GRANT_READ_ONLY : wire.GrantAccess.GRANT_READ_WRITE,
       });
     }
     // The program's ends go with the request; ours become streams.
@@ -220,7 +221,7 @@ export function prepareSpawn(options: SpawnOptions, defaultPtyMaster: 'stream' |
     });
     const [stdin, stdout, stderr] = stdio as [StdioSpec, StdioSpec, StdioSpec];
     const usesPty = stdio.some((s) => s.kind === 'pty');
-    const request: v1.SpawnRequest.$Properties = {
+    const request: wire.SpawnRequest = {
       argv: [...options.argv],
       cwd: cwdPath,
       env: envList(options.env ?? process.env),
@@ -246,7 +247,7 @@ export function prepareSpawn(options: SpawnOptions, defaultPtyMaster: 'stream' |
       umask: options.umask ?? native.umask(),
       actAsUser: actAsUser(),
     };
-    const packet = encodeClientMessage({ spawn: request });
+    const packet = wire.encodeClientMessage({ spawn: request });
     if (packet.length > MAX_PACKET_BYTES)
       throw new JaiClientError(
         'REQUEST_TOO_LARGE',

@@ -2,7 +2,7 @@
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type tty from 'node:tty';
 import * as native from '../../native/addon';
-import { v1 } from '../../proto/codec';
+import { NoticeKind as WireNoticeKind, type DaemonMessage } from '../../proto/client-codec';
 import { closeQuietly } from '../../proto/channel';
 import { daemonError, type ClientConnection, type Exchange, type Verdict } from './connection';
 import { JaiClientError } from './errors';
@@ -43,8 +43,8 @@ export interface JaiSession {
 /** What one attempt to start came to: started, or `stale` (never reached jaid's request handling: try again). */
 export type StartOutcome = 'started' | 'stale';
 
-function noticeKind(kind: v1.NoticeKind | null | undefined): NoticeKind {
-  return kind === v1.NoticeKind.NOTICE_MASKS_IGNORED ? 'masks-ignored' : 'info';
+function noticeKind(kind: number | null | undefined): NoticeKind {
+  return kind === WireNoticeKind.NOTICE_MASKS_IGNORED ? 'masks-ignored' : 'info';
 }
 
 const protocolError = (what: string): JaiClientError => new JaiClientError('DAEMON_PROTOCOL', what);
@@ -139,7 +139,7 @@ export class ClientSession implements JaiSession, Exchange {
 
   // --- Exchange ---
 
-  onMessage(m: v1.DaemonMessage, fds: number[]): Verdict {
+  onMessage(m: DaemonMessage, fds: number[]): Verdict {
     const expectFds = m.body === 'started' && m.started?.pty === true ? 1 : 0;
     if (fds.length !== expectFds) {
       fds.forEach(closeQuietly);

@@ -1,6 +1,6 @@
 // One-shot requests: a connection of their own (protocol version 1, as the jai CLI speaks), closed when the request
 // ends. For many sessions, connect() a JaiClient instead: it keeps connections for the next session.
-import { PROTOCOL_VERSION } from '../../proto/codec';
+import { PROTOCOL_VERSION } from '../../proto/protocol';
 import { DEFAULT_SOCKET } from './client';
 import { openConnection } from './connection';
 import { prepareSpawn, type SpawnOptions } from './request';

@@ -1,5 +1,5 @@
 // `jai -u`: releasing the user's overlays and private /tmp, as a request on a connection.
-import { encodeClientMessage, v1 } from '../../proto/codec';
+import { NoticeKind, encodeClientMessage, type DaemonMessage } from '../../proto/client-codec';
 import { closeQuietly } from '../../proto/channel';
 import { daemonError, type Exchange, type Verdict } from './connection';
 import { JaiClientError } from './errors';
@@ -41,7 +41,7 @@ export class TeardownExchange implements Exchange {
     });
   }
 
-  onMessage(m: v1.DaemonMessage, fds: number[]): Verdict {
+  onMessage(m: DaemonMessage, fds: number[]): Verdict {
     if (fds.length > 0) {
       fds.forEach(closeQuietly);
       this.settle.reject(new JaiClientError('DAEMON_PROTOCOL', 'unexpected fds from jaid'));
@@ -50,7 +50,7 @@ export class TeardownExchange implements Exchange {
     switch (m.body) {
       case 'notice':
         this.onNotice?.(
-          m.notice?.kind === v1.NoticeKind.NOTICE_MASKS_IGNORED ? 'masks-ignored' : 'info',
+          m.notice?.kind === NoticeKind.NOTICE_MASKS_IGNORED ? 'masks-ignored' : 'info',
           m.notice?.message ?? '',
         );
         return 'more';

@@ -1,5 +1,6 @@
-// The client bundle (scripts/bundle-client.js) replaces the `long` package by a stub: the client's messages must encode
-// to the same bytes, and decode to the same values, without it.
+// protobufjs reads and writes 64-bit fields (Limits.memory_bytes) through the `long` package when it is installed;
+// the generated code is --force-number, so the messages encode to the same bytes, and decode to the same values,
+// without it (the client's codec, proto/client-codec.ts, has numbers only).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
