@@ -18,7 +18,6 @@ export interface ConfigEntry {
 }
 
 const BLANKS = ' \t\r';
-const BLANKS_NL = ' \t\r\n';
 const NAME_END = ' \t\r\n=';
 
 function skip(text: string, pos: number, set: string): number {
@@ -32,56 +31,71 @@ function skip(text: string, pos: number, set: string): number {
  * everything after an `=` (blanks included). In values: \t \r \n escapes, backslash-newline continues the line
  * (skipping the next line's leading blanks), backslash quotes any other character, raw CRs are dropped, trailing
  * blanks are trimmed unless the last character came from an escape.
+ * Line by line with indexOf and slice: .defaults (~4.5 KB, 60 entries) is read on every start, in code that runs
+ * once and so is interpreted; a value with a backslash goes through the character loop (escapeValue).
  */
 export function readConfigEntries(text: string): ConfigEntry[] {
   const entries: ConfigEntry[] = [];
-  let counted = 0;
-  let newlines = 0;
-  const lineAt = (pos: number): number => {
-    for (const end = Math.min(pos, text.length); counted < end; counted++) if (text[counted] === '\n') newlines++;
-    return newlines + 1;
-  };
-  let pos = 0;
-  while (pos < text.length) {
-    pos = skip(text, pos, BLANKS_NL);
-    if (pos >= text.length) break;
-    if (text[pos] === '#') {
-      const nl = text.indexOf('\n', pos);
-      pos = nl < 0 ? text.length : nl;
-      continue;
-    }
-    let end = pos;
-    while (end < text.length && !NAME_END.includes(text[end] ?? '')) end++;
-    let word = `--${text.slice(pos, end)}`;
-    pos = skip(text, end, BLANKS);
-    if (pos >= text.length || text[pos] === '\n') {
-      entries.push({ word, line: lineAt(pos) });
-      continue;
-    }
-    if (text[pos] !== '=') word += '=';
-    let escape = false;
-    let lastEscaped = false;
-    for (; pos < text.length && (escape || text[pos] !== '\n'); pos++) {
-      const c = text[pos] ?? '';
-      if (c === '\r') continue;
-      if (!escape) {
-        lastEscaped = false;
-        if (c === '\\') escape = true;
-        else word += c;
-        continue;
+  let line = 1; // of `start`
+  let start = 0;
+  while (start < text.length) {
+    const nl = text.indexOf('\n', start);
+    let end = nl < 0 ? text.length : nl;
+    const first = skip(text, start, BLANKS);
+    if (first < end && text[first] !== '#') {
+      let nameEnd = first;
+      while (nameEnd < end && !NAME_END.includes(text[nameEnd] ?? '')) nameEnd++;
+      const word = `--${text.slice(first, nameEnd)}`;
+      const pos = skip(text, nameEnd, BLANKS);
+      if (pos >= end) entries.push({ word, line });
+      else {
+        const named = text[pos] === '=' ? word : `${word}=`;
+        const backslash = text.indexOf('\\', pos);
+        if (backslash < 0 || backslash >= end) {
+          const value = text.slice(pos, end);
+          entries.push({ word: trimEnd(named + (value.includes('\r') ? value.replaceAll('\r', '') : value)), line });
+        } else {
+          const escaped = escapeValue(text, pos, named);
+          // A continued value ends on a later line.
+          for (let i = text.indexOf('\n', start); i >= 0 && i < escaped.end; i = text.indexOf('\n', i + 1)) line++;
+          end = escaped.end;
+          entries.push({ word: escaped.word, line });
+        }
       }
-      escape = false;
-      lastEscaped = true;
-      if (c === 't') word += '\t';
-      else if (c === 'r') word += '\r';
-      else if (c === 'n') word += '\n';
-      else if (c === '\n') pos = skip(text, pos + 1, BLANKS) - 1;
-      else word += c;
     }
-    if (!lastEscaped) word = word.replace(/[ \t\r\n]+$/, '');
-    entries.push({ word, line: lineAt(pos) });
+    start = end + 1;
+    line++;
   }
   return entries;
+}
+
+function trimEnd(word: string): string {
+  return word.replace(/[ \t\r\n]+$/, '');
+}
+
+/** A value with escapes, from pos to the newline that ends it (or the end of the text). */
+function escapeValue(text: string, pos: number, named: string): { word: string; end: number } {
+  let word = named;
+  let escape = false;
+  let lastEscaped = false;
+  for (; pos < text.length && (escape || text[pos] !== '\n'); pos++) {
+    const c = text[pos] ?? '';
+    if (c === '\r') continue;
+    if (!escape) {
+      lastEscaped = false;
+      if (c === '\\') escape = true;
+      else word += c;
+      continue;
+    }
+    escape = false;
+    lastEscaped = true;
+    if (c === 't') word += '\t';
+    else if (c === 'r') word += '\r';
+    else if (c === 'n') word += '\n';
+    else if (c === '\n') pos = skip(text, pos + 1, BLANKS) - 1;
+    else word += c;
+  }
+  return { word: lastEscaped ? word : trimEnd(word), end: pos };
 }
 
 export type ConfigContext = 'conf' | 'jail';

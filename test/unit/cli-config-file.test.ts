@@ -3,8 +3,68 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { MAX_CONFIG_BYTES, readConfigEntries } from '../../client/cli/config-file';
+import fc from 'fast-check';
+import { MAX_CONFIG_BYTES, readConfigEntries, type ConfigEntry } from '../../client/cli/config-file';
+import { DEFAULTS, DEFAULT_CONF, DEFAULT_JAIL, DEFAULT_JAIRC } from '../../client/cli/defaults';
 import { CliFixture } from './cli-fixture';
+
+/**
+ * The reader as first written, one character at a time: the reference for the line-by-line one (config-file.ts).
+ */
+function referenceEntries(text: string): ConfigEntry[] {
+  const skip = (pos: number, set: string): number => {
+    while (pos < text.length && set.includes(text[pos] ?? '')) pos++;
+    return pos;
+  };
+  const entries: ConfigEntry[] = [];
+  let counted = 0;
+  let newlines = 0;
+  const lineAt = (pos: number): number => {
+    for (const end = Math.min(pos, text.length); counted < end; counted++) if (text[counted] === '\n') newlines++;
+    return newlines + 1;
+  };
+  let pos = 0;
+  while (pos < text.length) {
+    pos = skip(pos, ' \t\r\n');
+    if (pos >= text.length) break;
+    if (text[pos] === '#') {
+      const nl = text.indexOf('\n', pos);
+      pos = nl < 0 ? text.length : nl;
+      continue;
+    }
+    let end = pos;
+    while (end < text.length && !' \t\r\n='.includes(text[end] ?? '')) end++;
+    let word = `--${text.slice(pos, end)}`;
+    pos = skip(end, ' \t\r');
+    if (pos >= text.length || text[pos] === '\n') {
+      entries.push({ word, line: lineAt(pos) });
+      continue;
+    }
+    if (text[pos] !== '=') word += '=';
+    let escape = false;
+    let lastEscaped = false;
+    for (; pos < text.length && (escape || text[pos] !== '\n'); pos++) {
+      const c = text[pos] ?? '';
+      if (c === '\r') continue;
+      if (!escape) {
+        lastEscaped = false;
+        if (c === '\\') escape = true;
+        else word += c;
+        continue;
+      }
+      escape = false;
+      lastEscaped = true;
+      if (c === 't') word += '\t';
+      else if (c === 'r') word += '\r';
+      else if (c === 'n') word += '\n';
+      else if (c === '\n') pos = skip(pos + 1, ' \t\r') - 1;
+      else word += c;
+    }
+    if (!lastEscaped) word = word.replace(/[ \t\r\n]+$/, '');
+    entries.push({ word, line: lineAt(pos) });
+  }
+  return entries;
+}
 
 function words(text: string): string[] {
   return readConfigEntries(text).map((e) => e.word);
@@ -51,6 +111,19 @@ describe('config line syntax', () => {
     assert.deepEqual(words('command trail\\ \n'), ['--command=trail ']);
     assert.deepEqual(words('command x\\t\n'), ['--command=x\t']);
     assert.deepEqual(words('command x\\   \n'), ['--command=x'], 'a blank after the escape ends it');
+  });
+
+  it('reads any text as the character-by-character reader does (entries and line numbers)', () => {
+    for (const text of [DEFAULTS, DEFAULT_CONF, DEFAULT_JAIL, DEFAULT_JAIRC])
+      assert.deepEqual(readConfigEntries(text), referenceEntries(text));
+    const chars = fc.constantFrom(' ', '\t', '\r', '\n', '=', '#', '\\', 't', 'r', 'n', 'x', 'é');
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 60 }), (list) => {
+        const text = list.join('');
+        assert.deepEqual(readConfigEntries(text), referenceEntries(text), JSON.stringify(text));
+      }),
+      { seed: 0x6a6169, numRuns: 20000 },
+    );
   });
 
   it('numbers each entry by the line it ends on', () => {
