@@ -39,3 +39,40 @@ export function glob(pattern: string, target: string): boolean {
   while (tokens[t]?.star === true) t++;
   return t === tokens.length;
 }
+
+/**
+ * glob(pattern, ·) as a function of the target, for one pattern tried on many names (the environment against each
+ * --unsetenv pattern: ~40 × ~30 calls per `jai` start, in code that runs once). The pattern is split at its stars
+ * once; a target matches when it starts with the first piece, ends with the last, and holds the others in order
+ * between them (the leftmost place for each is as good as any). Same results as glob (test/unit/cli-env.test.ts).
+ */
+export function compileGlob(pattern: string): (target: string) => boolean {
+  const pieces: string[] = [];
+  let piece = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] ?? '';
+    if (c === '*') {
+      pieces.push(piece);
+      piece = '';
+    } else if (c === '\\') {
+      if (i + 1 >= pattern.length) return () => false;
+      piece += pattern[++i] ?? '';
+    } else piece += c;
+  }
+  const first = pieces.length === 0 ? piece : (pieces[0] ?? '');
+  if (pieces.length === 0) return (target) => target === first;
+  const last = piece;
+  const middle = pieces.slice(1);
+  const least = middle.reduce((n, p) => n + p.length, first.length + last.length);
+  return (target) => {
+    if (target.length < least || !target.startsWith(first) || !target.endsWith(last)) return false;
+    const end = target.length - last.length;
+    let pos = first.length;
+    for (const p of middle) {
+      const at = target.indexOf(p, pos);
+      if (at < 0 || at + p.length > end) return false;
+      pos = at + p.length;
+    }
+    return true;
+  };
+}

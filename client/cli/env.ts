@@ -1,9 +1,9 @@
 // The jailed program's environment (jai-behaviour.md §6) and ${VAR} substitution in config files (§3.5). Pure.
 import { usage, type Problem } from './outcome';
 
-import { glob } from '../../common/glob';
+import { compileGlob, glob } from '../../common/glob';
 
-export { glob };
+export { compileGlob, glob };
 
 /** `${NAME}` replaced by lookup(NAME); `\` quotes the next character; `${` without a closing `}` is literal. */
 export function expandVars(input: string, lookup: (name: string) => string): string {
@@ -71,10 +71,10 @@ export function setenv(settings: EnvSettings, spec: string, processEnv: Readonly
 export function buildEnvironment(settings: EnvSettings, inherited: ReadonlyMap<string, string>): string[] {
   const names = [...settings.filter].filter((f) => !f.includes('*'));
   const exact = new Set(names);
-  const patterns = [...settings.filter].filter((f) => f.includes('*'));
+  const patterns = [...settings.filter].filter((f) => f.includes('*')).map(compileGlob);
   const result = new Map(settings.assignments);
   for (const [name, value] of inherited) {
-    if (exact.has(name) || patterns.some((p) => glob(p, name)) || result.has(name)) continue;
+    if (exact.has(name) || patterns.some((matches) => matches(name)) || result.has(name)) continue;
     result.set(name, `${name}=${value}`);
   }
   return [...result.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((name) => result.get(name) ?? name);

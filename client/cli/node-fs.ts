@@ -41,17 +41,21 @@ function readCapped(path: string, maxBytes: number): Buffer {
     const st = fs.fstatSync(fd);
     if (st.isDirectory()) throw new IsDirectory();
     if (st.size > maxBytes) throw new TooLarge();
-    const chunks: Buffer[] = [];
+    // Room for the whole file and one byte (EOF shows as a read of 0): no 64 KiB chunk for a 200-byte file.
+    let buf = Buffer.allocUnsafe(st.size > 0 ? st.size + 1 : 65536);
     let total = 0;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(65536);
-      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (total === buf.length) {
+        const grown = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(grown, 0, 0, total);
+        buf = grown;
+      }
+      const n = fs.readSync(fd, buf, total, buf.length - total, null);
       if (n === 0) break;
       total += n;
       if (total > maxBytes) throw new TooLarge(); // files that grow, or report size 0 (/proc, /dev/zero)
-      chunks.push(chunk.subarray(0, n));
     }
-    return Buffer.concat(chunks, total);
+    return buf.subarray(0, total);
   } finally {
     fs.closeSync(fd);
   }

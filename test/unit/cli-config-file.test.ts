@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { MAX_CONFIG_BYTES, readConfigEntries, type ConfigEntry } from '../../client/cli/config-file';
 import { DEFAULTS, DEFAULT_CONF, DEFAULT_JAIL, DEFAULT_JAIRC } from '../../client/cli/defaults';
+import { nodeResolveFs } from '../../client/cli/node-fs';
 import { CliFixture } from './cli-fixture';
 
 /**
@@ -249,6 +250,22 @@ describe('config files', () => {
     assert.equal(f.launch(['-C', 'big', 'true']).mode, 'strict', 'exactly 16 MiB is read');
     fs.appendFileSync(big, ' ');
     f.fails(['-C', 'big', 'true'], `${big}: File too large`);
+  });
+
+  it('reads files whole whatever their size says: small, empty, over 64 KiB, /proc (size 0)', () => {
+    const file = path.join(cfg, 'sized');
+    for (const size of [0, 1, 200, 65535, 65536, 65537, 300_000]) {
+      const data = Buffer.alloc(size, 'x');
+      fs.writeFileSync(file, data);
+      const r = nodeResolveFs.readFile(file, MAX_CONFIG_BYTES);
+      assert.ok(r.ok && r.value.equals(data), `${size} bytes`);
+      const capped = nodeResolveFs.readFile(file, size - 1);
+      assert.ok(size === 0 || (!capped.ok && capped.code === 'EFBIG'), `${size} bytes over a cap of ${size - 1}`);
+    }
+    const proc = nodeResolveFs.readFile('/proc/self/status', MAX_CONFIG_BYTES);
+    assert.ok(proc.ok && proc.value.toString().startsWith('Name:') && proc.value.toString().endsWith('\n'));
+    const zero = nodeResolveFs.readFile('/dev/zero', 100_000);
+    assert.ok(!zero.ok && zero.code === 'EFBIG', 'a device that never ends is cut at the cap');
   });
 });
 

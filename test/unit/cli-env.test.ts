@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { buildEnvironment, expandVars, glob, setenv, unsetenv, type EnvSettings } from '../../client/cli/env';
+import fc from 'fast-check';
+import {
+  buildEnvironment,
+  compileGlob,
+  expandVars,
+  glob,
+  setenv,
+  unsetenv,
+  type EnvSettings,
+} from '../../client/cli/env';
 import { CliFixture } from './cli-fixture';
 
 describe('glob', () => {
@@ -25,6 +34,26 @@ describe('glob', () => {
 
   it('stays fast on patterns with many stars', () => {
     assert.equal(glob('*a*a*a*a*a*a*a*a*a*a*b', 'a'.repeat(5000)), false);
+    assert.equal(compileGlob('*a*a*a*a*a*a*a*a*a*a*b')('a'.repeat(5000)), false);
+  });
+
+  it('compiled once, matches exactly as glob does', () => {
+    const text = (chars: string[], maxLength: number) =>
+      fc.array(fc.constantFrom(...chars), { maxLength }).map((a) => a.join(''));
+    fc.assert(
+      fc.property(
+        text(['*', '\\', 'a', 'b', '_'], 10),
+        fc.array(text(['*', '\\', 'a', 'b', '_'], 12), { maxLength: 8 }),
+        (p, targets) => {
+          const matches = compileGlob(p);
+          for (const t of targets) assert.equal(matches(t), glob(p, t), `${JSON.stringify(p)} ${JSON.stringify(t)}`);
+        },
+      ),
+      { seed: 0x6a6169, numRuns: 20000 },
+    );
+    for (const p of ['*_TOKEN', 'A*', '*', '', 'A\\', 'A\\*', '**', 'a*b*a'])
+      for (const t of ['', 'A', 'A*', 'GH_TOKEN', '_TOKEN', 'aba', 'ab', 'A\\'])
+        assert.equal(compileGlob(p)(t), glob(p, t), `${p} ${t}`);
   });
 });
 

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FILE_OPTIONS } from '../../client/cli/options';
+import { comparePaths } from '../../client/cli/paths';
 import { CliFixture, UID } from './cli-fixture';
 
 describe('--mode', () => {
@@ -128,6 +129,16 @@ describe('--mask and --unmask', () => {
     assert.deepEqual(f.launch(['--mask', 'b', '--mask', 'a/x', '--mask', 'b', 'true']).masks, ['a/x', 'b']);
     assert.deepEqual(f.launch(['--mask', 'a', '--mask', 'b', '--unmask', 'a', 'true']).masks, ['b']);
     assert.deepEqual(f.launch(['--mask', 'a', '--unmask', 'a/', 'true']).masks, ['a'], 'a/ is not a');
+  });
+
+  it('keeps them in component order without duplicates, whatever the order given', () => {
+    f.write('.jai/default.conf', '# no defaults\n');
+    const given = ['b', 'a/x', 'a', 'a//x', 'a.b', 'a/x/', 'b', 'c/d', 'a-b', '.x', 'a/x/y', 'A'];
+    const masks = f.launch([...given.flatMap((m) => ['--mask', m]), 'true']).masks;
+    const reference: string[] = [];
+    for (const m of given) if (!reference.some((r) => comparePaths(r, m) === 0)) reference.push(m);
+    assert.deepEqual(masks, reference.sort(comparePaths));
+    assert.deepEqual(masks, ['.x', 'A', 'a', 'a/x', 'a/x/', 'a/x/y', 'a-b', 'a.b', 'b', 'c/d']);
   });
 
   it('marks a run whose command line gave masks (the daemon warns if they could not apply)', () => {
