@@ -10,8 +10,8 @@
 // The bundle keeps CommonJS semantics: each module is a factory run on its first require, with its own `module`,
 // `exports`, `__filename` and `__dirname` (naming the original file relative to the bundle, so a copy of dist/ works
 // wherever it is installed). Only literal require("x") calls that resolve to a .js file are bundled; builtins go to
-// the loader's require; the .node addon (required by a computed path) and anything else to the real require of the
-// original file.
+// the loader's require; anything else to the real require of the original file (the .node addon is not required:
+// native/addon/index.ts loads it with process.dlopen, from its own __dirname).
 'use strict';
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -139,10 +139,14 @@ const TRAIN_CHILD = `
 const fs = require('node:fs');
 const vm = require('node:vm');
 const [bundle, dir, out, addon, home] = process.argv.splice(1, 5);
-// The training user's passwd entry names its real home (nobody's is /nonexistent): the client is shown this one.
-const binding = require(addon);
+// The training user's passwd entry names its real home (nobody's is /nonexistent): the client is shown this one
+// (native/addon/index.ts loads the addon with process.dlopen).
 const entry = { name: 'jai-train', uid: process.getuid(), gid: process.getgid(), dir: home, shell: '/bin/sh', gecos: '' };
-require.cache[addon].exports = { ...binding, getpwuid: () => entry, getpwnam: () => entry };
+const dlopen = process.dlopen;
+process.dlopen = (module, file, ...flags) => {
+  dlopen(module, file, ...flags);
+  if (file === addon) module.exports = { ...module.exports, getpwuid: () => entry, getpwnam: () => entry };
+};
 const script = new vm.Script(fs.readFileSync(bundle, 'utf8'), { filename: bundle });
 process.on('exit', () => fs.writeFileSync(out, script.createCachedData()));
 process.argv.splice(1, 0, bundle);
