@@ -38,7 +38,7 @@ source "$(dirname "$0")/install-paths.sh"
 
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || die "run as root: the installed files must be owned by root"
-for f in bin/jai bin/jaid bin/jaictl dist/daemon/main.js dist/client/cli/main.js dist/client/cli/jai.js dist/client/ctl/main.js \
+for f in bin/jai bin/jaid bin/jaictl dist/daemon/main.js dist/client/cli/main.js dist/client/cli/jai.bundle.js dist/client/ctl/main.js \
   dist/native/addon/index.js \
   dist/proto/gen/jai.js native/build/jai-helper native/build/jai_addon.node; do
   [ -e "$f" ] || die "$f is missing: run npm run build first"
