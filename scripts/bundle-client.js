@@ -114,7 +114,18 @@ function bundleText(modules, buildId) {
     );
   }
   parts.push('load(0);', '})', '');
-  return parts.join('\n');
+  return ascii(parts.join('\n'));
+}
+
+/**
+ * The text with every non-ASCII character written as a \\u escape (they are in comments, strings and regexes, where
+ * the escape means the same character): node reads an ASCII file into a one-byte string, ~0.6 ms sooner than the
+ * UTF-8 decoding a single `§` in a comment costs it. After a backslash the escape would not mean the same: refused.
+ */
+function ascii(text) {
+  const quoted = /\\[\u0080-\uffff]/.exec(text);
+  if (quoted !== null) throw new Error(`a backslash before a non-ASCII character: ${JSON.stringify(quoted[0])}`);
+  return text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 // The training run: the client, as an unprivileged user (jai refuses to run sandboxes as root), runs `jai true`

@@ -39,4 +39,12 @@ describe('the client bundle', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { idMatches: true, rejected: false });
   });
+
+  it('is ASCII (node reads it into a one-byte string, without UTF-8 decoding)', () => {
+    const bytes = fs.readFileSync(path.join(DIR, 'jai.bundle.js'));
+    assert.equal(
+      bytes.findIndex((b) => b > 0x7f),
+      -1,
+    );
+  });
 });
