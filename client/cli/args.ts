@@ -3,7 +3,7 @@
 // the next word, long options take `--opt=value` or `--opt value`, names match exactly. Config-file lines are
 // scanned as single `--name[=value]` words by the same code.
 import { usage, type Problem } from './outcome';
-import { CLI_OPTIONS, FILE_OPTIONS, helpText, type ActionEnv, type CliState, type OptionSpec } from './options';
+import { CLI_OPTIONS, FILE_OPTIONS, type ActionEnv, type CliState, type OptionSpec } from './options';
 
 export type Scanned =
   /** value is null for an option without an argument. */
@@ -109,5 +109,3 @@ export function applyConfigWord(word: string, state: CliState, env: ActionEnv): 
   const scanned = scanWord(word, FILE_OPTIONS);
   return typeof scanned === 'string' ? null : apply(scanned, state, env);
 }
-
-export const HELP = helpText();

@@ -4,10 +4,11 @@ import { PROTOCOL_VERSION, PROTOCOL_VERSION_REUSE } from '../../proto/protocol';
 import { openConnection, type ClientConnection } from './connection';
 import { JaiClientError, isJaiClientError } from './errors';
 import { prepareSpawn, type SpawnOptions } from './request';
+import { DEFAULT_SOCKET } from './spawn';
 import { ClientSession, type ExitStatus, type JaiSession } from './session';
 import { TeardownExchange, teardownPacket, type TeardownOptions } from './teardown';
 
-export const DEFAULT_SOCKET = '/run/jai/jaid.sock';
+export { DEFAULT_SOCKET };
 
 export interface ClientOptions {
   /** Default: $JAI_SOCKET, else /run/jai/jaid.sock. */

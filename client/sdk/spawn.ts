@@ -1,13 +1,11 @@
 // One-shot requests: a connection of their own (protocol version 1, as the jai CLI speaks), closed when the request
 // ends. For many sessions, connect() a JaiClient instead: it keeps connections for the next session.
 import { PROTOCOL_VERSION } from '../../proto/protocol';
-import { DEFAULT_SOCKET } from './client';
 import { openConnection } from './connection';
 import { prepareSpawn, type SpawnOptions } from './request';
 import { ClientSession, type JaiSession } from './session';
 import { TeardownExchange, teardownPacket, type TeardownOptions } from './teardown';
 
-export { DEFAULT_SOCKET } from './client';
 export type { Mode, NoticeHandler, NoticeKind, SpawnOptions, StdioOption, StdioSpec } from './request';
 export type { ExitStatus, JaiSession } from './session';
 export type { TeardownOptions } from './teardown';
@@ -16,6 +14,9 @@ export interface SpawnOnceOptions extends SpawnOptions {
   /** Default: $JAI_SOCKET, else /run/jai/jaid.sock. */
   socketPath?: string;
 }
+
+/** jaid's socket, unless $JAI_SOCKET or the options name another (here, not in client.ts: the CLI has no pool). */
+export const DEFAULT_SOCKET = '/run/jai/jaid.sock';
 
 function socketOf(options: { socketPath?: string }): string {
   return options.socketPath ?? process.env['JAI_SOCKET'] ?? DEFAULT_SOCKET;

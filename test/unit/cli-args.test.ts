@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { HELP, scanArgs } from '../../client/cli/args';
+import { scanArgs } from '../../client/cli/args';
 import { DEFAULTS } from '../../client/cli/defaults';
-import { CLI_OPTIONS } from '../../client/cli/options';
+import { CLI_OPTIONS, helpText } from '../../client/cli/options';
 import { VERSION_TEXT } from '../../client/cli/version';
 import { CliFixture } from './cli-fixture';
 
@@ -143,6 +143,7 @@ describe('informational options', () => {
   after(() => f.cleanup());
 
   it('--help prints the usage and every option on stdout, exit 0', () => {
+    const HELP = helpText();
     assert.deepEqual(f.output(['--help']), { stdout: HELP, stderr: '', exitCode: 0 });
     assert.match(HELP, /^usage: jai \[OPTIONS\] \[CMD \[ARG\.\.\.\]\]\n/);
     for (const name of CLI_OPTIONS.keys()) assert.ok(HELP.includes(name), `${name} is in the help`);
