@@ -3,6 +3,8 @@
 // the user had it, and does not get it when the user had none.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { envOf } from '../helpers/env-output';
@@ -60,6 +62,46 @@ describe('bin/jai launcher', { skip }, () => {
     const { env } = jailedEnv(undefined);
     assert.equal(env.has('NODE_EXTRA_CA_CERTS'), false);
     assert.equal([...env.keys()].filter((k) => k.startsWith('JAI_LAUNCHER')).length, 0, 'no launcher variable');
+  });
+
+  it('loads no node builtin that `node -e 0` does not, but vm, for a session without a terminal', () => {
+    // Each builtin costs every `jai CMD` its load (node:net and the streams were ~7 ms): docs/benchmarks.md.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jai-modules-'));
+    const preload = path.join(dir, 'modules.js');
+    fs.writeFileSync(
+      preload,
+      "process.on('exit', () => require('fs').writeSync(2, `\\nMODULES ${process.moduleLoadList.join(',')}\\n`));",
+    );
+    fs.chmodSync(dir, 0o755);
+    fs.chmodSync(preload, 0o644);
+    const modules = (command: string, args: string[]): Set<string> => {
+      const r = spawnSync(command, args, {
+        cwd: f.project,
+        uid: f.user.uid,
+        gid: f.user.gid,
+        env: {
+          HOME: f.user.home,
+          PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`,
+          JAI_SOCKET: f.socket,
+          NODE_OPTIONS: `--require ${preload}`,
+        },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const line = /^MODULES (.*)$/m.exec(r.stderr);
+      assert.ok(line !== null, r.stderr);
+      return new Set(line[1]?.split(','));
+    };
+    try {
+      const node = modules(process.execPath, ['-e', '0']);
+      const jai = modules(path.join(f.clientDir, 'bin/jai'), ['true']);
+      const extra = [...jai].filter((m) => !node.has(m));
+      // signal_wrap: the forwarded signals' handlers, set once the session started.
+      assert.deepEqual(extra, ['NativeModule vm', 'Internal Binding signal_wrap']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('started as `node bin/jai` (no launcher), still passes the variable through', () => {
