@@ -225,18 +225,29 @@ const LIMIT_HINTS: Readonly<Record<string, string>> = {
   REQUEST_TIMEOUT: 'jaid did not receive the whole request in time; is the machine overloaded?',
 };
 
+/**
+ * Ends the process with `code` (nothing else may keep it: stdin reading, signal handlers). After the 'exit'
+ * listeners (raw mode's restore), _exit(2): what node does after them (joining its worker threads, destructors) is
+ * ~1 ms of every run, and writes nothing (output still queued for a full pipe is lost either way). Not when node
+ * runs with options or NODE_OPTIONS (--cpu-prof, NODE_V8_COVERAGE…), whose output is written at that stage.
+ */
+function exit(code: number): void {
+  process.exitCode = code;
+  const env = process.env;
+  if (process.execArgv.length === 0 && !env['NODE_OPTIONS'] && env['NODE_V8_COVERAGE'] === undefined)
+    process.on('exit', (status: number) => native.exitNow(status & 0xff));
+  process.exit();
+}
+
 main().then(
   (code) => {
-    process.exitCode = code;
-    // Nothing else may keep the process: stdin reading, signal handlers.
-    process.exit();
+    exit(code);
   },
   (e: unknown) => {
     if (e instanceof JaiClientError) {
       const hint = LIMIT_HINTS[e.code];
       process.stderr.write(`jai: ${e.message}\n${hint === undefined ? '' : `jai: ${hint}\n`}`);
     } else process.stderr.write(`jai: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exitCode = e instanceof JaiClientError ? e.exitCode : 1;
-    process.exit();
+    exit(e instanceof JaiClientError ? e.exitCode : 1);
   },
 );

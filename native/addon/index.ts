@@ -129,6 +129,7 @@ interface Binding {
   getgrgid(gid: number): Group | null;
   umask(): number;
   stopSelf(signo: number): number;
+  exitNow(status: number): never;
   getTermios(fd: number): Buffer;
   setTermios(fd: number, termios: Uint8Array): void;
   makeRaw(fd: number): void;
@@ -169,6 +170,7 @@ const FUNCTIONS = [
   'getgrgid',
   'umask',
   'stopSelf',
+  'exitNow',
   'getTermios',
   'setTermios',
   'makeRaw',
@@ -438,6 +440,15 @@ export function pipe(): [number, number] {
 export function stopSelf(signo: number): number {
   checkInteger(signo, 'signo', 19, 22);
   return native.stopSelf(signo);
+}
+
+/**
+ * _exit(2) with `status` (0-255): the process ends at once, without what process.exit() does after its 'exit'
+ * listeners (joining Node's worker threads, destructors: ~1 ms). Only for a process whose output is written.
+ */
+export function exitNow(status: number): never {
+  checkInteger(status, 'status', 0, 255);
+  return native.exitNow(status);
 }
 
 /** The terminal's settings (opaque bytes of struct termios), to be given back to setTermios. */

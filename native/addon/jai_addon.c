@@ -38,6 +38,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{ .utf8name = "getgrgid", .method = nss_getgrgid, .attributes = napi_enumerable },
 		{ .utf8name = "umask", .method = proc_umask, .attributes = napi_enumerable },
 		{ .utf8name = "stopSelf", .method = proc_stop_self, .attributes = napi_enumerable },
+		{ .utf8name = "exitNow", .method = proc_exit_now, .attributes = napi_enumerable },
 		{ .utf8name = "getTermios", .method = tty_get_termios, .attributes = napi_enumerable },
 		{ .utf8name = "setTermios", .method = tty_set_termios, .attributes = napi_enumerable },
 		{ .utf8name = "makeRaw", .method = tty_make_raw, .attributes = napi_enumerable },

@@ -135,6 +135,15 @@ static bool pgrp_is_orphaned(void)
 	return orphaned;
 }
 
+napi_value proc_exit_now(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	int64_t status;
+	if (!arg_get(env, info, 1, argv, NULL) || !arg_int(env, argv[0], "status", 0, 255, &status))
+		return NULL;
+	_exit((int)status);
+}
+
 napi_value proc_stop_self(napi_env env, napi_callback_info info)
 {
 	napi_value argv[1];

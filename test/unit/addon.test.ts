@@ -466,6 +466,20 @@ test('a stopped watcher that is never closed is garbage-collected, even if its c
   assert.equal(r.status, 0);
 });
 
+test('exitNow ends the process at once with its status: no further JavaScript, no exit listeners', () => {
+  const r = runNode(`
+    process.on('exit', () => console.log('exit listener'));
+    process.stdout.write('before\\n');
+    setImmediate(() => console.log('later'));
+    native.exitNow(42);
+    console.log('after');
+  `);
+  assert.equal(r.status, 42, r.stderr);
+  assert.equal(r.stdout, 'before\n');
+  assert.throws(() => native.exitNow(256), RangeError);
+  assert.throws(() => native.exitNow(-1), RangeError);
+});
+
 test('getWinsize/setWinsize round trip on a pty master', () => {
   const master = fs.openSync('/dev/ptmx', 'r+');
   try {
