@@ -12,6 +12,9 @@ export interface EnsureDirOptions {
 
 /** Makes sure directory p exists, creating missing components with opts.mode; returns nothing on success. */
 export function ensureDir(fs: ResolveFs, p: string, opts: EnsureDirOptions): Problem | undefined {
+  // Usually there already: then every component is a directory (or a link to one), as the walk below would find.
+  const whole = fs.stat(p);
+  if (whole.ok && whole.value.isDirectory) return undefined;
   const parts = components(p).filter((c) => c !== '');
   let prefix = '';
   for (const part of parts) {

@@ -92,7 +92,7 @@ function isTerminalFd(fd: number): boolean {
   }
 }
 
-async function runSession(inv: RunInvocation): Promise<number> {
+async function runSession(inv: RunInvocation, umask: number): Promise<number> {
   // Each stdio that is a terminal is replaced by the slave of a fresh PTY; the others are passed unchanged.
   // The user's terminal itself never reaches the daemon or the jail.
   const isTerminal = [0, 1, 2].map(isTerminalFd);
@@ -148,6 +148,7 @@ async function runSession(inv: RunInvocation): Promise<number> {
     ...(inv.initjail === null ? {} : { initjail: inv.initjail }),
     ...(inv.network === null ? {} : { network: inv.network }),
     limits: inv.limits,
+    umask, // read once (from /proc/self/status)
     onNotice: noticePrinter(inv, () => raw?.isActive === true),
     onStopped,
     stdio,
@@ -189,6 +190,7 @@ async function main(): Promise<number> {
   const user = targetUser();
   // `sudo jai`: HOME is the target user's, for ${HOME} in config files and in the jail (upstream rewrites it first).
   const env = process.getuid?.() === 0 && user.uid !== 0 ? { ...process.env, HOME: user.dir } : process.env;
+  const umask = native.umask();
   const invocation = resolveInvocation({
     argv: process.argv.slice(2),
     env,
@@ -197,7 +199,7 @@ async function main(): Promise<number> {
     user: user.name,
     uid: user.uid,
     loginShell: user.shell,
-    umask: native.umask(),
+    umask,
     fs: nodeResolveFs,
     stderr: (line) => process.stderr.write(line.endsWith('\n') ? line : `${line}\n`),
   });
@@ -213,7 +215,7 @@ async function main(): Promise<number> {
           'POLICY_DENIED',
           'refusing to run a sandbox as root; run jai as your own user or through sudo',
         );
-      return invocation.kind === 'run' ? runSession(invocation) : runTeardown(invocation);
+      return invocation.kind === 'run' ? runSession(invocation, umask) : runTeardown(invocation);
   }
 }
 
