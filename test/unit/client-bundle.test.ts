@@ -40,6 +40,23 @@ describe('the client bundle', () => {
     assert.deepEqual(JSON.parse(r.stdout), { idMatches: true, rejected: false });
   });
 
+  it("gives each module its own file's name, relative to the installation's root", () => {
+    const source = fs.readFileSync(path.join(DIR, 'jai.bundle.js'), 'utf8');
+    const files = [...source.matchAll(/^files\[(\d+)\] = ("[^"\n]*");$/gm)].map(
+      (m) => JSON.parse(m[2] ?? '""') as string,
+    );
+    const dirs = [...source.matchAll(/^dirs\[(\d+)\] = ("[^"\n]*");$/gm)].map(
+      (m) => JSON.parse(m[2] ?? '""') as string,
+    );
+    assert.ok(files.length > 20, `${files.length} modules`);
+    assert.equal(files[0], 'dist/client/cli/main.js');
+    assert.deepEqual(
+      dirs,
+      files.map((f) => path.posix.dirname(f)),
+    );
+    for (const file of files) assert.ok(fs.existsSync(path.join(REPO, file)), file);
+  });
+
   it('is ASCII (node reads it into a one-byte string, without UTF-8 decoding)', () => {
     const bytes = fs.readFileSync(path.join(DIR, 'jai.bundle.js'));
     assert.equal(
