@@ -196,7 +196,7 @@ function load(): Binding {
   process.dlopen(addon, ADDON_PATH);
   const loaded = addon.exports;
   if (typeof loaded !== 'object' || loaded === null) throw new Error(`${ADDON_PATH}: not an addon`);
-  const exported: Record<string, unknown> = { ...loaded };
+  const exported = loaded as Record<string, unknown>;
   const missing = FUNCTIONS.filter((name) => typeof exported[name] !== 'function');
   // A stale build would otherwise fail later with "x is not a function".
   if (missing.length > 0) throw new Error(`${ADDON_PATH} is stale: missing ${missing.join(', ')} (run make -C native)`);
