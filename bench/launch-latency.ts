@@ -12,7 +12,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync, type SpawnOptions } from 'node:child_process';
 import { startFixture, type Fixture } from '../test/helpers/fixture';
-import { fmt, histogramDelta, printDaemonSide, quantile, readMetrics, timeOnce, timeRoundRobin, type Command } from './stats';
+import {
+  fmt,
+  histogramDelta,
+  printDaemonSide,
+  quantile,
+  readMetrics,
+  timeOnce,
+  timeRoundRobin,
+  type Command,
+} from './stats';
 
 const DEFAULT_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
 

@@ -529,6 +529,8 @@ export function pidfdSignal(pidfd: number, signo: number): boolean {
 export function sealedMemfd(data: Uint8Array): number {
   checkBytes(data, 'data');
   return native.sealedMemfd(data);
+}
+
 /**
  * Starts a thread that copies what the PTY master has to read to `out` (the master is made non-blocking; writes to
  * `out` wait as a terminal write does; once `out` fails, the rest is read and dropped). `onEnd` runs on the main
