@@ -6,6 +6,8 @@
 // subtracted, so that the rates compare copying, not process start-up (jai's is tens of ms). The file is written
 // first, so it is in the page cache for every case.
 // Run as root after `npm run build`: node dist/bench/pty-throughput.js [MB=200] [RUNS=5]
+// JAI_BENCH_BASELINE=/path/to/an/installed/client/bin/jai adds that client's relay as a case (before/after a change,
+// against the same jaid, in the same rounds; scripts/install-client.sh installs a build's client).
 import './bench-user';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -51,12 +53,23 @@ async function main(): Promise<void> {
     const PLAIN = 'cat under script(1) (one PTY)';
     const REFERENCE = 'C relay under script(1) (two PTYs)';
     const RELAY = 'jai cat under script(1) (PTY relay)';
+    const BASELINE = 'baseline jai cat (JAI_BENCH_BASELINE)';
+    const baseline = process.env['JAI_BENCH_BASELINE'];
     const PIPE = 'cat | cat';
     const PASSED = 'jai cat | cat (stdout passed through)';
     const cases: Case[] = [
       { name: PLAIN, copy: underScript(`cat ${file}`), start: underScript('true') },
       { name: REFERENCE, copy: underScript(`${reference} cat ${file}`), start: underScript(`${reference} true`) },
       { name: RELAY, copy: underScript(`${jai} cat ${file}`), start: underScript(`${jai} true`) },
+      ...(baseline === undefined
+        ? []
+        : [
+            {
+              name: BASELINE,
+              copy: underScript(`${baseline} cat ${file}`),
+              start: underScript(`${baseline} true`),
+            },
+          ]),
       { name: PIPE, copy: sh(`cat ${file} | cat > /dev/null`), start: sh('true | cat > /dev/null') },
       {
         name: PASSED,
@@ -92,6 +105,7 @@ async function main(): Promise<void> {
     console.log(
       `C reference relay / plain PTY: ${ratio(REFERENCE, PLAIN)}x; PTY relay / C reference: ${ratio(RELAY, REFERENCE)}x`,
     );
+    if (baseline !== undefined) console.log(`baseline relay / plain PTY: ${ratio(BASELINE, PLAIN)}x`);
     console.log(`pipe passed through / plain pipe throughput: ${ratio(PASSED, PIPE)}x`);
   } catch (e) {
     console.error(`jaid's log, last lines:\n${f.daemonLog().split('\n').slice(-20).join('\n')}`);
