@@ -178,7 +178,11 @@ export async function startFixture(
     async teardown() {
       if (!state.exited) {
         daemon.kill('SIGTERM');
-        await waitFor(() => state.exited, 10_000, 'jaid exit');
+        // A jaid that ignores SIGTERM is a failure, but a live child would also keep this test file from ever ending.
+        await waitFor(() => state.exited, 10_000, 'jaid exit').catch((e: unknown) => {
+          daemon.kill('SIGKILL');
+          throw e;
+        });
       }
       unmountUserState(user.name);
       fs.rmSync(project, { recursive: true, force: true });
