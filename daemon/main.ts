@@ -13,6 +13,7 @@ import { SessionRegistry } from './session/registry';
 import { VERSION } from '../client/cli/version';
 import { createLogger } from './log';
 import { nativeNss } from './nss';
+import { NSS_FILES, NssCache } from './nss-cache';
 import { ensureSandboxAccount } from './sandbox-account';
 import { sdNotify } from './notify';
 import {
@@ -31,6 +32,8 @@ import { activationFd, takeActivationEnv } from './server/socket-activation';
 
 const isLogLevel = (v: string | undefined): v is LogLevel => LOG_LEVELS.some((l) => l === v);
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** How long an NSS answer from a source other than /etc's files may be stale (docs/operations.md). */
+const NSS_CACHE_TTL_MS = 10_000;
 
 /** The admin socket's group: the policy's admin_group, when that group exists. */
 function adminGid(policy: Policy, log: ReturnType<typeof createLogger>): number | null {
@@ -137,7 +140,8 @@ async function main(): Promise<void> {
       context: {
         log,
         audit: auditGuard,
-        nss: nativeNss,
+        // Spawns ask NSS several times each; the admin API (rare, and it authorises admins) asks it afresh.
+        nss: new NssCache(nativeNss, { ttlMs: NSS_CACHE_TTL_MS, maxEntries: 4096, files: NSS_FILES }),
         helper: helper.binary,
         policy,
         registry,

@@ -125,6 +125,20 @@ describe('admin policy (the issue example)', { skip }, () => {
     assert.match(r.stderr, /^jai: mode casual is not allowed .*\(policy rule contractors\)\n$/);
   });
 
+  it("sees a change of the user's groups on the very next request (jaid caches NSS answers)", () => {
+    assert.equal(runJai(f, ['-m', 'casual', 'true']).status, 0, 'in no rule: casual allowed, and looked up');
+    execFileSync('usermod', ['-aG', 'contractors', f.user.name]);
+    try {
+      const r = runJai(f, ['-m', 'casual', 'true']);
+      assert.equal(r.status, 1, 'now a contractor');
+      assert.match(r.stderr, /\(policy rule contractors\)/);
+    } finally {
+      execFileSync('gpasswd', ['-d', f.user.name, 'contractors'], { stdio: 'ignore' });
+    }
+    const again = runJai(f, ['-m', 'casual', 'true']);
+    assert.equal(again.status, 0, again.stderr);
+  });
+
   it('runs a contractor in strict mode with no network: no interface up, the host listener unreachable', () => {
     const cwd = projectOf(contractor);
     const links = runJai(f, ['-m', 'strict', '/usr/sbin/ip', '-o', 'link'], { as: contractor, cwd });
