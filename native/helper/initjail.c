@@ -8,9 +8,10 @@
  * stdio (close_range CLOEXEC: the status socket, the pty slave, the held mount fds and the plan's fds do not cross
  * exec), and dies with the helper (PR_SET_PDEATHSIG, set after the drop, which would clear it). Nothing it does
  * can fail the session: its status only becomes a notice — except its placement in the session's cgroups (plan key
- * `cgroup`): the child closes its copies of the cgroup.procs fds first thing (it never writes to them, and none
- * crosses exec), then blocks on a sync pipe while the helper writes its pid to each fd, as for init (a pid write:
- * it works on cgroup v1 and v2 alike, where CLONE_INTO_CGROUP is v2 only). Only after every write succeeded does
+ * `cgroup`): the child closes its copies of the cgroup fds first thing (it never writes to them, and none
+ * crosses exec), then blocks on a sync pipe while the helper writes its pid to each fd (a pid write: it works on
+ * cgroup v1 and v2 alike, where CLONE_INTO_CGROUP is v2 only; it costs the grace period init avoids, once per new
+ * jail). Only after every write succeeded does
  * the child run its setup and exec, so the user's code, and everything it forks (a daemonised process too), is
  * under the session's limits and never in jaid's own cgroup; a failed write kills the child before it does
  * anything, and the session ends (stage `initjail`). The helper keeps its fds for init (ns_run). */
@@ -44,7 +45,7 @@ static _Noreturn void initjail_child(const struct plan *p, const struct program_
 	die_set_stage("initjail");
 	if (prctl(PR_SET_NAME, "jai-initjail", 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_NAME)");
-	/* The helper places this process in the cgroups; the child never holds a cgroup.procs fd past this point. */
+	/* The helper places this process in the cgroups; the child never holds a cgroup fd past this point. */
 	cgroup_close(cg);
 	if (close(sync[1]) < 0)
 		die_errno("close(sync pipe)");
@@ -89,7 +90,7 @@ static _Noreturn void initjail_child(const struct plan *p, const struct program_
 	die_errno("execve(%s)", p->initjail);
 }
 
-/* Writes the child's pid to each cgroup.procs fd while it waits on the sync pipe; a failed write kills and reaps
+/* Writes the child's pid to each cgroup fd (cgroup.procs, or tasks on v1: the child is single-threaded) while it waits on the sync pipe; a failed write kills and reaps
  * the child (it has run nothing of its own) and ends the session. */
 static void initjail_place(const struct cgroup_procs *cg, pid_t child)
 {
@@ -107,7 +108,7 @@ static void initjail_place(const struct cgroup_procs *cg, pid_t child)
 			if (errno != EINTR)
 				die_errno("waitpid(initjail %d)", (int)child);
 		errno = saved;
-		die_errno("write(%s/cgroup.procs, %d)", cg->dirs[i], (int)child);
+		die_errno("write(%s/%s, %d)", cg->dirs[i], cg->files[i], (int)child);
 	}
 }
 

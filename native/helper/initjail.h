@@ -19,8 +19,8 @@
  * jail's home as seen from the host (casual: the overlay root /run/jai/<user>/<jail>.home; strict, bare:
  * <storage>/<jail>.home), the plan's umask, argv [initjail], the plan's env (without JAI_SCRIPT). Before any of
  * that the child closes its copies of cg's fds and waits on a pipe while the helper writes its pid to each of them
- * (as for init): a failed write kills the child and dies with `write(PATH/cgroup.procs, PID): …` (the caller's
- * stage, `initjail`). cg's fds stay open in the helper, for init. */
+ * (`cgroup.procs`, or `tasks` on v1): a failed write kills the child and dies with `write(PATH/FILE, PID): …` (the
+ * caller's stage, `initjail`). cg's fds stay open in the helper, for init. */
 void initjail_run(const struct plan *plan, const struct program_io *io, int host_ns, int home_fd,
 		  struct cgroup_procs *cg);
 

@@ -165,8 +165,8 @@ int main(void)
 	/* The lock goes; the tmp and overlay mounts stay pinned by the held fds until this process exits. */
 	host_release(&main_host);
 	nheld = host_held_fds(&main_host, held, HOST_HELD_MAX);
-	/* The cgroup.procs fds (O_CLOEXEC): the initjail child and init are placed with them before either runs anything;
-	 * both close their copies first thing. */
+	/* The cgroup fds (O_CLOEXEC): the initjail child and init are placed with them before either runs anything;
+	 * both close their copies first thing (init once it has joined the v1 cgroups itself). */
 	die_set_stage("cgroup");
 	cgroup_open(&main_plan, &main_cgroups);
 

@@ -131,8 +131,8 @@ static void ns_forward(pid_t program, int sig, int pty_slave)
 		die_errno("kill(-%d, SIGCONT)", (int)group);
 }
 
-static _Noreturn void ns_init(const struct plan *p, const struct program_io *io, int sync_fd, const int *held,
-			      size_t nheld, struct cgroup_procs *cg)
+static _Noreturn void ns_init(const struct plan *p, const struct program_io *io, int sync_fd, int joined_fd,
+			      const int *held, size_t nheld, struct cgroup_procs *cg)
 {
 	sigset_t set;
 	pid_t program;
@@ -147,8 +147,17 @@ static _Noreturn void ns_init(const struct plan *p, const struct program_io *io,
 	for (i = 0; i < nheld; i++)
 		if (close(held[i]) < 0)
 			die_errno("close(held fd %d)", held[i]);
-	/* The outer helper places init in the cgroups; init and the program never hold a cgroup.procs fd. */
+	/* init joins the v1 cgroups itself (cgroup.c says why), then closes every cgroup fd: the program never holds
+	 * one. The outer helper waits for the byte on joined_fd before it goes on (EOF: init died, and said why). */
+	if (cgroup_join_self(cg, &i) < 0)
+		die_errno("write(%s/%s, 0)", cg->dirs[i], cg->files[i]);
 	cgroup_close(cg);
+	if (joined_fd >= 0) {
+		if (write(joined_fd, "j", 1) != 1)
+			die_errno("write(joined pipe)");
+		if (close(joined_fd) < 0)
+			die_errno("close(joined pipe)");
+	}
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_PDEATHSIG)");
 	do
@@ -226,11 +235,39 @@ static pid_t ns_clone3(const struct plan *p, const struct cgroup_procs *cg)
 	return (pid_t)syscall(SYS_clone3, &args, sizeof args);
 }
 
+/* Waits until init has joined its v1 cgroups (a byte on joined_fd, closed here). EOF: init died first; it sent the
+ * error record itself, so the helper ends with init's status and no record of its own (unless init had none). */
+static void ns_await_joined(int joined_fd, pid_t init)
+{
+	ssize_t n;
+	char c;
+	int status;
+
+	do
+		n = read(joined_fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		die_errno("read(joined pipe)");
+	if (n == 1) {
+		if (close(joined_fd) < 0)
+			die_errno("close(joined pipe)");
+		return;
+	}
+	(void)kill(init, SIGKILL);
+	while (waitpid(init, &status, 0) < 0)
+		if (errno != EINTR)
+			die_errno("waitpid(init %d)", (int)init);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == DIE_SETUP)
+		_exit(DIE_SETUP);
+	die("jai-init ended before it joined the session's cgroups");
+}
+
 int ns_run(const struct plan *p, const struct program_io *io, const int *held, size_t nheld, struct cgroup_procs *cg,
 	   struct timespec *start)
 {
 	sigset_t set;
 	int sync[2];
+	int joined[2] = { -1, -1 };
 	pid_t init;
 	int status;
 	size_t i;
@@ -240,6 +277,8 @@ int ns_run(const struct plan *p, const struct program_io *io, const int *held, s
 		die_errno("sigprocmask(SIG_BLOCK)");
 	if (pipe2(sync, O_CLOEXEC) < 0)
 		die_errno("pipe2 (sync)");
+	if (cg->nself > 0 && pipe2(joined, O_CLOEXEC) < 0)
+		die_errno("pipe2 (joined)");
 	init = ns_clone3(p, cg);
 	if (init < 0)
 		die_errno("clone3(CLONE_NEWPID|CLONE_NEWIPC%s%s%s)", p->network != PLAN_NET_HOST ? "|CLONE_NEWNET" : "",
@@ -247,10 +286,14 @@ int ns_run(const struct plan *p, const struct program_io *io, const int *held, s
 	if (init == 0) {
 		if (close(sync[1]) < 0)
 			die_errno("close(sync pipe)");
-		ns_init(p, io, sync[0], held, nheld, cg);
+		if (joined[0] >= 0 && close(joined[0]) < 0)
+			die_errno("close(joined pipe)");
+		ns_init(p, io, sync[0], joined[1], held, nheld, cg);
 	}
 	if (close(sync[0]) < 0)
 		die_errno("close(sync pipe)");
+	if (joined[1] >= 0 && close(joined[1]) < 0)
+		die_errno("close(joined pipe)");
 	ns_close_io(io);
 	/* init waits on the sync pipe: it is in the cgroups before it runs anything, and every process of the jail
 	 * inherits them. A failure: init is killed (it would exit on EOF of the sync pipe anyway), no `started`. */
@@ -262,10 +305,12 @@ int ns_run(const struct plan *p, const struct program_io *io, const int *held, s
 
 			(void)kill(init, SIGKILL);
 			errno = saved;
-			die_errno("write(%s/cgroup.procs, %d)", cg->dirs[i], (int)init);
+			die_errno("write(%s/%s, %d)", cg->dirs[i], cg->files[i], (int)init);
 		}
 	}
 	cgroup_close(cg);
+	if (joined[0] >= 0)
+		ns_await_joined(joined[0], init);
 	/* The daemon's go (its start row is on disk) comes while init is still held on the sync pipe: nothing has run
 	 * yet, and dying here makes init exit on EOF. As late as possible, so that its sync overlaps the setup. */
 	if (p->await_go)
