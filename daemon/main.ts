@@ -212,6 +212,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal, sessions: listener.activeConnections }, 'jaid stopping');
     sdNotify('STOPPING=1');
+    limits.manager?.close();
     void Promise.all([listener.close(), admin.close()]).then(() => {
       auditGuard.close();
       audit.close();

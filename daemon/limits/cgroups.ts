@@ -1,6 +1,7 @@
 // Per-session cgroups: detected once at start, one directory per session (per controller on v1), limits written
 // before the helper places the session's init in it, removed once the session has ended. Plain file I/O on
 // cgroupfs; the placement itself is the helper's (plan key `cgroup`).
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type { LimitsStatus } from '../admin/context';
 import type { Logger } from '../log';
@@ -8,6 +9,8 @@ import type { Limits } from '../policy/types';
 import { CONTROLLERS, chooseLayout, cpuMax, type CgroupLayout } from './cgroup-layout';
 
 const SESSION_ID = /^[0-9a-f]{32}$/;
+/** A spare's name carries its jaid's pid: the next jaid removes a dead one's at once (a crash leaves one behind). */
+const SPARE = /^spare-([1-9][0-9]{0,9})-[0-9a-f]{16}$/;
 const ENABLE = CONTROLLERS.map((c) => `+${c}`).join(' ');
 const CPU_PERIOD_US = 100_000;
 const REMOVE_RETRY_MS = 100;
@@ -42,15 +45,37 @@ function mkdirExisting(dir: string): void {
   }
 }
 
+/** A set of session cgroups made ahead of the session that will get them, and the limits written in them. */
+interface Spare {
+  name: string;
+  limits: Limits;
+}
+
+const sameLimits = (a: Limits, b: Limits): boolean =>
+  a.memoryBytes === b.memoryBytes && a.pids === b.pids && a.cpu === b.cpu;
+
 export class CgroupManager {
-  /** This daemon's session ids whose cgroups exist: never leftovers. */
+  /** This daemon's session ids (and its spare's name) whose cgroups exist: never leftovers. */
   private readonly own = new Set<string>();
+  /**
+   * cgroup v1 only: the next session's cgroups, made while the event loop is idle and renamed to the session's id at
+   * admission (three renames ~0.06 ms, against ~0.4 ms for the mkdirs and limit writes; a v2 cgroup cannot be
+   * renamed). Made with the last session's limits; a session with other limits gets fresh ones.
+   */
+  private spare: Spare | null = null;
+  private refillPending = false;
+  private closed = false;
 
   private constructor(
     /** The directories session cgroups are made in (one per hierarchy). */
     private readonly bases: readonly string[],
     private readonly kind: 'cgroup1' | 'cgroup2',
   ) {}
+
+  /** A manager over directories already prepared (tests: plain directories stand in for a v1 hierarchy). */
+  static over(bases: readonly string[], kind: 'cgroup1' | 'cgroup2'): CgroupManager {
+    return new CgroupManager(bases, kind);
+  }
 
   /** Detects the layout and prepares the base directories; never throws (limits are then unenforced). */
   static prepare(
@@ -76,17 +101,74 @@ export class CgroupManager {
   create(id: string, limits: Limits): string[] {
     if (!SESSION_ID.test(id)) throw new Error(`bad session id ${id}`);
     const dirs = this.bases.map((base) => `${base}/${id}`);
+    if (!this.takeSpare(dirs, limits)) this.make(id, dirs, limits);
     this.own.add(id);
+    this.refillSoon(limits);
+    return dirs;
+  }
+
+  /** Removes the spare (jaid stopping); no more are made. */
+  close(): void {
+    this.closed = true;
+    const spare = this.spare;
+    this.spare = null;
+    if (spare === null) return;
+    for (const base of this.bases) tryRmdir(`${base}/${spare.name}`);
+    this.own.delete(spare.name);
+  }
+
+  /** Whether a spare made with these limits is now dirs (renamed). A failed rename drops the spare. */
+  private takeSpare(dirs: readonly string[], limits: Limits): boolean {
+    const spare = this.spare;
+    if (spare === null) return false;
+    this.spare = null;
+    const from = this.bases.map((base) => `${base}/${spare.name}`);
+    if (sameLimits(spare.limits, limits)) {
+      try {
+        from.forEach((dir, i) => fs.renameSync(dir, dirs[i] ?? ''));
+        this.own.delete(spare.name);
+        return true;
+      } catch {
+        // Removed behind jaid's back, or a name taken: fresh ones below.
+      }
+    }
+    for (const dir of [...from, ...dirs]) tryRmdir(dir);
+    this.own.delete(spare.name);
+    return false;
+  }
+
+  private make(name: string, dirs: readonly string[], limits: Limits): void {
+    this.own.add(name);
     try {
       for (const dir of dirs) fs.mkdirSync(dir, { mode: 0o755 });
       if (this.kind === 'cgroup2') writeV2Limits(dirs[0] ?? '', limits);
       else for (const dir of dirs) writeV1Limits(dir, limits);
     } catch (e) {
       for (const dir of dirs) tryRmdir(dir);
-      this.own.delete(id);
+      this.own.delete(name);
       throw e;
     }
-    return dirs;
+  }
+
+  /** Once the current admission is done (the helper is then at work), the next session's cgroups, on v1. */
+  private refillSoon(limits: Limits): void {
+    if (this.kind !== 'cgroup1' || this.closed || this.refillPending || this.spare !== null) return;
+    this.refillPending = true;
+    setImmediate(() => {
+      this.refillPending = false;
+      if (this.closed || this.spare !== null) return;
+      const name = `spare-${process.pid}-${randomBytes(8).toString('hex')}`;
+      try {
+        this.make(
+          name,
+          this.bases.map((base) => `${base}/${name}`),
+          limits,
+        );
+        this.spare = { name, limits };
+      } catch {
+        // The next session makes its own and says why if it cannot.
+      }
+    });
   }
 
   /** Removes the session's cgroup(s), waiting for their last processes to be gone. */
@@ -108,15 +190,22 @@ export class CgroupManager {
 
   /**
    * Removes leftover (empty) session cgroups of a previous daemon: not this daemon's, and older than
-   * MIN_LEFTOVER_AGE_MS (jaid sweeps at start and once more when that much time has passed). Returns how many went.
+   * MIN_LEFTOVER_AGE_MS (jaid sweeps at start and once more when that much time has passed), and the spares of
+   * jaids no longer running, whatever their age. Returns how many went.
    */
   sweep(log: Logger, now = Date.now()): number {
     let removed = 0;
     for (const base of this.bases)
       for (const name of fs.readdirSync(base)) {
-        if (!SESSION_ID.test(name) || this.own.has(name)) continue;
-        const mtime = mtimeMs(`${base}/${name}`);
-        if (mtime === null || now - mtime < MIN_LEFTOVER_AGE_MS) continue;
+        if (this.own.has(name)) continue;
+        const spareOf = SPARE.exec(name)?.[1];
+        if (spareOf !== undefined) {
+          if (processExists(Number(spareOf))) continue;
+        } else {
+          if (!SESSION_ID.test(name)) continue;
+          const mtime = mtimeMs(`${base}/${name}`);
+          if (mtime === null || now - mtime < MIN_LEFTOVER_AGE_MS) continue;
+        }
         const result = tryRmdir(`${base}/${name}`);
         if (result === 'gone') removed++;
         else log.warn({ dir: `${base}/${name}`, error: result }, 'leftover session cgroup still in use');
@@ -128,6 +217,15 @@ export class CgroupManager {
 function unenforced(log: Logger, reason: string): { manager: null; status: LimitsStatus } {
   log.warn({ reason }, 'session limits are NOT enforced: no usable cgroup controllers');
   return { manager: null, status: { backend: 'none', enforced: false, detail: reason } };
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errorCode(e) !== 'ESRCH';
+  }
 }
 
 function mtimeMs(dir: string): number | null {
