@@ -82,7 +82,7 @@ describe('session cgroups made ahead (cgroup v1)', () => {
 
   it("sweeps a dead jaid's spare at once, a live one's never, nor its own", () => {
     const cg = CgroupManager.over(bases, 'cgroup1');
-    const dead = spawnSync('true').pid ?? 0;
+    const dead = spawnSync('true').pid;
     const names = [`spare-${dead}-0123456789abcdef`, `spare-${process.ppid}-0123456789abcdef`, 'spare-x-1', id(7)];
     for (const name of names) fs.mkdirSync(`${bases[0]}/${name}`);
     assert.equal(cg.sweep(quiet), 1, 'the young session cgroup stays (30 s), the dead spare goes');
