@@ -303,20 +303,6 @@ export class Connection {
     }
     this.sessionId = id;
     this.state = 'running';
-    this.ctx.log.info(
-      {
-        session: id,
-        user: identity.user,
-        uid: identity.uid,
-        argv0: plan.argv[0],
-        cwd: valid.cwd,
-        mode: valid.mode,
-        network: allowed.network,
-        rule: allowed.rule,
-        audited: audited.audited,
-      },
-      'session start',
-    );
     const session = new Session(id, this.ctx.helper, this.ctx.log, {
       onStarted: (master) => {
         this.setupEnded();
@@ -346,6 +332,21 @@ export class Connection {
     this.ctx.registry.add({ id, uid: identity.uid, mode: valid.mode, hangup: () => session.hangup() });
     session.start(encodePlan(plan.entries), fds);
     if (!session.isEnded) this.ctx.metrics.timing('admit', seconds(process.hrtime.bigint() - receivedAt));
+    // Logged once the helper is on its way (the line is ~0.15 ms of the event loop).
+    this.ctx.log.info(
+      {
+        session: id,
+        user: identity.user,
+        uid: identity.uid,
+        argv0: plan.argv[0],
+        cwd: valid.cwd,
+        mode: valid.mode,
+        network: allowed.network,
+        rule: allowed.rule,
+        audited: audited.audited,
+      },
+      'session start',
+    );
     // The start row's fdatasync runs while the helper builds the jail; the helper waits for the go.
     const committedAt = process.hrtime.bigint();
     this.ctx.audit.whenDurable(startRow, audited.audited, (refusal) => {
