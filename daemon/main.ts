@@ -119,7 +119,8 @@ async function main(): Promise<void> {
   prune();
   setInterval(prune, DAY_MS).unref();
   const abandoned = audit.closeAbandoned();
-  if (abandoned > 0) log.warn({ abandoned }, 'closed audit rows left open by a previous daemon');
+  if (abandoned.length > 0)
+    log.warn({ abandoned: abandoned.length }, 'closed audit rows left open by a previous daemon');
   const activation = activationFd(takeActivationEnv(), process.pid);
   if (activation !== null && typeof activation === 'object') {
     process.stderr.write(`jaid: ${activation.error}\n`);
@@ -188,6 +189,8 @@ async function main(): Promise<void> {
   // Only now that this jaid serves the socket (a second one has refused above) are orphaned helpers ours to end.
   const killed = killLeftoverHelpers(log);
   if (killed > 0) log.warn({ killed }, 'killed session helpers a previous jaid left running');
+  // Their sessions' cgroups go as soon as the killed processes are gone (the sweep would wait 30 s for them).
+  for (const id of abandoned) void limits.manager?.remove(id, log);
   const sweep = (): void => {
     const swept = limits.manager?.sweep(log) ?? 0;
     if (swept > 0) log.warn({ swept }, 'removed session cgroups a previous jaid left behind');

@@ -307,7 +307,7 @@ export class AuditLog {
   private readonly selectSession: Database.Statement<[string], SessionRow>;
   private readonly selectSessions: Database.Statement<[Record<string, string | number | null>], SessionRow>;
   private readonly selectRecent: Database.Statement<[number], SessionRow>;
-  private readonly updateAbandoned: Database.Statement;
+  private readonly updateAbandoned: Database.Statement<[string], { id: string }>;
   private readonly deleteEndedBefore: Database.Statement;
   private readonly deleteDeniedBeyondRows: Database.Statement;
   private readonly deleteBeyondRows: Database.Statement;
@@ -363,7 +363,7 @@ export class AuditLog {
       'SELECT * FROM sessions ORDER BY started_at DESC, rowid DESC LIMIT ?',
     );
     this.updateAbandoned = this.db.prepare(
-      `UPDATE sessions SET ended_at = ?, outcome = 'daemon-restart' WHERE ended_at IS NULL`,
+      `UPDATE sessions SET ended_at = ?, outcome = 'daemon-restart' WHERE ended_at IS NULL RETURNING id`,
     );
     this.deleteEndedBefore = this.db.prepare('DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?');
     // Refusals go first: any user can make them cheaply, and they must not push real sessions out.
@@ -490,9 +490,9 @@ export class AuditLog {
     this.walSync.syncNow();
   }
 
-  /** Rows left open by a daemon that died: closed at start-up with outcome 'daemon-restart'. */
-  closeAbandoned(now = new Date()): number {
-    const closed = this.updateAbandoned.run(now.toISOString()).changes;
+  /** Rows left open by a daemon that died: closed at start-up with outcome 'daemon-restart'. Returns their ids. */
+  closeAbandoned(now = new Date()): string[] {
+    const closed = this.updateAbandoned.all(now.toISOString()).map((row) => row.id);
     this.walSync.syncNow();
     return closed;
   }

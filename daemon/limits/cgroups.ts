@@ -173,6 +173,8 @@ export class CgroupManager {
 
   /** Removes the session's cgroup(s), waiting for their last processes to be gone. */
   async remove(id: string, log: Logger): Promise<void> {
+    // Ids also come from the audit log (a dead jaid's sessions): only a session's name is ever removed.
+    if (!SESSION_ID.test(id)) return;
     for (const base of this.bases) {
       const dir = `${base}/${id}`;
       for (let attempt = 1; ; attempt++) {

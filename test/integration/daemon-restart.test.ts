@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import * as native from '../../native/addon';
 import type { SessionRow } from '../../daemon/audit/audit-log';
+import { adminJson } from '../helpers/admin-request';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { REPO, helperProcesses, jaidArgs, runJai, spawnJai, startFixture, type Fixture } from '../helpers/fixture';
 
@@ -77,6 +78,7 @@ describe('daemon restart safety and socket activation', { skip }, () => {
     let out = '';
     client.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     await until(() => out === 'started\n', 'the session to start');
+    const crashed = f.daemon.pid;
     f.daemon.kill('SIGKILL');
     await exited(f.daemon);
     assert.ok(helperProcesses().length > 0, 'the session outlived the crashed daemon');
@@ -89,8 +91,17 @@ describe('daemon restart safety and socket activation', { skip }, () => {
       const db = new Database(f.auditDb, { readonly: true });
       const rows = db.prepare('SELECT * FROM sessions').all() as SessionRow[];
       db.close();
-      assert.equal(rows.find((r) => r.argv.includes('sleep 60'))?.outcome, 'daemon-restart');
+      const orphan = rows.find((r) => r.argv.includes('sleep 60'));
+      assert.equal(orphan?.outcome, 'daemon-restart');
       assert.equal(rows.filter((r) => r.ended_at === null).length, 0);
+      // Its cgroups go once its processes are gone, not 30 s later, and so does the dead jaid's spare.
+      const health = adminJson<{ limits: { enforced: boolean; detail: string } }>(f.adminSocket, 'GET', '/v1/health');
+      assert.equal(health.json.limits.enforced, true, 'this host has cgroups (policy.test.ts checks them too)');
+      const bases = health.json.limits.detail.split(' ');
+      await until(
+        () => bases.every((b) => !fs.readdirSync(b).some((n) => n === orphan?.id || n.startsWith(`spare-${crashed}-`))),
+        `the orphaned session's cgroups to go (${bases.join(' ')})`,
+      );
     } finally {
       next.kill('SIGTERM');
       await exited(next);
