@@ -131,6 +131,7 @@ async function main(): Promise<void> {
   const registry = new SessionRegistry((n) => sdNotify(`STATUS=${n} active session${n === 1 ? '' : 's'}`));
   const metrics = new Metrics();
   const auditGuard = new AuditGuard(audit, options.auditFailure, log, metrics);
+  const nssCache = new NssCache(nativeNss, { ttlMs: NSS_CACHE_TTL_MS, maxEntries: 4096, files: NSS_FILES });
   let listener: Listener;
   try {
     listener = new Listener({
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
         log,
         audit: auditGuard,
         // Spawns ask NSS several times each; the admin API (rare, and it authorises admins) asks it afresh.
-        nss: new NssCache(nativeNss, { ttlMs: NSS_CACHE_TTL_MS, maxEntries: 4096, files: NSS_FILES }),
+        nss: nssCache,
         helper: helper.binary,
         policy,
         registry,
@@ -229,7 +230,8 @@ async function main(): Promise<void> {
     stop('SIGINT');
   });
   process.on('SIGHUP', () => {
-    log.info('SIGHUP: reloading the policy');
+    log.info('SIGHUP: reloading the policy, forgetting cached user and group lookups');
+    nssCache.clear();
     const result = policy.reload();
     try {
       audit.recordAdminAction({

@@ -5,7 +5,8 @@
 // Invalidation: every answer is dropped as soon as /etc/passwd, /etc/group or /etc/nsswitch.conf differ in any way
 // (useradd, usermod and groupadd replace the file, so its inode changes) — checked once per synchronous run of
 // lookups (one admission), so an edit is seen by the very next request. Answers from other sources (systemd's
-// userdb, LDAP through sssd) change no file here: they live at most `ttlMs`. A lookup that throws is not cached.
+// userdb, LDAP through sssd) change no file here: they live at most `ttlMs`, or until SIGHUP. A lookup that throws is
+// not cached.
 import fs from 'node:fs';
 import type { GroupEntry, NssLookup, PasswdEntry } from './server/peer';
 
@@ -50,7 +51,8 @@ export class NssCache implements NssLookup {
     private readonly options: NssCacheOptions,
   ) {
     this.fileSignature = options.fileSignature ?? statSignature;
-    this.now = options.now ?? Date.now;
+    // Monotonic: a wall clock stepped back (NTP at boot) would keep answers alive for as long as the step.
+    this.now = options.now ?? (() => performance.now());
     this.afterThisRun = options.afterThisRun ?? queueMicrotask;
   }
 
@@ -75,7 +77,7 @@ export class NssCache implements NssLookup {
     return this.lookup(`i${gid}`, () => this.source.getgrgid(gid));
   }
 
-  /** Drops every answer (tests; an admin's reload). */
+  /** Drops every answer (SIGHUP: an admin who changed users in a directory service reloads jaid). */
   clear(): void {
     this.answers.clear();
   }

@@ -125,7 +125,13 @@ export class CgroupManager {
     const from = this.bases.map((base) => `${base}/${spare.name}`);
     if (sameLimits(spare.limits, limits)) {
       try {
-        from.forEach((dir, i) => fs.renameSync(dir, dirs[i] ?? ''));
+        const now = new Date();
+        from.forEach((dir, i) => {
+          fs.renameSync(dir, dirs[i] ?? '');
+          // A rename keeps the spare's mtime; another jaid's sweep (test suites share jai/) takes an old one for a
+          // leftover. The session's cgroups are as young as the session.
+          fs.utimesSync(dirs[i] ?? '', now, now);
+        });
         this.own.delete(spare.name);
         return true;
       } catch {
@@ -202,7 +208,8 @@ export class CgroupManager {
         if (this.own.has(name)) continue;
         const spareOf = SPARE.exec(name)?.[1];
         if (spareOf !== undefined) {
-          if (processExists(Number(spareOf))) continue;
+          // Not ours yet named after our pid: a previous jaid's that had our pid (a PID namespace of its own).
+          if (Number(spareOf) !== process.pid && processExists(Number(spareOf))) continue;
         } else {
           if (!SESSION_ID.test(name)) continue;
           const mtime = mtimeMs(`${base}/${name}`);

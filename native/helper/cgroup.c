@@ -11,8 +11,9 @@
  * Why init joins a v1 cgroup itself: a pid written to `cgroup.procs` (or another task's to `tasks`) takes the
  * kernel's global cgroup_threadgroup_rwsem for writing, which costs an RCU grace period when the lock was idle:
  * 5–25 ms, on every interactive `jai CMD`. A single thread moving itself (`0` written to `tasks`) skips that lock
- * (kernel 6.0+; older kernels take it and are merely as slow as before): ~0.02 ms. init is single-threaded, so the
- * thread is the process. */
+ * (Linux 5.5+, "cgroup: Optimize single thread migration"; older kernels take it and are merely as slow as before):
+ * ~0.02 ms. Only the literal "0" does: init's own pid written there takes the lock again. init is single-threaded,
+ * so the thread is the process. */
 #include "cgroup.h"
 
 #include <errno.h>

@@ -34,7 +34,7 @@ int cgroup_write(const struct cgroup_procs *cg, size_t i, pid_t pid);
  * cgroup, which init joins itself. */
 int cgroup_needs_write(const struct cgroup_procs *cg, size_t i);
 /* In init, first thing: moves the calling (single-threaded) process into every v1 cgroup by writing "0" to its
- * `tasks`. Returns 0, or -1 with errno and *failed set to the index that failed. */
+ * `tasks` (must stay "0", not the pid: see cgroup.c). Returns 0, or -1 with errno and *failed set to the index that failed. */
 int cgroup_join_self(const struct cgroup_procs *cg, size_t *failed);
 /* Closes every fd, into_fd too (in the outer helper once init is placed; in the initjail child and init first
  * thing: they never hold them). */

@@ -734,7 +734,8 @@ if [ "$(stat -f -c %T /sys/fs/cgroup/memory 2>/dev/null)" = cgroupfs ] && [ "$(s
 	ok "cgroup: exit 0" rc_is 0 cg-mem
 	ok "cgroup: the program and init (/proc/self, /proc/1) are in the memory cgroup" \
 		bash -c "[ \"\$(grep -c '^[0-9]*:memory:${MEMCG#/sys/fs/cgroup/memory}\$' '$WORK/cg-mem.out')\" = 2 ]"
-	ok "cgroup: the program holds no fd of a cgroup file (tasks, cgroup.procs)" out_lacks cg-mem /sys/fs/cgroup
+	ok "cgroup: the program holds no cgroup.procs fd" out_lacks cg-mem cgroup.procs
+	ok "cgroup: the program holds no tasks fd (init's, for joining)" out_lacks cg-mem /tasks
 	ok "cgroup: the pids cgroup was not joined" out_lacks cg-mem "pids:.*jai-smoke"
 	ok "cgroup: the memory cgroup is empty after the session" [ -z "$(cat "$MEMCG/cgroup.procs")" ]
 

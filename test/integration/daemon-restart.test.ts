@@ -79,6 +79,13 @@ describe('daemon restart safety and socket activation', { skip }, () => {
     client.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     await until(() => out === 'started\n', 'the session to start');
     const crashed = f.daemon.pid;
+    const health = adminJson<{ limits: { enforced: boolean; detail: string } }>(f.adminSocket, 'GET', '/v1/health');
+    assert.equal(health.json.limits.enforced, true, 'this host has cgroups (policy.test.ts checks them too)');
+    const bases = health.json.limits.detail.split(' ');
+    assert.ok(
+      bases.every((b) => fs.readdirSync(b).some((n) => n.startsWith(`spare-${crashed}-`))),
+      'the jaid about to crash has its spare cgroups (v1)',
+    );
     f.daemon.kill('SIGKILL');
     await exited(f.daemon);
     assert.ok(helperProcesses().length > 0, 'the session outlived the crashed daemon');
@@ -95,9 +102,6 @@ describe('daemon restart safety and socket activation', { skip }, () => {
       assert.equal(orphan?.outcome, 'daemon-restart');
       assert.equal(rows.filter((r) => r.ended_at === null).length, 0);
       // Its cgroups go once its processes are gone, not 30 s later, and so does the dead jaid's spare.
-      const health = adminJson<{ limits: { enforced: boolean; detail: string } }>(f.adminSocket, 'GET', '/v1/health');
-      assert.equal(health.json.limits.enforced, true, 'this host has cgroups (policy.test.ts checks them too)');
-      const bases = health.json.limits.detail.split(' ');
       await until(
         () => bases.every((b) => !fs.readdirSync(b).some((n) => n === orphan?.id || n.startsWith(`spare-${crashed}-`))),
         `the orphaned session's cgroups to go (${bases.join(' ')})`,
