@@ -125,6 +125,14 @@ describe('NSS cache', () => {
     assert.equal(source.calls.length, 2);
   });
 
+  it('forgets every answer on clear() (SIGHUP)', () => {
+    const { source, cache } = harness();
+    cache.getpwuid(1000);
+    cache.clear();
+    cache.getpwuid(1000);
+    assert.equal(source.calls.length, 2);
+  });
+
   it('does not cache a lookup that threw', () => {
     const { source, cache } = harness();
     source.fail = true;
