@@ -99,11 +99,12 @@ describe('daemon restart safety and socket activation', { skip }, () => {
       const rows = db.prepare('SELECT * FROM sessions').all() as SessionRow[];
       db.close();
       const orphan = rows.find((r) => r.argv.includes('sleep 60'));
-      assert.equal(orphan?.outcome, 'daemon-restart');
+      assert.ok(orphan !== undefined);
+      assert.equal(orphan.outcome, 'daemon-restart');
       assert.equal(rows.filter((r) => r.ended_at === null).length, 0);
       // Its cgroups go once its processes are gone, not 30 s later, and so does the dead jaid's spare.
       await until(
-        () => bases.every((b) => !fs.readdirSync(b).some((n) => n === orphan?.id || n.startsWith(`spare-${crashed}-`))),
+        () => bases.every((b) => !fs.readdirSync(b).some((n) => n === orphan.id || n.startsWith(`spare-${crashed}-`))),
         `the orphaned session's cgroups to go (${bases.join(' ')})`,
       );
     } finally {
