@@ -1,6 +1,7 @@
 // Encoding and decoding of the jai.v1 wire messages, one message per SEQPACKET packet.
 // The generated static code (proto/gen, built from proto/jai.proto) is only imported here; the client uses
 // client-codec.ts, which does without it.
+import { Reader } from 'protobufjs/minimal';
 import { jai } from './gen/jai';
 import { MAX_PACKET_BYTES, type DecodeResult } from './protocol';
 
@@ -39,8 +40,13 @@ function hasUnknownFields(value: unknown): boolean {
   return Object.values(record).some(hasUnknownFields);
 }
 
+/** What jaid reads: unknown fields are kept (protobufjs discards them by default) so that they can be refused. */
 export function decodeClientMessage(bytes: Uint8Array): DecodeResult<v1.ClientMessage> {
-  return decodeWith((b) => v1.ClientMessage.decode(b), bytes);
+  return decodeWith((b) => {
+    const reader = Reader.create(b);
+    reader.discardUnknown = false;
+    return v1.ClientMessage.decode(reader);
+  }, bytes);
 }
 
 export function decodeDaemonMessage(bytes: Uint8Array): DecodeResult<v1.DaemonMessage> {

@@ -25,9 +25,15 @@ describe('wire codec', () => {
     }
   });
 
-  it('refuses unknown fields rather than ignoring them', () => {
-    const unknownField = Buffer.from([0x08 | (50 << 3), 0x01]);
-    assert.equal(decodeClientMessage(unknownField).ok, false);
+  it('refuses unknown fields rather than ignoring them, at the top and nested', () => {
+    // Field 50, varint 1: tag (50 << 3) | 0 = 400, a two-byte varint.
+    const unknownField = Buffer.from([0x90, 0x03, 0x01]);
+    assert.deepEqual(decodeClientMessage(unknownField), { ok: false, reason: 'unknown fields' });
+    const spawn = Buffer.from(v1.SpawnRequest.encode({ argv: ['true'] }).finish());
+    const wrap = (body: Buffer): Buffer => Buffer.concat([Buffer.from([0x12, body.length]), body]);
+    assert.equal(decodeClientMessage(wrap(spawn)).ok, true, 'the same request without it is fine');
+    const nested = decodeClientMessage(wrap(Buffer.concat([spawn, unknownField])));
+    assert.deepEqual(nested, { ok: false, reason: 'unknown fields' });
   });
 
   it('decodes a random byte soup without throwing', () => {
