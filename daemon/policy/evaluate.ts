@@ -1,7 +1,7 @@
 // The admin policy's decision for one session request (docs/policy.md, "Decisions"). Pure: the caller brings the
 // subject's names from NSS and the count of its live sessions, and formats `jai: <reason> (policy rule <name>)`.
 import { formatSize } from '../../common/units';
-import { glob } from '../../common/glob';
+import { compileGlob } from '../../common/glob';
 import type { Mode } from '../server/validate';
 import { NETWORK_MODES, type Limits, type NetworkMode, type Policy, type PolicySettings } from './types';
 
@@ -167,11 +167,11 @@ export function evaluate(policy: Policy, subject: Subject, ask: SessionAsk, acti
  */
 export function filterEnv(env: readonly string[], patterns: readonly string[]): string[] {
   const exact = new Set(patterns.filter((p) => !p.includes('*')));
-  const globs = patterns.filter((p) => p.includes('*'));
+  const globs = patterns.filter((p) => p.includes('*')).map(compileGlob);
   return env.filter((entry) => {
     const eq = entry.indexOf('=');
     const name = eq < 0 ? entry : entry.slice(0, eq);
-    return !exact.has(name) && !globs.some((p) => glob(p, name));
+    return !exact.has(name) && !globs.some((matches) => matches(name));
   });
 }
 

@@ -119,3 +119,10 @@ napi_value err_napi(napi_env env, const char *call)
 	napi_throw_error(env, "EJAI_NAPI", message);
 	return NULL;
 }
+
+napi_value js_undefined(napi_env env)
+{
+	napi_value v;
+	NAPI_TRY(env, napi_get_undefined(env, &v));
+	return v;
+}

@@ -31,6 +31,9 @@ napi_value err_napi(napi_env env, const char *call);
 /* `errno` name for a positive errno value ("ENOENT"), written to buf. */
 const char *err_name(int err, char *buf, size_t len);
 
+/* `undefined`, what a binding without a result returns (NULL, exception pending, if even that fails). */
+napi_value js_undefined(napi_env env);
+
 /* Evaluate a napi call; on failure throw (err_napi) and return NULL from the
  * enclosing function. */
 #define NAPI_TRY(env, call)                           \

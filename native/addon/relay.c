@@ -328,13 +328,6 @@ static struct relay *relay_arg(napi_env env, napi_callback_info info)
 	return r;
 }
 
-static napi_value js_undefined(napi_env env)
-{
-	napi_value v;
-	NAPI_TRY(env, napi_get_undefined(env, &v));
-	return v;
-}
-
 /* outputRelayPause(relay): returns once the thread is parked between writes (at once when it has ended). */
 napi_value relay_pause(napi_env env, napi_callback_info info)
 {

@@ -116,13 +116,6 @@ static struct watcher *this_watcher(napi_env env, napi_callback_info info, size_
 	return w;
 }
 
-static napi_value js_undefined(napi_env env)
-{
-	napi_value v;
-	NAPI_TRY(env, napi_get_undefined(env, &v));
-	return v;
-}
-
 static napi_value watcher_start(napi_env env, napi_callback_info info)
 {
 	napi_value argv[1];
