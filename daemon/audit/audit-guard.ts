@@ -8,7 +8,7 @@ import { escapeControl } from '../escape';
 import { failure, type Failure } from '../errors';
 import type { Logger } from '../log';
 import type { Metrics } from '../admin/metrics';
-import type { AuditLog, SessionDenied, SessionEnd, SessionStart } from './audit-log';
+import type { AuditLog, SessionChanges, SessionDenied, SessionEnd, SessionStart } from './audit-log';
 
 export const AUDIT_FAILURE_MODES = ['refuse', 'allow'] as const;
 export type AuditFailureMode = (typeof AUDIT_FAILURE_MODES)[number];
@@ -35,7 +35,7 @@ export interface AuditStatus {
 
 export type StartWrite = { ok: true; audited: boolean } | Failure;
 
-type Writes = Pick<AuditLog, 'recordStart' | 'recordDenied' | 'recordEnd' | 'sync'>;
+type Writes = Pick<AuditLog, 'recordStart' | 'recordDenied' | 'recordEnd' | 'recordChanges' | 'sync'>;
 type Counters = Pick<Metrics, 'auditWriteFailed' | 'auditWritable' | 'sessionUnaudited'>;
 
 /** `SQLITE_FULL: database or disk is full`, from better-sqlite3's SqliteError or any other thrown value. */
@@ -152,6 +152,20 @@ export class AuditGuard {
     this.pendingEnds.set(id, { end, at: now });
     this.scheduleRetry();
     return false;
+  }
+
+  /**
+   * A casual session's changes, reported by the helper after the program's end (its end row is written by then, or
+   * waiting here to be: they go with it). Not kept when the write fails: they are a summary, and the files are in
+   * the changes directory.
+   */
+  recordChanges(id: string, changes: SessionChanges): void {
+    const pending = this.pendingEnds.get(id);
+    if (pending !== undefined) {
+      this.pendingEnds.set(id, { end: { ...pending.end, changes }, at: pending.at });
+      return;
+    }
+    this.write('end', () => this.audit.recordChanges(id, changes));
   }
 
   status(): AuditStatus {

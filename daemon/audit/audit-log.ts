@@ -303,6 +303,7 @@ export class AuditLog {
   private readonly insertStart: Database.Statement;
   private readonly insertDenied: Database.Statement;
   private readonly updateEnd: Database.Statement;
+  private readonly updateChanges: Database.Statement;
   private readonly insertAdmin: Database.Statement;
   private readonly selectSession: Database.Statement<[string], SessionRow>;
   private readonly selectSessions: Database.Statement<[Record<string, string | number | null>], SessionRow>;
@@ -349,6 +350,13 @@ export class AuditLog {
          outcome = @outcome, exit_code = @exit_code, signal = @signal, error_code = @error_code, error = @error,
          changes_count = @changes_count, changes_truncated = @changes_truncated, changes_paths = @changes_paths
        WHERE id = @id AND ended_at IS NULL`,
+    );
+    // The changes come after the end row (the helper walks them once the program has ended and the client has its
+    // exit status): written once, into an ended row that has none.
+    this.updateChanges = this.db.prepare(
+      `UPDATE sessions SET changes_count = @changes_count, changes_truncated = @changes_truncated,
+         changes_paths = @changes_paths
+       WHERE id = @id AND ended_at IS NOT NULL AND changes_count IS NULL`,
     );
     this.insertAdmin = this.db.prepare(
       `INSERT INTO admin_actions (at, actor_uid, actor_user, action, target, result, detail)
@@ -451,6 +459,11 @@ export class AuditLog {
       error_code: escapeControl(denied.code),
       error: escapeControl(denied.reason),
     });
+  }
+
+  /** A casual session's changes, into its ended row; false when there is no such row without changes. */
+  recordChanges(id: string, changes: SessionChanges): boolean {
+    return this.updateChanges.run({ id, ...changesColumns(changes) }).changes > 0;
   }
 
   /** Closes the session's row; false when there is no open row of that id (nothing was written). */

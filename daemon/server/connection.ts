@@ -32,7 +32,7 @@ import type { SessionEnd, SessionStart } from '../audit/audit-log';
 import type { DenialBudget } from '../audit/denial-budget';
 import type { Policy } from '../policy/types';
 import type { SessionRegistry } from '../session/registry';
-import { Session, type ChangesSummary, type NoticeKind, type SessionResult } from '../session/session';
+import { HANGUP_GRACE_MS, Session, type ChangesSummary, type NoticeKind, type SessionResult } from '../session/session';
 import type { ClientLimits } from './client-limits';
 import { resolveIdentity, type Identity, type NssLookup, type PeerCredentials } from './peer';
 import { expectedFdCount, validateSpawnRequest, validateTeardown, type ValidRequest } from './validate';
@@ -108,6 +108,23 @@ interface Admission {
 
 const seconds = (nanoseconds: bigint): number => Number(nanoseconds) / 1e9;
 
+/** A session's result as its audit row records it. */
+function endOf(result: SessionResult): SessionEnd {
+  switch (result.kind) {
+    case 'exited':
+      return { outcome: 'exited', exitCode: result.code };
+    case 'signaled':
+      return { outcome: 'signaled', signal: result.signal };
+    case 'failed':
+      return {
+        outcome: 'failed',
+        errorCode: result.failure.code,
+        error: result.failure.message,
+        exitCode: result.failure.exitCode,
+      };
+  }
+}
+
 /** The grants a session gets, the implicit cwd grant first: what the policy checks and the audit records. */
 function grantsOf(valid: ValidRequest): { path: string; readOnly: boolean }[] {
   return [...(valid.nocwd ? [] : [{ path: valid.cwd, readOnly: false }]), ...valid.grants];
@@ -123,6 +140,11 @@ export class Connection {
   private readonly channel: PacketChannel;
   /** The current request's session (or teardown); null between requests. */
   private session: Session | null = null;
+  /**
+   * Sessions whose program has ended and been reported, whose helper is still finishing (the changes walk, its
+   * exit): the connection may take its next request meanwhile, but is reported closed only once they have ended.
+   */
+  private readonly finishing = new Set<Session>();
   private sessionId: string | null = null;
   private deadline: NodeJS.Timeout | null = null;
   /** Releases this connection's setup slot (ClientLimits.beginSetup) once its helper has started or failed. */
@@ -323,6 +345,7 @@ export class Connection {
         'session start',
       );
     };
+    let exitReportedAt: bigint | null = null;
     const session = new Session(id, this.ctx.helper, this.ctx.log, {
       onStarted: (master) => {
         this.setupEnded();
@@ -337,20 +360,36 @@ export class Connection {
       onStopped: (signo) => {
         this.send({ stopped: { signal: signo } });
       },
+      onExited: (result) => {
+        // The client has its status now; the helper's walk of the changes and its exit (~1 ms) follow unwaited.
+        const exitedAt = process.hrtime.bigint();
+        this.ctx.registry.finishing(id);
+        if (this.session === session) this.session = null;
+        this.finishing.add(session);
+        this.reportEnd(id, result);
+        exitReportedAt = process.hrtime.bigint();
+        this.ctx.metrics.timing('report', seconds(exitReportedAt - exitedAt));
+        this.ctx.metrics.timing('session', seconds(exitReportedAt - receivedAt));
+      },
       onEnded: (result, changes) => {
         logStart(); // a helper that failed to start ends the session within session.start()
         const endedAt = process.hrtime.bigint();
         this.ctx.registry.remove(id);
-        let reportedAt: bigint;
         try {
-          this.onSessionEnded(id, result, changes);
-          reportedAt = process.hrtime.bigint();
+          if (exitReportedAt !== null) {
+            if (changes !== null) this.ctx.audit.recordChanges(id, changes);
+          } else {
+            this.reportEnd(id, result, changes);
+            const reportedAt = process.hrtime.bigint();
+            this.ctx.metrics.timing('report', seconds(reportedAt - endedAt));
+            if (result.kind !== 'failed') this.ctx.metrics.timing('session', seconds(reportedAt - receivedAt));
+          }
         } finally {
           // After the client has its exit status: the rmdirs are ~0.15 ms and nobody waits for them.
           this.releaseCgroups(id, cgroups);
         }
-        this.ctx.metrics.timing('report', seconds(reportedAt - endedAt));
-        if (result.kind !== 'failed') this.ctx.metrics.timing('session', seconds(reportedAt - receivedAt));
+        this.ctx.log.info({ session: id, changes: changes?.count, ...endOf(result) }, 'session end');
+        if (this.finishing.delete(session)) this.reportClosedOnce();
       },
     });
     this.session = session;
@@ -545,6 +584,7 @@ export class Connection {
     if (!this.beginSetup(null)) return;
     let plan: PlanEntry[];
     let user: string;
+    let uid: number;
     try {
       const valid = validateTeardown(request);
       if (!valid.ok) return this.refuse(valid);
@@ -552,16 +592,27 @@ export class Connection {
       if (!identity.ok) return this.refuse(identity);
       plan = buildTeardownPlan(identity.value, valid.value);
       user = identity.value.user;
+      uid = identity.value.uid;
     } catch (e) {
       this.ctx.log.error({ peer: this.peer, err: e }, 'teardown admission failed');
       return this.refuse(failure('INTERNAL', 'internal error while checking the request'));
     }
     this.state = 'teardown';
+    // A session of the user's that the client has seen end may still hold its mounts for a moment (its helper's
+    // exit): the teardown waits for that, or it would find them busy.
+    this.ctx.registry.afterFinishing(uid, HANGUP_GRACE_MS, () => {
+      // The connection ended meanwhile (the client left, jaid is stopping): nothing to do.
+      if (this.state === 'teardown' && this.session === null) this.startTeardown(plan, user, request.jail);
+    });
+  }
+
+  private startTeardown(plan: readonly PlanEntry[], user: string, jail: string): void {
     const id = randomBytes(16).toString('hex');
-    this.ctx.log.info({ teardown: id, user, jail: request.jail || '(all)' }, 'teardown');
+    this.ctx.log.info({ teardown: id, user, jail: jail || '(all)' }, 'teardown');
     this.session = new Session(id, this.ctx.helper, this.ctx.log, {
       onStarted: () => undefined,
       onStopped: () => undefined,
+      onExited: () => undefined,
       onNotice: (kind, message) => {
         this.sendNotice(kind, message);
       },
@@ -594,28 +645,20 @@ export class Connection {
     this.session?.signal(signo);
   }
 
-  private onSessionEnded(id: string, result: SessionResult, changes: ChangesSummary | null): void {
-    const end: SessionEnd =
-      result.kind === 'exited'
-        ? { outcome: 'exited', exitCode: result.code }
-        : result.kind === 'signaled'
-          ? { outcome: 'signaled', signal: result.signal }
-          : {
-              outcome: 'failed',
-              errorCode: result.failure.code,
-              error: result.failure.message,
-              exitCode: result.failure.exitCode,
-            };
+  /**
+   * The end row, then the client's final message: whoever sees the exit can read the row. The changes come with it
+   * when the helper has reported them already, else later (recordChanges).
+   */
+  private reportEnd(id: string, result: SessionResult, changes: ChangesSummary | null = null): void {
+    const end = endOf(result);
     if (result.kind === 'failed' && result.failure.code === 'HELPER_FAILED') this.ctx.metrics.helperFailure();
     // A failed write is kept by the guard and written once the log can be written again.
-    // The end row first (whoever sees the exit can read it), then the client, then the log line.
     this.ctx.audit.recordEnd(id, changes === null ? end : { ...end, changes });
     if (result.kind === 'failed') this.refuse(result.failure);
     else {
       this.send({ exited: result.kind === 'exited' ? { code: result.code } : { signal: result.signal } });
       this.requestDone();
     }
-    this.ctx.log.info({ session: id, ...end }, 'session end');
   }
 
   /**
@@ -644,7 +687,7 @@ export class Connection {
 
   /** The listener forgets a connection only when its fd is closed and its session (if any) recorded. */
   private reportClosedOnce(): void {
-    if (this.reported || this.state !== 'done' || !this.channel.isClosed) return;
+    if (this.reported || this.state !== 'done' || !this.channel.isClosed || this.finishing.size > 0) return;
     this.reported = true;
     this.ctx.onClosed(this);
   }

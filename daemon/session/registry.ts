@@ -11,25 +11,72 @@ export interface LiveSession {
   hangup(): void;
 }
 
+interface Entry {
+  session: LiveSession;
+  /** The program has ended and the client has its status; the helper is still walking the changes and exiting. */
+  finishing: boolean;
+}
+
+interface Waiter {
+  uid: number;
+  run: () => void;
+  timer: NodeJS.Timeout;
+}
+
 export class SessionRegistry implements SessionControl {
-  private readonly live = new Map<string, LiveSession>();
+  private readonly live = new Map<string, Entry>();
+  private readonly waiters = new Set<Waiter>();
 
   /** `onChange` hears the number of live sessions after each start and end (systemd's STATUS=). */
   constructor(private readonly onChange: (live: number) => void = () => undefined) {}
 
   add(session: LiveSession): void {
-    this.live.set(session.id, session);
+    this.live.set(session.id, { session, finishing: false });
     this.onChange(this.live.size);
   }
 
-  remove(id: string): void {
-    if (this.live.delete(id)) this.onChange(this.live.size);
+  /**
+   * The session's program has ended: it no longer counts against max_sessions (what is left is the helper's own
+   * bounded end: init and every process of the jail are gone or being killed), but it stays live until removed.
+   */
+  finishing(id: string): void {
+    const entry = this.live.get(id);
+    if (entry !== undefined) entry.finishing = true;
   }
 
+  remove(id: string): void {
+    const entry = this.live.get(id);
+    if (entry === undefined) return;
+    this.live.delete(id);
+    this.onChange(this.live.size);
+    if (entry.finishing) this.wakeWaiters(entry.session.uid);
+  }
+
+  /** Sessions of this uid whose program still runs (or is being set up). */
   countForUid(uid: number): number {
     let n = 0;
-    for (const s of this.live.values()) if (s.uid === uid) n++;
+    for (const { session, finishing } of this.live.values()) if (session.uid === uid && !finishing) n++;
     return n;
+  }
+
+  /**
+   * Runs `run` once no session of `uid` is finishing (at once if none is), or after `maxWaitMs` whatever: a
+   * teardown must not find the mounts held by a helper that is about to let them go.
+   */
+  afterFinishing(uid: number, maxWaitMs: number, run: () => void): void {
+    if (!this.hasFinishing(uid)) {
+      run();
+      return;
+    }
+    const waiter: Waiter = {
+      uid,
+      run,
+      timer: setTimeout(() => {
+        this.waiters.delete(waiter);
+        run();
+      }, maxWaitMs),
+    };
+    this.waiters.add(waiter);
   }
 
   get size(): number {
@@ -37,15 +84,30 @@ export class SessionRegistry implements SessionControl {
   }
 
   kill(id: string): boolean {
-    const session = this.live.get(id);
-    if (session === undefined) return false;
-    session.hangup();
+    const entry = this.live.get(id);
+    if (entry === undefined) return false;
+    entry.session.hangup();
     return true;
   }
 
   activeByMode(): Record<Mode, number> {
     const counts: Record<Mode, number> = { casual: 0, strict: 0, bare: 0 };
-    for (const s of this.live.values()) counts[s.mode]++;
+    for (const { session } of this.live.values()) counts[session.mode]++;
     return counts;
+  }
+
+  private hasFinishing(uid: number): boolean {
+    for (const { session, finishing } of this.live.values()) if (finishing && session.uid === uid) return true;
+    return false;
+  }
+
+  private wakeWaiters(uid: number): void {
+    if (this.hasFinishing(uid)) return;
+    for (const waiter of [...this.waiters]) {
+      if (waiter.uid !== uid) continue;
+      this.waiters.delete(waiter);
+      clearTimeout(waiter.timer);
+      waiter.run();
+    }
   }
 }

@@ -9,8 +9,9 @@ import type { Logger } from '../log';
 import { HelperProcess, type HelperExit } from './helper-process';
 import { parseStatusRecord, type StatusRecord } from './status-record';
 
-export type SessionResult =
-  { kind: 'exited'; code: number } | { kind: 'signaled'; signal: number } | { kind: 'failed'; failure: Failure };
+/** How the program ended, as init reported it. */
+export type ProgramResult = { kind: 'exited'; code: number } | { kind: 'signaled'; signal: number };
+export type SessionResult = ProgramResult | { kind: 'failed'; failure: Failure };
 
 /** What the program changed in a casual overlay (the helper walks the upper dir after the program ended). */
 export interface ChangesSummary {
@@ -36,6 +37,12 @@ export interface SessionEvents {
   onStopped(signo: number): void;
   /** A message for the user (control characters already escaped). */
   onNotice(kind: NoticeKind, message: string): void;
+  /**
+   * The program ended (init's `exit` or `signal` record, after `started`, with no error before it): its outcome is
+   * final, and the client may have it now. The helper still walks the changes and exits (its mount namespace's
+   * teardown): onEnded follows with this same result. At most once; never for a session whose setup failed.
+   */
+  onExited(result: ProgramResult): void;
   /** Called exactly once; `changes` only for a casual session whose helper reported them. */
   onEnded(result: SessionResult, changes: ChangesSummary | null): void;
 }
@@ -78,6 +85,8 @@ export class Session {
   private helperStderr = '';
   private changes: ChangesSummary | null = null;
   private abortedWith: Failure | null = null;
+  /** What onExited reported: from then on the session's result. */
+  private exited: ProgramResult | null = null;
 
   constructor(
     readonly id: string,
@@ -144,7 +153,7 @@ export class Session {
 
   /** The session may not run after all (its start row could not be synced): the helper goes, `failure` is the result. */
   abort(why: Failure): void {
-    if (this.ended || this.abortedWith !== null) return;
+    if (this.ended || this.abortedWith !== null || this.exited !== null) return;
     this.abortedWith = why;
     if (this.child !== null && this.helperExit === null) this.child.kill('SIGKILL');
   }
@@ -212,6 +221,7 @@ export class Session {
       case 'exit':
       case 'signal':
         this.finalRecord ??= record;
+        this.reportExit();
         return;
       case 'changes':
         // After the program's end (or init's own error record), once.
@@ -227,6 +237,17 @@ export class Session {
     }
   }
 
+  /** The program's outcome goes out as soon as init reports it, unless something failed before. */
+  private reportExit(): void {
+    const record = this.finalRecord;
+    if (this.exited !== null || record === null || !this.initStarted) return;
+    if (this.errorRecord !== null || this.protocolFault !== null || this.abortedWith !== null) return;
+    if (record.kind === 'exit') this.exited = { kind: 'exited', code: record.code };
+    else if (record.kind === 'signal') this.exited = { kind: 'signaled', signal: record.signo };
+    else return;
+    this.events.onExited(this.exited);
+  }
+
   private maybeEnd(): void {
     if (this.ended || this.helperExit === null || !this.statusClosed) return;
     if (this.killTimer !== null) clearTimeout(this.killTimer);
@@ -236,6 +257,15 @@ export class Session {
   }
 
   private result(): SessionResult {
+    if (this.exited !== null) {
+      // The client has it: what the helper did wrong afterwards (its walk of the changes) is only logged.
+      if (this.protocolFault !== null)
+        this.log.warn(
+          { session: this.id, fault: this.protocolFault },
+          'sandbox helper misbehaved after the program ended',
+        );
+      return this.exited;
+    }
     if (this.abortedWith !== null) return { kind: 'failed', failure: this.abortedWith };
     if (this.protocolFault !== null)
       return {

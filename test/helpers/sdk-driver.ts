@@ -50,6 +50,25 @@ function throwsCode(fn: () => unknown): string {
 }
 
 const scenarios: Record<string, () => Promise<unknown>> = {
+  /**
+   * `true`, then `jai -u`, 10 times on one connection, each request sent the moment the previous one is answered:
+   * the exit comes before the session's helper has let its mounts go.
+   */
+  async backToBack() {
+    const jai = await connect();
+    const results = [];
+    for (let i = 0; i < 10; i++) {
+      const session = await jai.spawn({ argv: ['true'], stdio: ['null', 'null', 'null'] });
+      const status = await session.wait().catch((e: unknown) => errorOf(e));
+      const again = await jai.spawn({ argv: ['true'], stdio: ['null', 'null', 'null'] });
+      const statusAgain = await again.wait().catch((e: unknown) => errorOf(e));
+      const tornDown = await jai.teardown().catch((e: unknown) => errorOf(e));
+      results.push({ status, statusAgain, tornDown });
+    }
+    await jai.close();
+    return results;
+  },
+
   /** 20 sessions, one after the other, on one client. */
   async sequential() {
     const jai = await connect();

@@ -264,9 +264,16 @@ describe('admin policy (the issue example)', { skip }, () => {
     await until(() => bases.every((b) => !fs.readdirSync(b).includes(id)), 'session cgroups to go');
   });
 
-  it('records start, deny and end rows, with the casual changes, in the audit log', () => {
+  it('records start, deny and end rows, with the casual changes, in the audit log', async () => {
     const marker = `changed-${process.pid}`;
     assert.equal(runJai(f, ['-m', 'casual', 'sh', '-c', `echo x > ~/${marker}`]).status, 0);
+    // The end row is there when jai exits; the changes follow once the helper has walked them (docs/audit.md).
+    const ended = sessions(f, '?limit=50').find((s) => s.argv.includes(`echo x > ~/${marker}`));
+    assert.equal(ended?.state, 'exited');
+    await until(
+      () => sessions(f, '?limit=50').some((s) => s.changes?.paths.includes(marker) === true),
+      'the changes to be recorded',
+    );
     const all = sessions(f, '?limit=50');
     const withChange = all.find((s) => s.changes?.paths.includes(marker) === true);
     assert.ok(withChange, JSON.stringify(all.map((s) => s.changes)));

@@ -2,14 +2,18 @@
 // the real unprivileged user (the SDK runs as the user, as an agent harness would).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { SessionRow } from '../../daemon/audit/audit-log';
+import { adminJson } from '../helpers/admin-request';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { startFixture, type Fixture } from '../helpers/fixture';
 
 const skip = privilegedSkipReason();
+/** Network at most loopback: asking for host is a policy denial the SDK must report. */
+const SDK_POLICY = '[defaults]\nnetwork = "loopback"\n';
 
 type Status = { code?: number; signal?: number };
 interface Rejection {
@@ -84,11 +88,10 @@ function auditRows(f: Fixture): SessionRow[] {
 describe('client library (SDK)', { skip }, () => {
   let f: Fixture;
   before(async () => {
-    // Network at most loopback: asking for host is a policy denial the SDK must report.
     // Dozens of sessions in a few seconds, as a harness runs them: above the default per-uid spawn rate (20/s,
     // bursts of 40), which client-limits.test.ts covers.
     f = await startFixture('sdk', process.env, {
-      policy: '[defaults]\nnetwork = "loopback"\n',
+      policy: SDK_POLICY,
       daemonArgs: ['--spawn-rate', '1000', '--spawn-burst', '1000'],
     });
   });
@@ -125,6 +128,25 @@ describe('client library (SDK)', { skip }, () => {
       assert.equal(row.exit_code, i);
       assert.deepEqual(JSON.parse(row.argv), ['sh', '-c', 'echo "run $0"; echo "err $0" >&2; exit $0', String(i)]);
     });
+  });
+
+  it('takes the next request at once after an exit: max_sessions = 1 is not exceeded, jai -u finds nothing busy', async () => {
+    // With one session allowed, a spawn sent the moment the last one's exit arrived must not be counted against
+    // it; a teardown sent then must wait for that session's helper to let go of the overlay, not fail with EBUSY.
+    fs.writeFileSync(f.policyFile, `${SDK_POLICY}max_sessions = 1\n`);
+    assert.equal(adminJson(f.adminSocket, 'POST', '/v1/policy/reload').status, 200);
+    try {
+      const results = (await scenario(f, 'backToBack')) as {
+        status: unknown;
+        statusAgain: unknown;
+        tornDown: unknown;
+      }[];
+      assert.equal(results.length, 10);
+      for (const r of results) assert.deepEqual(r, { status: { code: 0 }, statusAgain: { code: 0 }, tornDown: 0 });
+    } finally {
+      fs.writeFileSync(f.policyFile, SDK_POLICY);
+      assert.equal(adminJson(f.adminSocket, 'POST', '/v1/policy/reload').status, 200);
+    }
   });
 
   it('runs concurrent sessions on a pool of connections, at most maxConnections at once', async () => {

@@ -1,5 +1,5 @@
 // Checklist #24: the user cannot ptrace the setup path. While sessions start in a loop (all modes), a process of
-// the user keeps trying PTRACE_ATTACH on every jai-helper, jai-init, jai-exec and jai-initjail process it can find
+// the user keeps trying PTRACE_SEIZE (PTRACE_ATTACH's permission check) on every jai-helper, jai-init, jai-exec and jai-initjail process it can find
 // (the helper is root and non-dumpable; PID 2 switches to the user's ids only just before exec and stays
 // non-dumpable until then). None may ever be attached.
 import assert from 'node:assert/strict';
@@ -16,7 +16,7 @@ const TRACER = `
 import ctypes, os, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
-PTRACE_ATTACH, PTRACE_DETACH = 16, 17
+PTRACE_DETACH, PTRACE_SEIZE, PTRACE_INTERRUPT = 17, 0x4206, 0x4207
 deadline = time.time() + float(sys.argv[1])
 tries, attached, seen, after_exec = 0, [], set(), set()
 while time.time() < deadline:
@@ -31,10 +31,13 @@ while time.time() < deadline:
             continue
         seen.add(comm)
         tries += 1
-        if libc.ptrace(PTRACE_ATTACH, int(pid), None, None) == 0:
-            # Attached: the tracee stops. What is it now? (It may have exec'd the user's program since its comm
-            # was read: that one is the user's own, dumpable process, and attaching to it is no finding.)
+        # PTRACE_SEIZE: the same permission check as PTRACE_ATTACH, without the SIGSTOP, which could outlive a
+        # detach (delivered after another signal's stop) and stop the user's program for good (jai stops with it).
+        if libc.ptrace(PTRACE_SEIZE, int(pid), None, None) == 0:
+            # Attached. What is it now? (It may have exec'd the user's program since its comm was read: that one is
+            # the user's own, dumpable process, and attaching to it is no finding.) Stopped for the detach.
             try:
+                libc.ptrace(PTRACE_INTERRUPT, int(pid), None, None)
                 os.waitpid(int(pid), 0x40000000)
                 now = open('/proc/%s/comm' % pid).read().strip()
             except OSError:
@@ -57,7 +60,7 @@ describe('#24 the setup path cannot be ptraced by the user', { skip }, () => {
   });
 
   it(
-    `PTRACE_ATTACH on every jai-* process during ${String(RACE_MS)} ms of session starts never succeeds`,
+    `PTRACE_SEIZE on every jai-* process during ${String(RACE_MS)} ms of session starts never succeeds`,
     { timeout: 60_000 },
     async (t) => {
       const tracer = spawn('python3', ['-c', TRACER, String(RACE_MS / 1000)], {

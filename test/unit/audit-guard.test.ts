@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import { Metrics } from '../../daemon/admin/metrics';
 import { AuditGuard, describeWriteError, type AuditFailureMode } from '../../daemon/audit/audit-guard';
-import type { SessionDenied, SessionEnd, SessionStart } from '../../daemon/audit/audit-log';
+import type { SessionChanges, SessionDenied, SessionEnd, SessionStart } from '../../daemon/audit/audit-log';
 import { parsePrometheus, sampleValue } from '../helpers/prometheus';
 
 /** better-sqlite3's SqliteError has this shape: a message and a SQLITE_* code. */
@@ -37,6 +37,12 @@ class FlakyWrites {
     if (this.failing !== null) throw this.failing;
     this.ends.push({ id, end, at: now });
     return this.starts.includes(id);
+  }
+  readonly changes: { id: string; changes: SessionChanges }[] = [];
+  recordChanges(id: string, changes: SessionChanges): boolean {
+    if (this.failing !== null) throw this.failing;
+    this.changes.push({ id, changes });
+    return this.ends.some((e) => e.id === id);
   }
   /** Syncs fail with this while set; each answers on the next turn, like the thread pool's fdatasync. */
   syncFailing: Error | null = null;
@@ -158,6 +164,24 @@ describe('audit guard', () => {
     assert.deepEqual(guard.recordStart(start('z')), { ok: true, audited: true });
     assert.deepEqual(writes.ends, [{ id: 'x', end: { outcome: 'exited', exitCode: 0 }, at: endedAt }]);
     assert.equal(guard.status().pendingEnds, 0);
+    guard.close();
+  });
+
+  it('writes changes after the end; changes for an end still waiting go with it', () => {
+    const { writes, guard } = setup('refuse');
+    const changes = { count: 2, truncated: false, paths: ['a', 'b'] };
+    assert.deepEqual(guard.recordStart(start('x')), { ok: true, audited: true });
+    assert.equal(guard.recordEnd('x', { outcome: 'exited', exitCode: 0 }), true);
+    guard.recordChanges('x', changes);
+    assert.deepEqual(writes.changes, [{ id: 'x', changes }]);
+    writes.failing = FULL;
+    const endedAt = new Date('2026-04-01T10:00:00Z');
+    assert.equal(guard.recordEnd('y', { outcome: 'exited', exitCode: 3 }, endedAt), false);
+    guard.recordChanges('y', changes);
+    writes.failing = null;
+    assert.deepEqual(guard.recordStart(start('z')), { ok: true, audited: true });
+    assert.deepEqual(writes.ends.at(-1), { id: 'y', end: { outcome: 'exited', exitCode: 3, changes }, at: endedAt });
+    assert.equal(writes.changes.length, 1);
     guard.close();
   });
 

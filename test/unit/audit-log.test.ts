@@ -165,6 +165,22 @@ describe('audit log records', () => {
     log.close();
   });
 
+  it('adds the changes reported after the end once, to an ended row only', () => {
+    const log = freshLog();
+    const changes = { count: 1, truncated: false, paths: ['notes\u001b.md'] };
+    log.recordStart(start('c1'), at('2026-03-01T10:00:00Z'));
+    assert.equal(log.recordChanges('c1', changes), false, 'not before the end');
+    log.recordEnd('c1', { outcome: 'exited', exitCode: 0 }, at('2026-03-01T10:00:01Z'));
+    assert.equal(log.getSession('c1')?.changes, null);
+    assert.equal(log.recordChanges('c1', changes), true);
+    assert.deepEqual(log.getSession('c1')?.changes, { count: 1, truncated: false, paths: ['notes\\x1b.md'] });
+    assert.equal(log.recordChanges('c1', { count: 9, truncated: true, paths: [] }), false, 'never rewritten');
+    assert.equal(log.getSession('c1')?.changes?.count, 1);
+    assert.equal(log.getSession('c1')?.state, 'exited');
+    assert.equal(log.recordChanges('none', changes), false);
+    log.close();
+  });
+
   it('records a failure with its code and a refusal as one closed denied row', () => {
     const log = freshLog();
     log.recordStart(start('f1'), at('2026-03-01T10:00:00Z'));
