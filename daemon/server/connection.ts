@@ -32,18 +32,20 @@ import type { SessionEnd, SessionStart } from '../audit/audit-log';
 import type { DenialBudget } from '../audit/denial-budget';
 import type { Policy } from '../policy/types';
 import type { SessionRegistry } from '../session/registry';
-import { HANGUP_GRACE_MS, Session, type ChangesSummary, type NoticeKind, type SessionResult } from '../session/session';
+import { FINISH_GRACE_MS, Session, type ChangesSummary, type NoticeKind, type SessionResult } from '../session/session';
 import type { ClientLimits } from './client-limits';
 import { resolveIdentity, type Identity, type NssLookup, type PeerCredentials } from './peer';
 import { expectedFdCount, validateSpawnRequest, validateTeardown, type ValidRequest } from './validate';
 
-type State = 'hello' | 'spawn' | 'running' | 'teardown' | 'done';
+type State = 'hello' | 'spawn' | 'waiting' | 'running' | 'teardown' | 'done';
 type Body = NonNullable<v1.ClientMessage['body']>;
 
 /** Which message each state accepts. */
 const ACCEPTS: Readonly<Record<State, readonly Body[]>> = {
   hello: ['hello'],
   spawn: ['spawn', 'teardown'],
+  /** A spawn at the user's max_sessions waits for a finishing session of theirs (Connection.onSpawn). */
+  waiting: [],
   running: ['signal', 'continue'],
   teardown: [],
   done: [],
@@ -95,6 +97,12 @@ export interface ConnectionContext {
   limits: ClientLimits;
   /** Called once the connection is finished (closed and, if it ran one, its session recorded). */
   onClosed(connection: Connection): void;
+}
+
+/** The user is at max_sessions and one of their sessions is finishing: admit again once it has ended. */
+interface AwaitFinishing {
+  ok: false;
+  awaitUid: number;
 }
 
 interface Admission {
@@ -275,20 +283,35 @@ export class Connection {
     this.state = 'spawn';
   }
 
-  private onSpawn(request: v1.SpawnRequest, fds: number[], receivedAt: bigint): void {
+  /** `retried`: admitted again after waiting for a finishing session (the setup slot is held already). */
+  private onSpawn(request: v1.SpawnRequest, fds: number[], receivedAt: bigint, retried = false): void {
     this.clearDeadline();
-    if (!this.beginSetup(request)) {
+    if (!retried && !this.beginSetup(request)) {
       fds.forEach(closeQuietly);
       return;
     }
     const id = randomBytes(16).toString('hex');
-    let outcome: Admission | Failure;
+    let outcome: Admission | AwaitFinishing | Failure;
     try {
-      outcome = this.admit(id, request, fds.length);
+      outcome = this.admit(id, request, fds.length, !retried);
     } catch (e) {
       // A bug or an NSS backend failure: this request fails, the daemon and everyone else's sessions do not.
       this.ctx.log.error({ peer: this.peer, err: e }, 'spawn admission failed');
       outcome = failure('INTERNAL', 'internal error while checking the request');
+    }
+    if ('awaitUid' in outcome) {
+      // Its helper is exiting (a client running sessions back to back sends the next request as soon as it has the
+      // exit): admitted once it has gone, or refused then if the user is still at the limit.
+      this.state = 'waiting';
+      this.ctx.registry.afterFinishing(outcome.awaitUid, FINISH_GRACE_MS, () => {
+        if (this.state !== 'waiting') {
+          fds.forEach(closeQuietly); // the connection ended meanwhile; its slot went with it
+          return;
+        }
+        this.state = 'spawn';
+        this.onSpawn(request, fds, receivedAt, true);
+      });
+      return;
     }
     if (!outcome.ok) {
       fds.forEach(closeQuietly);
@@ -411,7 +434,12 @@ export class Connection {
     void this.ctx.cgroups.remove(id, this.ctx.log);
   }
 
-  private admit(id: string, request: v1.SpawnRequest, fdCount: number): Admission | Failure {
+  private admit(
+    id: string,
+    request: v1.SpawnRequest,
+    fdCount: number,
+    mayWait: boolean,
+  ): Admission | AwaitFinishing | Failure {
     const valid = validateSpawnRequest(request);
     if (!valid.ok) return valid;
     const expected = expectedFdCount(valid.value);
@@ -446,6 +474,13 @@ export class Connection {
       },
       this.ctx.registry.countForUid(identity.value.uid),
     );
+    if (
+      !allowed.ok &&
+      allowed.code === 'SESSION_LIMIT' &&
+      mayWait &&
+      this.ctx.registry.hasFinishing(identity.value.uid)
+    )
+      return { ok: false, awaitUid: identity.value.uid };
     if (!allowed.ok)
       return this.denied(
         id,
@@ -496,6 +531,7 @@ export class Connection {
    * RATE_LIMITED before anything else is looked at; false when refused.
    */
   private beginSetup(request: v1.SpawnRequest | null): boolean {
+    this.setupEnded(); // a request's slot ends with it; never two held by one connection
     const slot = this.ctx.limits.beginSetup(this.peer.uid, Date.now());
     if (slot.ok) {
       this.endSetup = slot.release;
@@ -600,7 +636,7 @@ export class Connection {
     this.state = 'teardown';
     // A session of the user's that the client has seen end may still hold its mounts for a moment (its helper's
     // exit): the teardown waits for that, or it would find them busy.
-    this.ctx.registry.afterFinishing(uid, HANGUP_GRACE_MS, () => {
+    this.ctx.registry.afterFinishing(uid, FINISH_GRACE_MS, () => {
       // The connection ended meanwhile (the client left, jaid is stopping): nothing to do.
       if (this.state === 'teardown' && this.session === null) this.startTeardown(plan, user, request.jail);
     });
@@ -671,6 +707,8 @@ export class Connection {
       this.finish();
       return;
     }
+    // A teardown never reports started: its slot ends here (a spawn's ended at its start or refusal).
+    this.setupEnded();
     this.session = null;
     this.sessionId = null;
     this.state = 'spawn';

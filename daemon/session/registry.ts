@@ -36,8 +36,8 @@ export class SessionRegistry implements SessionControl {
   }
 
   /**
-   * The session's program has ended: it no longer counts against max_sessions (what is left is the helper's own
-   * bounded end: init and every process of the jail are gone or being killed), but it stays live until removed.
+   * The session's program has ended and the client has its status; the helper still walks the changes and exits
+   * (Session kills it if that takes over FINISH_GRACE_MS). It still counts against max_sessions until removed.
    */
   finishing(id: string): void {
     const entry = this.live.get(id);
@@ -52,16 +52,17 @@ export class SessionRegistry implements SessionControl {
     if (entry.finishing) this.wakeWaiters(entry.session.uid);
   }
 
-  /** Sessions of this uid whose program still runs (or is being set up). */
+  /** Live sessions of this uid, finishing ones included. */
   countForUid(uid: number): number {
     let n = 0;
-    for (const { session, finishing } of this.live.values()) if (session.uid === uid && !finishing) n++;
+    for (const { session } of this.live.values()) if (session.uid === uid) n++;
     return n;
   }
 
   /**
-   * Runs `run` once no session of `uid` is finishing (at once if none is), or after `maxWaitMs` whatever: a
-   * teardown must not find the mounts held by a helper that is about to let them go.
+   * Runs `run` once no session of `uid` is finishing (at once if none is; else on a later turn of the loop), or
+   * after `maxWaitMs` whatever: a teardown must not find the mounts held by a helper about to let them go, and a
+   * spawn at the user's max_sessions waits for the session that is about to end rather than being refused.
    */
   afterFinishing(uid: number, maxWaitMs: number, run: () => void): void {
     if (!this.hasFinishing(uid)) {
@@ -76,6 +77,8 @@ export class SessionRegistry implements SessionControl {
         run();
       }, maxWaitMs),
     };
+    // A waiting request does not keep a stopping jaid alive; the connection's end tells the callback so.
+    waiter.timer.unref();
     this.waiters.add(waiter);
   }
 
@@ -96,7 +99,7 @@ export class SessionRegistry implements SessionControl {
     return counts;
   }
 
-  private hasFinishing(uid: number): boolean {
+  hasFinishing(uid: number): boolean {
     for (const { session, finishing } of this.live.values()) if (finishing && session.uid === uid) return true;
     return false;
   }
@@ -107,7 +110,8 @@ export class SessionRegistry implements SessionControl {
       if (waiter.uid !== uid) continue;
       this.waiters.delete(waiter);
       clearTimeout(waiter.timer);
-      waiter.run();
+      // Not from within the ending session's own callbacks.
+      setImmediate(waiter.run);
     }
   }
 }

@@ -49,6 +49,12 @@ export interface SessionEvents {
 
 /** How long a hung-up session may take to exit before it is killed. */
 export const HANGUP_GRACE_MS = 2000;
+/**
+ * How long the helper may take, once the program's end is reported, to walk the changes and exit before it is
+ * killed (its last records are lost then, the result stands): init stuck in its exit (a FUSE request nobody answers)
+ * must not keep a finishing session, and its max_sessions slot, forever.
+ */
+export const FINISH_GRACE_MS = 5000;
 const MAX_HELPER_STDERR = 16 * 1024;
 /** What the helper waits for on the status socket with the plan's `go wait` (native/README.md). */
 const GO_RECORD = Buffer.from('go');
@@ -245,6 +251,10 @@ export class Session {
     if (record.kind === 'exit') this.exited = { kind: 'exited', code: record.code };
     else if (record.kind === 'signal') this.exited = { kind: 'signaled', signal: record.signo };
     else return;
+    this.killTimer ??= setTimeout(() => {
+      this.log.warn({ session: this.id }, 'sandbox helper still running after the program ended: killed');
+      this.child?.kill('SIGKILL');
+    }, FINISH_GRACE_MS);
     this.events.onExited(this.exited);
   }
 

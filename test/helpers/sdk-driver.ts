@@ -65,8 +65,11 @@ const scenarios: Record<string, () => Promise<unknown>> = {
       const tornDown = await jai.teardown().catch((e: unknown) => errorOf(e));
       results.push({ status, statusAgain, tornDown });
     }
+    // More teardowns on the same connection than jaid's setup slots per uid (32): none may be refused BUSY.
+    const teardowns = [];
+    for (let i = 0; i < 25; i++) teardowns.push(await jai.teardown().catch((e: unknown) => errorOf(e)));
     await jai.close();
-    return results;
+    return { results, teardowns };
   },
 
   /** 20 sessions, one after the other, on one client. */

@@ -48,8 +48,10 @@ int main(void)
 		}
 		if (child < 0 || waitpid(child, &status, 0) != child)
 			printf("i386-unshare=probe-failed\n");
-		else if (WIFSIGNALED(status))
+		else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)
 			printf("i386-unshare=fault\n");
+		else if (WIFSIGNALED(status))
+			printf("i386-unshare=signal-%d\n", WTERMSIG(status));
 		else
 			printf("i386-unshare=%d\n", WEXITSTATUS(status));
 	}

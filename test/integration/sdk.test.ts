@@ -130,19 +130,21 @@ describe('client library (SDK)', { skip }, () => {
     });
   });
 
-  it('takes the next request at once after an exit: max_sessions = 1 is not exceeded, jai -u finds nothing busy', async () => {
-    // With one session allowed, a spawn sent the moment the last one's exit arrived must not be counted against
-    // it; a teardown sent then must wait for that session's helper to let go of the overlay, not fail with EBUSY.
+  it('takes the next request at once after an exit: at max_sessions = 1 it waits, jai -u finds nothing busy', async () => {
+    // With one session allowed, a spawn sent the moment the last one's exit arrived finds that session finishing
+    // (its helper exiting): it waits for it rather than being refused; a teardown sent then waits for the helper to
+    // let go of the overlay rather than failing with EBUSY. And the setup slots of the teardowns are given back
+    // (with jaid's default 32 per uid, 30 requests leaking one each would show as BUSY in the next test).
     fs.writeFileSync(f.policyFile, `${SDK_POLICY}max_sessions = 1\n`);
     assert.equal(adminJson(f.adminSocket, 'POST', '/v1/policy/reload').status, 200);
     try {
-      const results = (await scenario(f, 'backToBack')) as {
-        status: unknown;
-        statusAgain: unknown;
-        tornDown: unknown;
-      }[];
+      const { results, teardowns } = (await scenario(f, 'backToBack')) as {
+        results: { status: unknown; statusAgain: unknown; tornDown: unknown }[];
+        teardowns: unknown[];
+      };
       assert.equal(results.length, 10);
       for (const r of results) assert.deepEqual(r, { status: { code: 0 }, statusAgain: { code: 0 }, tornDown: 0 });
+      assert.deepEqual(teardowns, Array<number>(25).fill(0));
     } finally {
       fs.writeFileSync(f.policyFile, SDK_POLICY);
       assert.equal(adminJson(f.adminSocket, 'POST', '/v1/policy/reload').status, 200);
