@@ -23,6 +23,8 @@ export interface ChannelHandlers {
 export const MAX_QUEUED_PACKETS = 64;
 /** How long end() waits for a peer to take the last packets before closing anyway. */
 export const END_LINGER_MS = 5000;
+/** At most this many unread packets are dropped at a close (the rest, if a peer keeps sending, reset it). */
+const MAX_DISCARDED = 64;
 
 /**
  * Owns `fd`. Packets are read as they arrive (one per readiness callback round, all that are queued) and
@@ -189,8 +191,26 @@ export class PacketChannel {
     this.closed = true;
     this.watcher.close();
     for (const pending of this.queue.splice(0)) pending.done?.();
+    if (end.kind === 'closed') this.discardUnread();
     closeQuietly(this.fd);
     this.handlers.onEnd(end);
+  }
+
+  /**
+   * Our close: what the peer sent that was not read (a request after a final message, say) is dropped first, so
+   * that the peer reads an end of file rather than ECONNRESET (a socket closed with packets unread resets its peer).
+   */
+  private discardUnread(): void {
+    for (let i = 0; i < MAX_DISCARDED; i++) {
+      let received: native.Received | null;
+      try {
+        received = native.recvMessage(this.fd, this.maxBytes, MAX_PACKET_FDS);
+      } catch {
+        return;
+      }
+      if (received === null || received.eof) return;
+      received.fds.forEach(closeQuietly);
+    }
   }
 }
 
