@@ -154,7 +154,9 @@ export async function startFixture(
   fs.writeFileSync(policyFile, options.policy ?? '');
   let log = '';
   const args = [...jaidArgs({ socket, adminSocket, auditDb, policyFile }), ...(options.daemonArgs ?? [])];
-  const daemon = spawn(process.execPath, [path.join(REPO, 'bin/jaid'), ...args], {
+  // setpriv execs jaid with SIGTERM as its parent-death signal: a test file killed by the runner (its timeout) takes
+  // its jaid, and so its sessions and mounts, with it instead of leaving them to disturb the files after it.
+  const daemon = spawn('setpriv', ['--pdeathsig', 'TERM', process.execPath, path.join(REPO, 'bin/jaid'), ...args], {
     stdio: ['ignore', 'pipe', 'pipe', ...(options.inheritFds ?? [])],
     env: daemonEnv,
   });
