@@ -15,6 +15,7 @@ command -v make >/dev/null || missing+=(make)
 command -v g++ >/dev/null || missing+=(g++)
 command -v python3 >/dev/null || missing+=(python3)
 command -v script >/dev/null || missing+=(bsdutils)
+command -v setpriv >/dev/null || missing+=(util-linux) # the test fixture starts jaid through it
 command -v useradd >/dev/null || missing+=(passwd)
 command -v umount >/dev/null || missing+=(mount)
 command -v node >/dev/null || missing+=(nodejs npm)
