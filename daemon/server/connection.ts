@@ -368,7 +368,13 @@ export class Connection {
         'session start',
       );
     };
+    /** Set once the client has the exit (at init's record, or at the end for a session that failed). */
     let exitReportedAt: bigint | null = null;
+    const timeReport = (endSeenAt: bigint, result: SessionResult): void => {
+      exitReportedAt = process.hrtime.bigint();
+      this.ctx.metrics.timing('report', seconds(exitReportedAt - endSeenAt));
+      if (result.kind !== 'failed') this.ctx.metrics.timing('session', seconds(exitReportedAt - receivedAt));
+    };
     const session = new Session(id, this.ctx.helper, this.ctx.log, {
       onStarted: (master) => {
         this.setupEnded();
@@ -390,9 +396,7 @@ export class Connection {
         if (this.session === session) this.session = null;
         this.finishing.add(session);
         this.reportEnd(id, result);
-        exitReportedAt = process.hrtime.bigint();
-        this.ctx.metrics.timing('report', seconds(exitReportedAt - exitedAt));
-        this.ctx.metrics.timing('session', seconds(exitReportedAt - receivedAt));
+        timeReport(exitedAt, result);
       },
       onEnded: (result, changes) => {
         logStart(); // a helper that failed to start ends the session within session.start()
@@ -403,9 +407,7 @@ export class Connection {
             if (changes !== null) this.ctx.audit.recordChanges(id, changes);
           } else {
             this.reportEnd(id, result, changes);
-            const reportedAt = process.hrtime.bigint();
-            this.ctx.metrics.timing('report', seconds(reportedAt - endedAt));
-            if (result.kind !== 'failed') this.ctx.metrics.timing('session', seconds(reportedAt - receivedAt));
+            timeReport(endedAt, result);
           }
         } finally {
           // After the client has its exit status: the rmdirs are ~0.15 ms and nobody waits for them.

@@ -105,7 +105,7 @@ export class SessionRegistry implements SessionControl {
   }
 
   private wakeWaiters(uid: number): void {
-    if (this.hasFinishing(uid)) return;
+    if (this.waiters.size === 0 || this.hasFinishing(uid)) return;
     for (const waiter of [...this.waiters]) {
       if (waiter.uid !== uid) continue;
       this.waiters.delete(waiter);

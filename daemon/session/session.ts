@@ -226,8 +226,9 @@ export class Session {
         return;
       case 'exit':
       case 'signal':
-        this.finalRecord ??= record;
-        this.reportExit();
+        if (this.finalRecord !== null) return;
+        this.finalRecord = record;
+        this.reportExit(record);
         return;
       case 'changes':
         // After the program's end (or init's own error record), once.
@@ -244,13 +245,11 @@ export class Session {
   }
 
   /** The program's outcome goes out as soon as init reports it, unless something failed before. */
-  private reportExit(): void {
-    const record = this.finalRecord;
-    if (this.exited !== null || record === null || !this.initStarted) return;
-    if (this.errorRecord !== null || this.protocolFault !== null || this.abortedWith !== null) return;
-    if (record.kind === 'exit') this.exited = { kind: 'exited', code: record.code };
-    else if (record.kind === 'signal') this.exited = { kind: 'signaled', signal: record.signo };
-    else return;
+  private reportExit(record: Extract<StatusRecord, { kind: 'exit' | 'signal' }>): void {
+    if (!this.initStarted || this.errorRecord !== null || this.protocolFault !== null || this.abortedWith !== null)
+      return;
+    this.exited =
+      record.kind === 'exit' ? { kind: 'exited', code: record.code } : { kind: 'signaled', signal: record.signo };
     this.killTimer ??= setTimeout(() => {
       this.log.warn({ session: this.id }, 'sandbox helper still running after the program ended: killed');
       this.child?.kill('SIGKILL');
