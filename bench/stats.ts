@@ -114,7 +114,7 @@ export function histogramDelta(before: readonly Sample[], after: readonly Sample
 
 /** jaid's spawn-path histograms, as the benches print them. */
 const DAEMON_HISTOGRAMS = [
-  ['jai_spawn_admit_seconds', "request → helper exec'd"],
+  ['jai_spawn_admit_seconds', 'request → helper started'],
   ['jai_spawn_duration_seconds', 'request → program started'],
   ['jai_spawn_report_seconds', 'end seen → exit reported'],
   ['jai_session_seconds', 'request → exit reported'],

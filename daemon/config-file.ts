@@ -50,6 +50,8 @@ export function parseDaemonConfig(text: string, file: string): ConfigPair[] | { 
       text_ = key.endsWith('_mode') ? value.toString(8).padStart(3, '0') : String(value);
     // `spawn_rate = 0.5`: a float, for the flag's parser to check like any other value.
     else if (typeof value === 'number' && Number.isFinite(value) && value >= 0) text_ = String(value);
+    // `helper_zygote = false`: a switch, for the flag's on|off.
+    else if (typeof value === 'boolean') text_ = value ? 'on' : 'off';
     else return { problem: `${where}: must be a string or a non-negative number` };
     pairs.push([`--${key.replace(/_/g, '-')}`, text_, where]);
   }

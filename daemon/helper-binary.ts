@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as native from '../native/addon';
+import type { HelperZygote } from './session/helper-zygote';
 
 /**
  * The helper, opened once at start: every session execs this fd, so the file checked is the file run, and a helper
@@ -12,6 +13,8 @@ export interface HelperBinary {
   path: string;
   /** O_RDONLY, CLOEXEC; held for the daemon's lifetime. */
   fd: number;
+  /** Forks the session helpers when set (jaid sets it at start); else each is exec'd from `fd`. */
+  zygote?: HelperZygote;
 }
 
 const ELF_MAGIC = Buffer.from('\x7fELF', 'latin1');

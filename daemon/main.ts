@@ -27,6 +27,7 @@ import {
 } from './options';
 import { ClientLimits, DEFAULT_CLIENT_LIMITS } from './server/client-limits';
 import { Listener } from './server/listener';
+import { HelperZygote } from './session/helper-zygote';
 import { killLeftoverHelpers } from './session/leftovers';
 import { activationFd, takeActivationEnv } from './server/socket-activation';
 
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
       auditRetentionDays: 0,
       auditRetentionRows: 0,
       auditFailure: 'refuse',
+      helperZygote: true,
       policyPath: null,
       adminSocketPath: '/run/jai/admin.sock',
       adminSocketMode: 0o660,
@@ -190,6 +192,12 @@ async function main(): Promise<void> {
   // Only now that this jaid serves the socket (a second one has refused above) are orphaned helpers ours to end.
   const killed = killLeftoverHelpers(log);
   if (killed > 0) log.warn({ killed }, 'killed session helpers a previous jaid left running');
+  // From now on session helpers are forked by the zygote (started now, so that the first session does not wait).
+  const zygote = options.helperZygote ? new HelperZygote(helper.binary, log, metrics) : null;
+  if (zygote !== null) {
+    helper.binary.zygote = zygote;
+    zygote.start();
+  }
   // Their sessions' cgroups go as soon as the killed processes are gone (the sweep would wait 30 s for them).
   for (const id of abandoned) void limits.manager?.remove(id, log);
   const sweep = (): void => {
@@ -218,6 +226,7 @@ async function main(): Promise<void> {
     sdNotify('STOPPING=1');
     limits.manager?.close();
     void Promise.all([listener.close(), admin.close()]).then(() => {
+      zygote?.close();
       auditGuard.close();
       audit.close();
       log.info('jaid stopped');

@@ -13,6 +13,8 @@ export interface DaemonOptions {
   socketMode: number;
   auditDb: string;
   helperPath: string;
+  /** Fork each helper from one started at jaid's start (`jai-helper --zygote`); off: exec each one. */
+  helperZygote: boolean;
   logLevel: LogLevel;
   /** Ended sessions older than this many days are deleted from the audit log; 0 keeps them forever. */
   auditRetentionDays: number;
@@ -46,7 +48,8 @@ export type ParsedOptions =
 
 export const USAGE = `usage: jaid [--config FILE] [--socket PATH] [--socket-mode MODE] [--admin-socket PATH]
             [--admin-socket-mode MODE] [--policy FILE] [--audit-db FILE] [--audit-retention-days N]
-            [--audit-retention-rows N] [--audit-failure refuse|allow] [--helper PATH] [--log-level LEVEL]
+            [--audit-retention-rows N] [--audit-failure refuse|allow] [--helper PATH] [--helper-zygote on|off]
+            [--log-level LEVEL]
             [--max-connections N] [--max-connections-per-uid N] [--max-setups-per-uid N] [--spawn-rate N]
             [--spawn-burst N] [--request-timeout TIME] [--max-packet-bytes SIZE] [--sandbox-id-base N]
             [--sandbox-id-count N]
@@ -65,6 +68,8 @@ foreground until SIGTERM; SIGHUP reloads the policy.
   --audit-failure MODE       when the audit log cannot be written: refuse new sessions (default) or allow them
                              to run unaudited (logged and counted)
   --helper PATH              the jai-helper binary (default: native/build/jai-helper of this installation)
+  --helper-zygote on|off     fork each session's helper from one started once (default on, ~1 ms faster a
+                             session), or exec each one (every helper with its own address-space layout)
   --log-level LEVEL          fatal, error, warn, info (default), debug or trace
   --sandbox-id-base N        strict jails run as uid/gid N + the user's uid (default 1879048192 = 0x70000000)
   --sandbox-id-count N       size of that reserved range: users with a uid ≥ N get no strict mode (default 268435456)
@@ -191,6 +196,11 @@ const SETTERS: Readonly<Record<string, Setter>> = {
   '--spawn-burst': limitSetter('--spawn-burst', 'spawnBurst', 'a number of sessions', count),
   '--request-timeout': limitSetter('--request-timeout', 'requestTimeoutMs', 'a time (500ms, 10s, 1m)', parseDuration),
   '--max-packet-bytes': limitSetter('--max-packet-bytes', 'maxPacketBytes', 'a size (65536, 32K)', (v) => parseSize(v)),
+  '--helper-zygote': (o, v) => {
+    if (v !== 'on' && v !== 'off') return `--helper-zygote: on or off, not ${v}`;
+    o.helperZygote = v === 'on';
+    return null;
+  },
   '--audit-failure': (o, v) => {
     const mode = AUDIT_FAILURE_MODES.find((m) => m === v);
     if (mode === undefined) return `--audit-failure: one of ${AUDIT_FAILURE_MODES.join(', ')}`;

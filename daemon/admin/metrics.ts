@@ -96,6 +96,8 @@ export class Metrics {
   private auditIsWritable = true;
   private unaudited = 0;
   private helperFailures = 0;
+  private readonly helpersStarted = { forked: 0, execd: 0 };
+  private zygotesStarted = 0;
   /**
    * The spawn path, from the daemon's clock. Its own work per session is admit + report; start - admit is the
    * helper building the jail; session - start - report is the program running and the helper's end.
@@ -103,7 +105,7 @@ export class Metrics {
   private readonly timings: Readonly<Record<SpawnTiming, Histogram>> = {
     admit: new Histogram(
       'jai_spawn_admit_seconds',
-      "Daemon-side time from a spawn request received to the sandbox helper exec'd (validation, policy, audit row committed, plan, fork and exec).",
+      "Daemon-side time from a spawn request received to the sandbox helper started (validation, policy, audit row committed, plan, the helper's fork asked of the zygote or its exec).",
       SPAWN_BUCKETS,
     ),
     start: new Histogram(
@@ -160,6 +162,16 @@ export class Metrics {
     this.helperFailures++;
   }
 
+  /** A session's (or teardown's) helper was started: forked by the zygote, or exec'd when none served. */
+  helperStarted(how: 'forked' | 'execd'): void {
+    this.helpersStarted[how]++;
+  }
+
+  /** A helper zygote was started (one at jaid's start, another after a crash or a failure). */
+  zygoteStarted(): void {
+    this.zygotesStarted++;
+  }
+
   /** A write to the audit log failed (record: start, end, denied). */
   auditWriteFailed(record: 'start' | 'end' | 'denied'): void {
     this.auditFailures.set(record, (this.auditFailures.get(record) ?? 0) + 1);
@@ -208,6 +220,23 @@ export class Metrics {
 
     header(lines, 'jai_helper_failures_total', 'counter', 'Sessions whose setup helper failed.');
     lines.push(`jai_helper_failures_total ${formatValue(this.helperFailures)}`);
+
+    header(
+      lines,
+      'jai_helpers_started_total',
+      'counter',
+      "Helpers started, by how: forked by the helper zygote, or exec'd when no zygote served.",
+    );
+    for (const how of ['forked', 'execd'] as const)
+      lines.push(`jai_helpers_started_total${labels({ how })} ${formatValue(this.helpersStarted[how])}`);
+
+    header(
+      lines,
+      'jai_helper_zygotes_started_total',
+      'counter',
+      'Helper zygotes started: one at start, one more after each crash of a forked helper or failure of the zygote.',
+    );
+    lines.push(`jai_helper_zygotes_started_total ${formatValue(this.zygotesStarted)}`);
 
     header(
       lines,

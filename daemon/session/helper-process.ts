@@ -1,12 +1,14 @@
 // The helper as a process, with the contract of native/README.md: fd 0 the plan, 1 /dev/null, 2 a diagnostics
-// pipe, 3 the status socket, 4… the client's fds; an empty environment; argv0 `jai-helper`. Started by the addon
-// without forking jaid (a clone that shares its memory until exec) and reaped through a pidfd on Node's loop.
+// pipe, 3 the status socket, 4… the client's fds; an empty environment; argv0 `jai-helper`. Forked by the helper's
+// zygote (helper-zygote.ts) or, when none serves, started by the addon without forking jaid (a clone that shares
+// its memory until exec); either way jaid's child, reaped through a pidfd on Node's loop.
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import * as native from '../../native/addon';
 import { closeQuietly } from '../../proto/channel';
 import type { HelperBinary } from '../helper-binary';
+import type { ForkAnswer, HelperZygote } from './helper-zygote';
 
 export interface HelperExit {
   code: number | null;
@@ -38,39 +40,40 @@ const SIGNAL_NAMES = new Map(
 
 export class HelperProcess {
   private exited = false;
-  private readonly watcher: native.Watcher;
+  /** Known once the helper exists: at once when exec'd, at the zygote's answer when forked. */
+  private child: { pid: number; pidfd: number; watcher: native.Watcher } | null = null;
+  /** Signals asked for before a forked helper's pidfd came, sent when it comes. */
+  private readonly pendingSignals: number[] = [];
+  /** The zygote that forked it: told how it ended. */
+  private forkedBy: HelperZygote | null = null;
+  private readonly diagnostics: net.Socket;
 
   private constructor(
-    readonly pid: number,
-    private readonly pidfd: number,
     diagnosticsFd: number,
     private readonly events: HelperEvents,
   ) {
-    this.watcher = native.watch(pidfd, () => {
-      this.onReadable();
-    });
     // Read as it comes, so that the helper never blocks on a full pipe; it ends at EOF (the helper and its init
     // have exited), as a child's stderr stream does.
-    let diagnostics: net.Socket;
-    try {
-      diagnostics = new net.Socket({ fd: diagnosticsFd, readable: true, writable: false });
-    } catch (e) {
-      this.watcher.close();
-      throw e;
-    }
-    diagnostics.setEncoding('utf8');
-    diagnostics.on('data', (chunk: string) => {
+    this.diagnostics = new net.Socket({ fd: diagnosticsFd, readable: true, writable: false });
+    this.diagnostics.setEncoding('utf8');
+    this.diagnostics.on('data', (chunk: string) => {
       events.onDiagnostics(chunk);
     });
-    diagnostics.on('error', () => {
+    this.diagnostics.on('error', () => {
       // Losing the diagnostics ends nothing: the session's outcome comes from the status socket and the exit.
     });
-    this.watcher.start('r');
+  }
+
+  /** The helper's pid, once it exists. */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
   }
 
   /**
-   * Starts the helper. `status` and `clientFds` stay the caller's (the helper has its own copies once this
-   * returns). Throws a NativeError (e.g. syscall 'execveat') when it cannot start; then nothing is left open.
+   * Starts the helper. `status` and `clientFds` stay the caller's (the helper, or the zygote forking it, has its
+   * own copies once this returns). Throws a NativeError (e.g. syscall 'execveat') when it cannot start; then
+   * nothing is left open. A forked helper that the zygote then fails to make ends as one that exited without a
+   * status (`onExit` with code and signal null).
    */
   static start(
     binary: HelperBinary,
@@ -81,35 +84,53 @@ export class HelperProcess {
   ): HelperProcess {
     // A sealed memfd rather than a pipe: jaid writes the whole plan at once and never waits for the helper to read.
     const planFd = native.sealedMemfd(plan);
+    try {
+      return HelperProcess.launch(binary, planFd, status, clientFds, events, binary.zygote ?? null);
+    } finally {
+      closeQuietly(planFd);
+    }
+  }
+
+  /** Execs `jai-helper --zygote`: fd 0 /dev/null, 3 its end of the control socket (the caller's to close). */
+  static startZygote(binary: HelperBinary, control: number, events: HelperEvents): HelperProcess {
+    return HelperProcess.launch(binary, null, control, [], events, null);
+  }
+
+  private static launch(
+    binary: HelperBinary,
+    planFd: number | null,
+    fd3: number,
+    clientFds: readonly number[],
+    events: HelperEvents,
+    zygote: HelperZygote | null,
+  ): HelperProcess {
     let devNull: number | null = null;
     let diagnostics: [number, number] | null = null;
-    let spawned: native.Spawned;
+    let helper: HelperProcess | null = null;
     try {
       devNull = fs.openSync('/dev/null', 'w');
       diagnostics = native.pipe();
-      spawned = native.spawn(
-        binary.fd,
-        ['jai-helper'],
-        helperFds({ plan: planFd, devNull, diagnostics: diagnostics[1], status }, clientFds),
-      );
+      const fds = helperFds({ plan: planFd ?? devNull, devNull, diagnostics: diagnostics[1], status: fd3 }, clientFds);
+      helper = new HelperProcess(diagnostics[0], events);
+      const forked = helper;
+      if (
+        zygote?.request(fds, (answer) => {
+          forked.answered(answer);
+        }) === true
+      ) {
+        helper.forkedBy = zygote;
+        return helper;
+      }
+      helper.attach(native.spawn(binary.fd, planFd === null ? ['jai-helper', '--zygote'] : ['jai-helper'], fds));
+      zygote?.execd();
+      return helper;
     } catch (e) {
-      if (diagnostics !== null) closeQuietly(diagnostics[0]);
+      if (helper !== null) helper.diagnostics.destroy();
+      else if (diagnostics !== null) closeQuietly(diagnostics[0]);
       throw e;
     } finally {
-      closeQuietly(planFd);
       if (devNull !== null) closeQuietly(devNull);
       if (diagnostics !== null) closeQuietly(diagnostics[1]);
-    }
-    const diagnosticsRead = diagnostics[0];
-    try {
-      return new HelperProcess(spawned.pid, spawned.pidfd, diagnosticsRead, events);
-    } catch (e) {
-      // It cannot be watched (no memory, no fds; nothing was kept): it must not run unobserved. Killed, it stays a
-      // zombie until jaid exits, as nothing else reaps it.
-      native.pidfdSignal(spawned.pidfd, os.constants.signals.SIGKILL);
-      closeQuietly(spawned.pidfd);
-      closeQuietly(diagnosticsRead);
-      throw e;
     }
   }
 
@@ -117,18 +138,61 @@ export class HelperProcess {
   kill(signal: number | NodeJS.Signals): boolean {
     if (this.exited) return false;
     const signo = typeof signal === 'number' ? signal : os.constants.signals[signal];
+    if (this.child === null) {
+      this.pendingSignals.push(signo);
+      return true;
+    }
     try {
-      return native.pidfdSignal(this.pidfd, signo);
+      return native.pidfdSignal(this.child.pidfd, signo);
     } catch {
       return false;
     }
   }
 
+  /** The zygote's answer for a forked helper. */
+  private answered(answer: ForkAnswer): void {
+    if (!answer.ok) {
+      this.events.onDiagnostics(`jai-helper: ${answer.error.message}\n`);
+      this.finish({ code: null, signal: null });
+      return;
+    }
+    try {
+      this.attach(answer.spawned);
+    } catch {
+      // It cannot be watched (no memory, no fds): it must not run unobserved. Killed, it stays a zombie until jaid
+      // exits, as nothing else reaps it.
+      native.pidfdSignal(answer.spawned.pidfd, os.constants.signals.SIGKILL);
+      closeQuietly(answer.spawned.pidfd);
+      this.finish({ code: null, signal: null });
+      return;
+    }
+    for (const signo of this.pendingSignals.splice(0)) this.kill(signo);
+  }
+
+  /** Watches a started helper's pidfd; on failure the caller still owns `spawned` (to kill and close). */
+  private attach(spawned: native.Spawned): void {
+    let watcher: native.Watcher;
+    try {
+      watcher = native.watch(spawned.pidfd, () => {
+        this.onReadable();
+      });
+    } catch (e) {
+      if (this.forkedBy === null) {
+        native.pidfdSignal(spawned.pidfd, os.constants.signals.SIGKILL);
+        closeQuietly(spawned.pidfd);
+      }
+      throw e;
+    }
+    this.child = { pid: spawned.pid, pidfd: spawned.pidfd, watcher };
+    watcher.start('r');
+  }
+
   private onReadable(): void {
-    if (this.exited) return;
+    const child = this.child;
+    if (this.exited || child === null) return;
     let exit: HelperExit | null;
     try {
-      const ended = native.pidfdWait(this.pidfd);
+      const ended = native.pidfdWait(child.pidfd);
       exit = ended === null ? null : { code: ended.code, signal: signalName(ended.signal) };
     } catch {
       // ECHILD: reaped by someone else (jaid reaps nothing else; SIGCHLD is not ignored). It is gone; how is unknown.
@@ -136,12 +200,18 @@ export class HelperProcess {
     }
     if (exit === null) {
       // Not exited after all; libuv may have stopped polling on an error: poll again.
-      this.watcher.start('r');
+      child.watcher.start('r');
       return;
     }
+    child.watcher.close();
+    closeQuietly(child.pidfd);
+    this.forkedBy?.helperEnded(exit.signal);
+    this.finish(exit);
+  }
+
+  private finish(exit: HelperExit): void {
+    if (this.exited) return;
     this.exited = true;
-    this.watcher.close();
-    closeQuietly(this.pidfd);
     this.events.onExit(exit);
   }
 }

@@ -25,6 +25,7 @@
 #include "program.h"
 #include "pty.h"
 #include "teardown.h"
+#include "zygote.h"
 
 static char main_plan_buf[PLAN_MAX_BYTES + 1];
 static struct plan main_plan;
@@ -99,7 +100,13 @@ static void main_close_fds(void)
 	fdio_close_all_except(keep, n + 3);
 }
 
-int main(void)
+static void main_require_root(void)
+{
+	if (getuid() != 0 || geteuid() != 0)
+		die("must be run as root (uid %u, euid %u)", (unsigned)getuid(), (unsigned)geteuid());
+}
+
+int main(int argc, char **argv)
 {
 	struct program_io io;
 	struct timespec start;
@@ -114,13 +121,19 @@ int main(void)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_DUMPABLE, 0)");
 	main_require_std_fds();
+	/* jai-helper --zygote: jaid's fork server (zygote.c); it returns only in a forked helper, whose fds 0–3 are
+	 * then its own. From here on that helper is no different from an exec'd one. */
+	if (argc == 2 && strcmp(argv[1], "--zygote") == 0) {
+		main_require_root();
+		zygote_serve();
+		main_require_std_fds();
+	}
 	die_set_stage("start");
 	if (prctl(PR_SET_NAME, "jai-helper", 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_NAME)");
 	fdio_require_seqpacket(PLAN_STATUS_FD);
 	die_set_status_fd(PLAN_STATUS_FD);
-	if (getuid() != 0 || geteuid() != 0)
-		die("must be run as root (uid %u, euid %u)", (unsigned)getuid(), (unsigned)geteuid());
+	main_require_root();
 	umask(0);
 	if (chdir("/") < 0)
 		die_errno("chdir(/)");

@@ -14,6 +14,9 @@ stdout, the helper's diagnostics to stderr. The exit code is the helper's (or 12
 
 --go send|eof|bad   for a plan with `go wait`: send the daemon's `go` packet at once, shut the socket's sending side
                     instead (the daemon went away), or send another packet
+--zygote            as jaid does by default: start `jai-helper --zygote` and have it fork the helper (with the same
+                    fds, a gap filled with /dev/null) instead of exec'ing the helper; the forked helper is this
+                    process's child (CLONE_PARENT). The zygote must exit 0 at its socket's EOF.
 """
 import argparse
 import array
@@ -39,6 +42,7 @@ def parse_args():
     ap.add_argument("--as-uid", type=int, default=None)
     ap.add_argument("--as-gid", type=int, default=None)
     ap.add_argument("--go", choices=["send", "eof", "bad"], default=None)
+    ap.add_argument("--zygote", action="store_true")
     return ap.parse_args()
 
 
@@ -66,6 +70,37 @@ def open_grant(path, uid, gid):
     if not fds:
         sys.exit("drive.py: cannot open grant %s: %s" % (path, msg.decode()))
     return fds[0]
+
+
+def fork_by_zygote(helper, fds):
+    """Start `helper --zygote`, have it fork a helper with fds as its 0..n-1, end the zygote; return the pid."""
+    ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    devnull = os.open("/dev/null", os.O_RDWR)
+    zpid = os.fork()
+    if zpid == 0:
+        try:
+            os.dup2(devnull, 0)
+            os.dup2(devnull, 1)
+            os.dup2(theirs.fileno(), 3)  # fd 2 stays ours: the zygote's own diagnostics
+            os.closerange(4, 4096)
+            os.execv(helper, [helper, "--zygote"])
+        except BaseException as e:  # noqa
+            os.write(2, ("drive.py zygote child: %r\n" % (e,)).encode())
+        os._exit(99)
+    theirs.close()
+    os.close(devnull)
+    socket.send_fds(ctl, [b"spawn"], fds)
+    msg, got, _, _ = socket.recv_fds(ctl, 64, 1)
+    ctl.close()
+    for fd in got:
+        os.close(fd)
+    _, st = os.waitpid(zpid, 0)
+    if not os.WIFEXITED(st) or os.WEXITSTATUS(st) != 0:
+        sys.exit("drive.py: the zygote ended with status %d after %r" % (st, msg))
+    text = msg.decode(errors="replace")
+    if not text.startswith("pid ") or len(got) != 1:
+        sys.exit("drive.py: zygote answered %r with %d fds" % (text, len(got)))
+    return int(text[4:])
 
 
 def main():
@@ -111,7 +146,13 @@ def main():
         mapping[num] = src
         to_close_after_fork.append(src)
 
-    pid = os.fork()
+    if args.zygote:
+        # A request's fds are 0..n-1: a gap gets /dev/null, which the helper closes as any fd its plan does not
+        # name (as the exec'd helper finds that fd closed).
+        top = max(mapping)
+        pid = fork_by_zygote(args.helper, [plan_r, devnull, diag_w] + [mapping.get(t, devnull) for t in range(3, top + 1)])
+    else:
+        pid = os.fork()
     if pid == 0:
         try:
             # Move every source out of the way first so the dup2 below cannot clobber one.

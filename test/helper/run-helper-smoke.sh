@@ -6,6 +6,7 @@
 #   sudo test/helper/run-helper-smoke.sh            # builds the helper, runs every check
 #   SANITIZE=1 test/helper/run-helper-smoke.sh       # the same against an ASan/UBSan build (rebuilt normally after)
 #   JAI_SMOKE_NO_BUILD=1 ...                         # use native/build/jai-helper as it is
+#   JAI_SMOKE_ZYGOTE=1 ...                           # every helper forked by `jai-helper --zygote`, as jaid runs them
 #   JAI_SMOKE_KEEP_WORK=1 ...                        # keep the plans, records and outputs (printed at the end)
 #
 # Exit status: 0 when every check passed. Leaves no mounts under /run/jai/<user> and no processes of the user.
@@ -156,7 +157,7 @@ drive() { # NAME DRIVE-ARGS... (plan in $WORK/NAME.plan)
 	local name=$1
 	shift
 	python3 "$DRIVE" --helper "$HELPER" --plan "$WORK/$name.plan" --records "$WORK/$name.rec" \
-		--as-uid "$UID_" --as-gid "$GID_" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+		--as-uid "$UID_" --as-gid "$GID_" ${JAI_SMOKE_ZYGOTE:+--zygote} "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
 	RC=$?
 }
 ok() { # DESCRIPTION COMMAND...: a check
@@ -1058,7 +1059,7 @@ if unshare -m --propagation private sh -c 'mount --bind "$0" /etc/passwd' "$WORK
 	RC=0
 	unshare -m --propagation private sh -c 'mount --bind "$0" /etc/passwd && exec "$@"' "$WORK/clash-passwd" \
 		python3 "$DRIVE" --helper "$HELPER" --plan "$WORK/st-clash.plan" --records "$WORK/st-clash.rec" \
-		--as-uid "$UID_" --as-gid "$GID_" --fd "4=grant:$H/proj" --fd 5=out --fd 6=out \
+		--as-uid "$UID_" --as-gid "$GID_" ${JAI_SMOKE_ZYGOTE:+--zygote} --fd "4=grant:$H/proj" --fd 5=out --fd 6=out \
 		>"$WORK/st-clash.out" 2>"$WORK/st-clash.err" || RC=$?
 	ok "strict: another passwd entry with the sandbox uid refuses the session (exit 1)" rc_is 1 st-clash
 	ok "strict: ... with a record naming the clash" rec_line st-clash 1 \

@@ -77,15 +77,26 @@ export function mountsUnder(prefix: string): string[] {
  * nothing but its pid.
  */
 export function helperProcesses(): string[] {
-  const found: string[] = [];
+  return liveProcesses((comm) => comm.startsWith('jai-helper') || comm.startsWith('jai-init')).map(
+    (p) => `${p.pid} ${p.comm}`,
+  );
+}
+
+/** Live helper zygotes (`jai-zygote`), with their parent's pid: each jaid runs one, which dies with it. */
+export function zygoteProcesses(): { pid: number; ppid: number }[] {
+  return liveProcesses((comm) => comm === 'jai-zygote').map(({ pid, ppid }) => ({ pid, ppid }));
+}
+
+function liveProcesses(match: (comm: string) => boolean): { pid: number; ppid: number; comm: string }[] {
+  const found: { pid: number; ppid: number; comm: string }[] = [];
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (state === 'Z') continue;
-      if (comm.startsWith('jai-helper') || comm.startsWith('jai-init')) found.push(`${pid} ${comm}`);
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state === 'Z' || !match(comm)) continue;
+      found.push({ pid: Number(pid), ppid: Number(ppid), comm });
     } catch {
       // exited meanwhile
     }
@@ -178,6 +189,8 @@ export async function startFixture(
     daemon,
     daemonLog: () => log,
     async teardown() {
+      // jaid's zygote must end with it (its socket's EOF, and SIGKILL as jaid's death signal).
+      const zygotes = zygoteProcesses().flatMap((z) => (z.ppid === daemon.pid ? [z.pid] : []));
       if (!state.exited) {
         daemon.kill('SIGTERM');
         // A jaid that ignores SIGTERM is a failure, but a live child would also keep this test file from ever ending.
@@ -192,8 +205,16 @@ export async function startFixture(
       fs.rmSync(stateDir, { recursive: true, force: true });
       const leftMounts = mountsUnder(SHARED_HOST ? `/run/jai/${user.name}` : '/run/jai');
       const leftHelpers = SHARED_HOST ? [] : helperProcesses();
-      if (leftMounts.length > 0 || leftHelpers.length > 0)
-        throw new Error(`left behind: mounts ${JSON.stringify(leftMounts)} helpers ${JSON.stringify(leftHelpers)}`);
+      const zygotesLeft = (): number[] => {
+        const live = new Set(zygoteProcesses().map((z) => z.pid));
+        return zygotes.filter((pid) => live.has(pid));
+      };
+      await waitFor(() => zygotesLeft().length === 0, 2000, 'jaid’s zygote to exit').catch(() => undefined);
+      const leftZygotes = zygotesLeft();
+      if (leftMounts.length > 0 || leftHelpers.length > 0 || leftZygotes.length > 0)
+        throw new Error(
+          `left behind: mounts ${JSON.stringify(leftMounts)} helpers ${JSON.stringify(leftHelpers)} zygotes ${JSON.stringify(leftZygotes)}`,
+        );
     },
   };
   // A user who has used jai before: ~/.jai and its default files exist, so first runs print no `created` lines.

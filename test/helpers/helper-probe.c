@@ -1,8 +1,10 @@
 /* A stand-in for jai-helper (test/security/fd-leaks.test.ts runs jaid with --helper pointing here): records what
  * jaid started it with — its open fds and what they are, its blocked and ignored signals, argv and environment, and
  * the plan read from fd 0 — in OUT_DIR (given at build time: -DOUT_DIR='"…"'), then exits 125 as a helper refusing
- * the plan would. The fds are listed before this program opens anything. */
+ * the plan would. The fds are listed before this program opens anything. Started as the zygote (`--zygote`), it
+ * writes report-zygote and plan-zygote instead, and exits likewise (jaid then execs its helpers a while). */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,8 +32,9 @@ int main(int argc, char **argv)
 			break;
 		len += (size_t)n;
 	}
-	out = fopen(OUT_DIR "/report", "w");
-	plan_out = fopen(OUT_DIR "/plan", "w");
+	bool zygote = argc == 2 && strcmp(argv[1], "--zygote") == 0;
+	out = fopen(zygote ? OUT_DIR "/report-zygote" : OUT_DIR "/report", "w");
+	plan_out = fopen(zygote ? OUT_DIR "/plan-zygote" : OUT_DIR "/plan", "w");
 	status = fopen("/proc/self/status", "r");
 	if (out == NULL || plan_out == NULL || status == NULL)
 		return 2;

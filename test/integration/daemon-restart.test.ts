@@ -10,7 +10,16 @@ import * as native from '../../native/addon';
 import type { SessionRow } from '../../daemon/audit/audit-log';
 import { adminJson } from '../helpers/admin-request';
 import { privilegedSkipReason } from '../helpers/privileged';
-import { REPO, helperProcesses, jaidArgs, runJai, spawnJai, startFixture, type Fixture } from '../helpers/fixture';
+import {
+  REPO,
+  helperProcesses,
+  jaidArgs,
+  runJai,
+  spawnJai,
+  startFixture,
+  zygoteProcesses,
+  type Fixture,
+} from '../helpers/fixture';
 
 const skip = privilegedSkipReason();
 
@@ -86,13 +95,21 @@ describe('daemon restart safety and socket activation', { skip }, () => {
       bases.every((b) => fs.readdirSync(b).some((n) => n.startsWith(`spare-${crashed}-`))),
       'the jaid about to crash has its spare cgroups (v1)',
     );
+    const zygotes = zygoteProcesses().filter((z) => z.ppid === crashed);
+    assert.equal(zygotes.length, 1, 'jaid runs one helper zygote');
     f.daemon.kill('SIGKILL');
     await exited(f.daemon);
     assert.ok(helperProcesses().length > 0, 'the session outlived the crashed daemon');
+    // Not the zygote: it dies with jaid (its parent-death signal), leaving nothing that could fork a helper.
+    await until(
+      () => !zygoteProcesses().some((z) => z.pid === zygotes[0]?.pid),
+      'the crashed jaid’s zygote to die with it',
+    );
     const next = startJaid(jaidArgs(f));
     const text = output(next);
     try {
       await until(() => runJai(f, ['true']).status === 0, `the new jaid to serve (${text()})`);
+      assert.equal(zygoteProcesses().filter((z) => z.ppid === next.pid).length, 1, 'the new jaid runs its own zygote');
       await until(() => helperProcesses().length === 0, 'the leftover session to be killed');
       await exited(client);
       const db = new Database(f.auditDb, { readonly: true });

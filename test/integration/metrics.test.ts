@@ -48,5 +48,9 @@ describe('spawn-path metrics', { skip }, () => {
     // The program waits for its start row's sync: the session starts after the sync answered.
     assert.ok(delta('jai_audit_sync_seconds_sum') < delta('jai_spawn_duration_seconds_sum'));
     assert.equal(delta('jai_sessions_started_total', { mode: 'casual' }), runs);
+    // Every helper forked by the one zygote jaid started (native/README.md, "The zygote"), none exec'd.
+    assert.equal(delta('jai_helpers_started_total', { how: 'forked' }), runs);
+    assert.equal(sampleValue(now, 'jai_helpers_started_total', { how: 'execd' }), 0);
+    assert.equal(sampleValue(now, 'jai_helper_zygotes_started_total'), 1);
   });
 });

@@ -115,7 +115,11 @@ describe(
       fs.writeFileSync(inherited, '');
       const fd = fs.openSync(inherited, 'r');
       try {
-        f = await startFixture('sec-helper-fds', process.env, { daemonArgs: ['--helper', probe], inheritFds: [fd] });
+        // Each helper exec'd (the zygote's start is the next suite's).
+        f = await startFixture('sec-helper-fds', process.env, {
+          daemonArgs: ['--helper', probe, '--helper-zygote', 'off'],
+          inheritFds: [fd],
+        });
       } finally {
         fs.closeSync(fd);
       }
@@ -155,3 +159,46 @@ describe(
     });
   },
 );
+
+describe('#20 jaid starts the helper zygote with fds 0-3 only, default signals, no environment', { skip }, () => {
+  let f: Fixture;
+  let out: string;
+  before(async () => {
+    out = fs.mkdtempSync(path.join(os.tmpdir(), 'jai-helper-probe-'));
+    const probe = path.join(out, 'jai-helper');
+    execFileSync('cc', [`-DOUT_DIR="${out}"`, '-o', probe, path.join(REPO, 'test/helpers/helper-probe.c')]);
+    const inherited = path.join(out, 'jaid-inherited');
+    fs.writeFileSync(inherited, '');
+    const fd = fs.openSync(inherited, 'r');
+    try {
+      f = await startFixture('sec-zygote-fds', process.env, { daemonArgs: ['--helper', probe], inheritFds: [fd] });
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+  after(async () => {
+    await f.teardown();
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  it('as the fork server every session helper comes from', async () => {
+    const report = path.join(out, 'report-zygote');
+    for (let i = 0; i < 500 && !fs.existsSync(report); i++) await new Promise((r) => setTimeout(r, 10));
+    const text = fs.readFileSync(report, 'utf8');
+    const fds = [...text.matchAll(/^fd (\d+) (.*)$/gm)].map((m) => ({ fd: Number(m[1]), what: m[2] ?? '' }));
+    assert.deepEqual(
+      fds.map((x) => x.fd),
+      [0, 1, 2, 3],
+      text,
+    );
+    assert.equal(fds[0]?.what, '/dev/null');
+    assert.equal(fds[1]?.what, '/dev/null');
+    assert.match(fds[2]?.what ?? '', /^pipe:/);
+    assert.match(fds[3]?.what ?? '', /^socket:/);
+    assert.equal(fs.readFileSync(path.join(out, 'plan-zygote'), 'utf8'), '', 'no plan: fd 0 is /dev/null');
+    assert.doesNotMatch(text, /jaid-inherited/);
+    assert.match(text, /^SigBlk:\s+0+$/m);
+    assert.match(text, /^SigIgn:\s+0+$/m);
+    assert.match(text, /^argc 2\nargv0 jai-helper\nenviron 0$/m);
+  });
+});

@@ -153,9 +153,9 @@ describe('faults: the session helper killed during setup', { skip }, () => {
         await eventually(() => processesOfUid(f.user.uid).length === 0, 5000);
         assert.deepEqual(processesOfUid(f.user.uid), [], `the user's processes (${mode}, run ${i}, ${stage})`);
         assert.deepEqual(
-          childrenOf(daemon).filter((c) => commOf(c).startsWith('jai-')),
+          childrenOf(daemon).filter((c) => commOf(c).startsWith('jai-') && commOf(c) !== 'jai-zygote'),
           [],
-          'no helper left under jaid',
+          'no helper left under jaid (its zygote stays: a SIGKILL is not a crash)',
         );
       }
       // The killed sessions' cgroups are removed too (asynchronously, with retries, once the session ended).

@@ -13,6 +13,7 @@ const defaults: DaemonOptions = {
   auditRetentionDays: 0,
   auditRetentionRows: 0,
   auditFailure: 'refuse',
+  helperZygote: true,
   policyPath: null,
   adminSocketPath: '/run/jai/admin.sock',
   adminSocketMode: 0o660,
@@ -122,6 +123,30 @@ describe('jaid options', () => {
     assert.equal(refused(['--sandbox-id-base', '2147483647', '--sandbox-id-count', '1']), '');
   });
 
+  it('reads --helper-zygote on|off from the flags and from jaid.toml (helper_zygote)', () => {
+    assert.deepEqual(parseDaemonArgs(['--helper-zygote=off'], defaults), {
+      ok: true,
+      options: { ...defaults, helperZygote: false },
+    });
+    const file = parseDaemonConfig('helper_zygote = "off"\n', '/etc/jai/jaid.toml');
+    assert.ok(Array.isArray(file));
+    assert.deepEqual(
+      parseDaemonArgs([], defaults, () => file),
+      {
+        ok: true,
+        options: { ...defaults, helperZygote: false },
+      },
+    );
+    assert.deepEqual(
+      parseDaemonArgs(['--helper-zygote', 'on'], defaults, () => file),
+      { ok: true, options: defaults },
+    );
+    const boolean = parseDaemonConfig('helper_zygote = false\n', '/etc/jai/jaid.toml');
+    assert.deepEqual(boolean, [['--helper-zygote', 'off', '/etc/jai/jaid.toml:1: helper_zygote']]);
+    const refused = parseDaemonArgs(['--helper-zygote', 'no'], defaults);
+    assert.deepEqual(refused, { ok: false, message: '--helper-zygote: on or off, not no', usage: false });
+  });
+
   it('reads --audit-failure from the flags and from jaid.toml (audit_failure)', () => {
     assert.deepEqual(parseDaemonArgs(['--audit-failure=allow'], defaults), {
       ok: true,
@@ -184,6 +209,7 @@ describe('jaid options', () => {
         'spawn_burst',
         'request_timeout',
         'max_packet_bytes',
+        'helper_zygote',
         'audit_failure',
       ].join(', ')})`,
     });

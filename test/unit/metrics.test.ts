@@ -23,6 +23,8 @@ describe('metrics exposition', () => {
       jai_session_seconds: 'histogram',
       jai_audit_sync_seconds: 'histogram',
       jai_helper_failures_total: 'counter',
+      jai_helpers_started_total: 'counter',
+      jai_helper_zygotes_started_total: 'counter',
       jai_audit_writable: 'gauge',
       jai_audit_write_failures_total: 'counter',
       jai_sessions_unaudited_total: 'counter',
@@ -44,6 +46,10 @@ describe('metrics exposition', () => {
     m.sessionDenied('strict', 'POLICY_DENIED');
     m.sessionDenied('casual', 'SESSION_LIMIT');
     m.helperFailure();
+    m.helperStarted('forked');
+    m.helperStarted('forked');
+    m.helperStarted('execd');
+    m.zygoteStarted();
     m.limitRefused('RATE_LIMITED');
     m.limitRefused('CONNECTION_LIMIT');
     m.limitRefused('RATE_LIMITED');
@@ -55,6 +61,9 @@ describe('metrics exposition', () => {
     assert.equal(sampleValue(f, 'jai_sessions_denied_total', { mode: 'casual', code: 'SESSION_LIMIT' }), 1);
     assert.equal(sampleValue(f, 'jai_sessions_active', { mode: 'casual' }), 2);
     assert.equal(sampleValue(f, 'jai_helper_failures_total'), 1);
+    assert.equal(sampleValue(f, 'jai_helpers_started_total', { how: 'forked' }), 2);
+    assert.equal(sampleValue(f, 'jai_helpers_started_total', { how: 'execd' }), 1);
+    assert.equal(sampleValue(f, 'jai_helper_zygotes_started_total'), 1);
     assert.equal(sampleValue(f, 'jai_limit_refusals_total', { code: 'RATE_LIMITED' }), 2);
     assert.equal(sampleValue(f, 'jai_limit_refusals_total', { code: 'CONNECTION_LIMIT' }), 1);
     assert.equal(sampleValue(f, 'jai_limits_enforced', { backend: 'none' }), 0);
