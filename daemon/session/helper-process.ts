@@ -13,6 +13,8 @@ import type { ForkAnswer, HelperZygote } from './helper-zygote';
 export interface HelperExit {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** Set when no helper ever ran: the zygote failed before forking it (why). */
+  notStarted?: string;
 }
 
 export interface HelperEvents {
@@ -152,8 +154,7 @@ export class HelperProcess {
   /** The zygote's answer for a forked helper. */
   private answered(answer: ForkAnswer): void {
     if (!answer.ok) {
-      this.events.onDiagnostics(`jai-helper: ${answer.error.message}\n`);
-      this.finish({ code: null, signal: null });
+      this.finish({ code: null, signal: null, notStarted: answer.error.message });
       return;
     }
     try {
@@ -191,8 +192,10 @@ export class HelperProcess {
     const child = this.child;
     if (this.exited || child === null) return;
     let exit: HelperExit | null;
+    let signo: number | null = null;
     try {
       const ended = native.pidfdWait(child.pidfd);
+      signo = ended?.signal ?? null;
       exit = ended === null ? null : { code: ended.code, signal: signalName(ended.signal) };
     } catch {
       // ECHILD: reaped by someone else (jaid reaps nothing else; SIGCHLD is not ignored). It is gone; how is unknown.
@@ -205,7 +208,8 @@ export class HelperProcess {
     }
     child.watcher.close();
     closeQuietly(child.pidfd);
-    this.forkedBy?.helperEnded(exit.signal);
+    // By number: 6 is named SIGIOT as well as SIGABRT.
+    this.forkedBy?.helperEnded(signo);
     this.finish(exit);
   }
 

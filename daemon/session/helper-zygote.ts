@@ -14,24 +14,27 @@ import { HelperProcess } from './helper-process';
 const REQUEST = Buffer.from('spawn');
 /** Longest answer: `pid N` or `error ERRNO`. */
 const MAX_ANSWER_BYTES = 32;
+/** A zygote whose socket is full and whose oldest request has waited this long no longer reads: it is replaced. */
+const STUCK_MS = 2000;
 /** After a zygote could not start or exited on its own, helpers are exec'd for this long before the next one. */
 const RESTART_BACKOFF_MS = 10_000;
 /**
  * A helper that died of one of these crashed: every forked helper shares the zygote's address-space layout and
- * stack canary, so the zygote is replaced rather than let crashes probe them.
+ * stack canary, so the zygote is retired rather than let crashes probe them. Numbers: 6 is SIGABRT and SIGIOT.
  */
-const CRASH_SIGNALS: ReadonlySet<NodeJS.Signals> = new Set<NodeJS.Signals>([
-  'SIGSEGV',
-  'SIGBUS',
-  'SIGILL',
-  'SIGFPE',
-  'SIGABRT',
-  'SIGSYS',
-  'SIGTRAP',
-]);
+const CRASH_SIGNALS: ReadonlySet<number> = new Set(
+  (['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGABRT', 'SIGSYS', 'SIGTRAP'] as const).map(
+    (s) => os.constants.signals[s],
+  ),
+);
+/**
+ * Forks per zygote: then it is retired for a fresh one. Bounds what a helper's crashes that jaid does not see (the
+ * jail's init, or a child of the helper before its exec, crashing) could learn of one layout.
+ */
+export const MAX_FORKS_PER_ZYGOTE = 64;
 
-export function isCrashSignal(signal: NodeJS.Signals | null): boolean {
-  return signal !== null && CRASH_SIGNALS.has(signal);
+export function isCrashSignal(signo: number | null): boolean {
+  return signo !== null && CRASH_SIGNALS.has(signo);
 }
 
 /** The zygote's answer to one request: the helper it forked, or why there is none. */
@@ -58,11 +61,18 @@ interface Running {
   ctl: number;
   watcher: native.Watcher;
   /** One per request sent, answered in order. */
-  waiting: ((answer: ForkAnswer) => void)[];
+  waiting: { sentAt: number; onAnswer: (answer: ForkAnswer) => void }[];
+  forks: number;
+  /** Takes no more requests; closed once its last answer is in. */
+  retired: boolean;
+  closed: boolean;
 }
 
 export class HelperZygote {
+  /** The zygote taking requests. */
   private running: Running | null = null;
+  /** Retired or failed zygotes whose answers are still to come. */
+  private readonly draining = new Set<Running>();
   private retryAt = 0;
   private closed = false;
   /** Requests answered with a helper. */
@@ -74,11 +84,12 @@ export class HelperZygote {
     private readonly metrics: Metrics | null = null,
   ) {}
 
+  /** The pid of the zygote taking requests. */
   get pid(): number | null {
     return this.running?.process.pid ?? null;
   }
 
-  /** Starts a zygote unless one runs; false when none could be started (the failure is logged). */
+  /** Starts a zygote unless one takes requests; false when none could be started (the failure is logged). */
   start(): boolean {
     if (this.running !== null) return true;
     if (this.closed || Date.now() < this.retryAt) return false;
@@ -93,7 +104,7 @@ export class HelperZygote {
     try {
       process = HelperProcess.startZygote(this.binary, theirs, {
         onExit: (exit) => {
-          this.ended(process, exit);
+          this.exited(running, exit);
         },
         onDiagnostics: (text) => {
           this.log.warn({ zygote: text.trimEnd() }, 'helper zygote');
@@ -115,7 +126,7 @@ export class HelperZygote {
       process.kill('SIGKILL');
       return this.startFailed(e);
     }
-    const running: Running = { process, ctl, watcher, waiting: [] };
+    const running: Running = { process, ctl, watcher, waiting: [], forks: 0, retired: false, closed: false };
     this.running = running;
     watcher.start('r');
     this.metrics?.zygoteStarted();
@@ -129,19 +140,23 @@ export class HelperZygote {
    */
   request(fds: readonly number[], onAnswer: (answer: ForkAnswer) => void): boolean {
     if (!this.start() || this.running === null) return false;
+    const running = this.running;
     let sent: boolean;
     try {
-      sent = native.sendMessage(this.running.ctl, REQUEST, fds);
+      sent = native.sendMessage(running.ctl, REQUEST, fds);
     } catch (e) {
-      this.replace('helper zygote unreachable', e);
+      this.fail(running, 'helper zygote unreachable', e);
       return false;
     }
-    // Its queue holds far more than jaid ever has outstanding: full means it no longer reads.
     if (!sent) {
-      this.replace('helper zygote not reading its requests', null);
+      // Its socket's buffer is full (a burst of sessions): this helper is exec'd. Full with an answer overdue: it
+      // no longer reads.
+      const oldest = running.waiting[0];
+      if (oldest !== undefined && Date.now() - oldest.sentAt > STUCK_MS)
+        this.fail(running, 'helper zygote not reading its requests', null);
       return false;
     }
-    this.running.waiting.push(onAnswer);
+    running.waiting.push({ sentAt: Date.now(), onAnswer });
     return true;
   }
 
@@ -150,83 +165,115 @@ export class HelperZygote {
     this.metrics?.helperStarted('execd');
   }
 
-  /** A forked helper ended by `signal`: a crash replaces the zygote at once, before it forks again. */
-  helperEnded(signal: NodeJS.Signals | null): void {
-    if (isCrashSignal(signal)) this.replace('a helper forked by the zygote crashed', { signal }, false);
+  /** A forked helper ended by signal `signo`: after a crash no helper is forked again from that layout. */
+  helperEnded(signo: number | null): void {
+    if (!isCrashSignal(signo) || this.running === null) return;
+    this.log.warn({ signo }, 'a helper forked by the zygote crashed: zygote replaced');
+    this.retire(this.running);
   }
 
-  /** At jaid's stop: the zygote exits at its control socket's EOF. */
+  /** At jaid's stop: each zygote exits at its control socket's EOF once its answers are in. */
   close(): void {
     this.closed = true;
-    this.discard(new Error('jaid is stopping'));
+    if (this.running !== null) this.retire(this.running);
   }
 
   private onAnswers(running: Running): void {
-    if (this.running !== running) return;
-    for (;;) {
+    while (!running.closed) {
       let packet: native.Received | null;
       try {
         packet = native.recvMessage(running.ctl, MAX_ANSWER_BYTES, 1);
       } catch (e) {
-        // ECONNRESET: it went away with our request unread, as good as EOF.
+        // ECONNRESET: it went away with a request of ours unread, as good as EOF.
         const reset = native.isNativeError(e) && e.code === 'ECONNRESET';
-        this.replace(reset ? 'helper zygote closed its socket' : 'helper zygote: unreadable answer', e);
+        this.lost(running, reset ? 'helper zygote closed its socket' : 'helper zygote: unreadable answer', e);
         return;
       }
-      if (packet === null) return;
+      if (packet === null) break;
       if (packet.eof) {
-        this.replace('helper zygote closed its socket', null);
+        this.lost(running, 'helper zygote closed its socket', null);
         return;
       }
       const answer = packet.truncated
         ? new Error('oversized answer from the helper zygote')
         : parseAnswer(packet.data, packet.fds);
-      const onAnswer = running.waiting.shift();
-      if (answer instanceof Error || onAnswer === undefined) {
+      const request = running.waiting.shift();
+      if (answer instanceof Error || request === undefined) {
         packet.fds.forEach(closeQuietly);
-        if (onAnswer !== undefined) running.waiting.unshift(onAnswer);
-        this.replace('helper zygote: unexpected answer', answer instanceof Error ? answer : null);
+        if (request !== undefined) running.waiting.unshift(request);
+        this.lost(running, 'helper zygote: unexpected answer', answer instanceof Error ? answer : null);
         return;
       }
       if (answer.ok) {
         this.forks++;
+        running.forks++;
         this.metrics?.helperStarted('forked');
+        if (running.forks >= MAX_FORKS_PER_ZYGOTE) this.retire(running);
       }
-      onAnswer(answer);
+      // May start a session that asks for another helper, or end one: `running` is checked again above.
+      request.onAnswer(answer);
+    }
+    if (running.retired && running.waiting.length === 0) this.closeControl(running);
+  }
+
+  /** Takes no more requests; the zygote exits at its socket's EOF once its last answer is in. */
+  private retire(running: Running): void {
+    if (running.retired) return;
+    running.retired = true;
+    const current = this.running === running;
+    if (running.waiting.length === 0) this.closeControl(running);
+    else this.draining.add(running);
+    if (current) {
+      this.running = null;
+      // Its successor now (unless jaid stops or the back-off holds), so that no session waits for its start.
+      this.start();
     }
   }
 
   /**
-   * Ends the running zygote. `failed`: it failed (not a crash of a helper it forked), and helpers are exec'd for a
-   * while before another is started, so that a zygote that cannot work costs each session no more than an exec.
+   * It failed (not a crash of a helper it forked): retired, killed, and helpers are exec'd for a while before
+   * another zygote is started, so that one that cannot work costs each session no more than an exec. Answers it sent
+   * before dying are still read; the requests left fail when its socket reaches EOF.
    */
-  private replace(why: string, detail: unknown, failed = true): void {
-    if (this.running === null) return;
-    if (failed) this.retryAt = Date.now() + RESTART_BACKOFF_MS;
-    this.log.warn({ err: detail }, failed ? `${why}: helpers are exec’d for now` : `${why}: zygote replaced`);
-    this.discard(new Error(why));
+  private fail(running: Running, why: string, detail: unknown): void {
+    if (running.closed) return;
+    if (!this.closed) {
+      this.retryAt = Date.now() + RESTART_BACKOFF_MS;
+      this.log.warn({ err: detail }, `${why}: helpers are exec’d for now`);
+    }
+    this.retire(running);
+    running.process.kill('SIGKILL');
   }
 
-  /** Ends the running zygote; requests it has not answered fail with `error` (their helpers, if forked, are
-   * jaid's children with no pidfd here: each ends at its status socket's EOF before running anything). */
-  private discard(error: Error): void {
-    const running = this.running;
-    if (running === null) return;
-    this.running = null;
-    running.watcher.close();
-    closeQuietly(running.ctl);
+  /** Its socket is unusable: the requests it has not answered fail. */
+  private lost(running: Running, why: string, detail: unknown): void {
+    if (running.closed) return;
+    if (!running.retired) this.fail(running, why, detail);
     running.process.kill('SIGKILL');
+    this.closeControl(running);
     const waiting = running.waiting.splice(0);
-    // Not from inside the caller's own request: each session hears of it on the loop, as of any answer.
+    const error = new Error(why);
+    // Not from inside a caller's own request: each session hears of it on the loop, as of any answer.
     if (waiting.length > 0)
       setImmediate(() => {
-        for (const onAnswer of waiting) onAnswer({ ok: false, error });
+        for (const request of waiting) request.onAnswer({ ok: false, error });
       });
   }
 
-  private ended(process: HelperProcess, exit: { code: number | null; signal: NodeJS.Signals | null }): void {
-    // Not told to go (a failed check, no memory, killed): something is wrong with it.
-    if (this.running?.process === process) this.replace('the helper zygote exited', { exit });
+  private closeControl(running: Running): void {
+    if (running.closed) return;
+    running.closed = true;
+    running.watcher.close();
+    closeQuietly(running.ctl);
+    this.draining.delete(running);
+    if (this.running === running) this.running = null;
+  }
+
+  /** The zygote process exited: what it answered is read, the rest fails. */
+  private exited(running: Running, exit: { code: number | null; signal: NodeJS.Signals | null }): void {
+    if (running.closed) return;
+    this.onAnswers(running);
+    this.lost(running, 'the helper zygote exited', { exit });
   }
 
   private startFailed(e: unknown): false {

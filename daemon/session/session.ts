@@ -118,6 +118,9 @@ export class Session {
       this.child = HelperProcess.start(this.helper, plan, theirs, fds, {
         onExit: (exit) => {
           this.helperExit = exit;
+          // No helper ran (the zygote failed first): nothing will close the status socket but us. A helper the
+          // zygote may have forked meanwhile reads EOF before running anything of the user's.
+          if (exit.notStarted !== undefined) this.status?.close();
           this.maybeEnd();
         },
         onDiagnostics: (text) => {
@@ -285,6 +288,11 @@ export class Session {
     if (this.finalRecord?.kind === 'exit') return { kind: 'exited', code: this.finalRecord.code };
     if (this.finalRecord?.kind === 'signal') return { kind: 'signaled', signal: this.finalRecord.signo };
     const exit = this.helperExit;
+    if (exit?.notStarted !== undefined)
+      return {
+        kind: 'failed',
+        failure: failure('HELPER_FAILED', `cannot start the sandbox helper: ${exit.notStarted}`, 125),
+      };
     const how = exit?.signal != null ? `signal ${exit.signal}` : `status ${String(exit?.code)}`;
     return {
       kind: 'failed',

@@ -148,7 +148,9 @@ void zygote_serve(void)
 			continue;
 		}
 		memset(&args, 0, sizeof args);
-		/* jaid's child, not ours; CLONE_PARENT takes the zygote's own exit signal (SIGCHLD). */
+		/* jaid's child, not ours; CLONE_PARENT takes the zygote's own exit signal (SIGCHLD). A raw clone3, as
+		 * fork() without its handlers: glibc's thread block keeps the zygote's tid, harmless for a process that
+		 * never starts a thread (the helper must not use pthreads). */
 		args.flags = CLONE_PARENT | CLONE_PIDFD;
 		args.pidfd = (unsigned long)&pidfd;
 		child = (pid_t)syscall(SYS_clone3, &args, sizeof args);

@@ -96,9 +96,9 @@ export function descendants(root: number): string[] {
   return found;
 }
 
-/** jai-helper / jai-init / jai-exec / jai-initjail processes below `root`. */
+/** jai-helper / jai-init / jai-exec / jai-initjail processes below `root` (not jaid's helper zygote: it stays). */
 export function helpersOf(root: number): string[] {
-  return descendants(root).filter((p) => / jai-/.test(p));
+  return descendants(root).filter((p) => / jai-/.test(p) && !p.endsWith(' jai-zygote'));
 }
 
 /** The number of open fds of a process. */

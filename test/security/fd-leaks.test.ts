@@ -99,6 +99,28 @@ function planFds(plan: Buffer): number[] {
   return fds.sort((a, b) => a - b);
 }
 
+/**
+ * jaid with a stand-in helper that records how it was started (root-owned, in a root-only dir: jaid checks both)
+ * into `out`, and holding an fd that is not close-on-exec (as one inherited from its own parent would be).
+ */
+async function startProbeFixture(name: string, daemonArgs: readonly string[]): Promise<{ f: Fixture; out: string }> {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'jai-helper-probe-'));
+  const probe = path.join(out, 'jai-helper');
+  execFileSync('cc', [`-DOUT_DIR="${out}"`, '-o', probe, path.join(REPO, 'test/helpers/helper-probe.c')]);
+  const inherited = path.join(out, 'jaid-inherited');
+  fs.writeFileSync(inherited, '');
+  const fd = fs.openSync(inherited, 'r');
+  try {
+    const f = await startFixture(name, process.env, {
+      daemonArgs: ['--helper', probe, ...daemonArgs],
+      inheritFds: [fd],
+    });
+    return { f, out };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 describe(
   "#20 jaid starts the helper with fds 0-3 and the plan's fds only, default signals, no environment",
   { skip },
@@ -106,23 +128,8 @@ describe(
     let f: Fixture;
     let out: string;
     before(async () => {
-      // A stand-in helper that records how it was started (root-owned, in a root-only dir: jaid checks both).
-      out = fs.mkdtempSync(path.join(os.tmpdir(), 'jai-helper-probe-'));
-      const probe = path.join(out, 'jai-helper');
-      execFileSync('cc', [`-DOUT_DIR="${out}"`, '-o', probe, path.join(REPO, 'test/helpers/helper-probe.c')]);
-      // jaid holds an fd that is not close-on-exec (as one inherited from its own parent would be).
-      const inherited = path.join(out, 'jaid-inherited');
-      fs.writeFileSync(inherited, '');
-      const fd = fs.openSync(inherited, 'r');
-      try {
-        // Each helper exec'd (the zygote's start is the next suite's).
-        f = await startFixture('sec-helper-fds', process.env, {
-          daemonArgs: ['--helper', probe, '--helper-zygote', 'off'],
-          inheritFds: [fd],
-        });
-      } finally {
-        fs.closeSync(fd);
-      }
+      // Each helper exec'd (the zygote's start is the next suite's).
+      ({ f, out } = await startProbeFixture('sec-helper-fds', ['--helper-zygote', 'off']));
     });
     after(async () => {
       await f.teardown();
@@ -164,17 +171,7 @@ describe('#20 jaid starts the helper zygote with fds 0-3 only, default signals, 
   let f: Fixture;
   let out: string;
   before(async () => {
-    out = fs.mkdtempSync(path.join(os.tmpdir(), 'jai-helper-probe-'));
-    const probe = path.join(out, 'jai-helper');
-    execFileSync('cc', [`-DOUT_DIR="${out}"`, '-o', probe, path.join(REPO, 'test/helpers/helper-probe.c')]);
-    const inherited = path.join(out, 'jaid-inherited');
-    fs.writeFileSync(inherited, '');
-    const fd = fs.openSync(inherited, 'r');
-    try {
-      f = await startFixture('sec-zygote-fds', process.env, { daemonArgs: ['--helper', probe], inheritFds: [fd] });
-    } finally {
-      fs.closeSync(fd);
-    }
+    ({ f, out } = await startProbeFixture('sec-zygote-fds', []));
   });
   after(async () => {
     await f.teardown();

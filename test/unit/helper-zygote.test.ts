@@ -12,7 +12,14 @@ import pino from 'pino';
 import * as native from '../../native/addon/index';
 import { openHelperBinary, type HelperBinary } from '../../daemon/helper-binary';
 import { HelperProcess, type HelperExit } from '../../daemon/session/helper-process';
-import { HelperZygote, isCrashSignal, parseAnswer, type ForkAnswer } from '../../daemon/session/helper-zygote';
+import { Session, type SessionResult } from '../../daemon/session/session';
+import {
+  HelperZygote,
+  MAX_FORKS_PER_ZYGOTE,
+  isCrashSignal,
+  parseAnswer,
+  type ForkAnswer,
+} from '../../daemon/session/helper-zygote';
 import { privilegedSkipReason } from '../helpers/privileged';
 
 const HELPER = path.join(__dirname, '../../../native/build/jai-helper');
@@ -49,10 +56,11 @@ describe('parseAnswer', () => {
 });
 
 describe('isCrashSignal', () => {
-  it('is true for the signals of a crash only', () => {
-    for (const s of ['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGABRT', 'SIGSYS', 'SIGTRAP'] as const)
-      assert.ok(isCrashSignal(s), s);
-    for (const s of ['SIGKILL', 'SIGTERM', 'SIGHUP', null] as const) assert.ok(!isCrashSignal(s), String(s));
+  it('is true for the signals of a crash only, by number (6 is SIGABRT and SIGIOT)', () => {
+    for (const s of ['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGABRT', 'SIGIOT', 'SIGSYS', 'SIGTRAP'] as const)
+      assert.ok(isCrashSignal(os.constants.signals[s]), s);
+    for (const s of ['SIGKILL', 'SIGTERM', 'SIGHUP'] as const) assert.ok(!isCrashSignal(os.constants.signals[s]), s);
+    assert.ok(!isCrashSignal(null));
   });
 });
 
@@ -250,21 +258,66 @@ describe('the helper zygote', { skip }, () => {
     r.close();
   });
 
-  it('is replaced when a helper it forked crashes', async () => {
+  it('keeps serving through a burst that fills its socket (those helpers are exec’d instead)', async () => {
+    const z = zygote();
+    assert.ok(z.start());
+    const zygotePid = pidOf(z);
+    assert.ok(zygotePid !== null);
+    const r = request();
+    const answers: ForkAnswer[] = [];
+    let sent = 0;
+    let refused = 0;
+    process.kill(zygotePid, 'SIGSTOP');
+    try {
+      for (let i = 0; i < 2000 && refused === 0; i++) {
+        if (z.request(r.fds, (answer) => answers.push(answer))) sent++;
+        else refused++;
+      }
+    } finally {
+      process.kill(zygotePid, 'SIGCONT');
+    }
+    r.sent();
+    assert.equal(refused, 1, `a full socket after ${sent} requests`);
+    assert.equal(pidOf(z), zygotePid, 'not replaced: its answers are not overdue');
+    await until('every request answered', () => answers.length === sent, 30_000);
+    const spawned = answers.map((a) => {
+      assert.ok(a.ok);
+      return a.spawned;
+    });
+    r.endPlan();
+    for (const exit of await Promise.all(spawned.map(exitOf))) assert.deepEqual(exit, { code: 125, signal: null });
+    r.close();
+    assert.ok(sent > MAX_FORKS_PER_ZYGOTE, `${sent} requests`);
+    assert.notEqual(pidOf(z), zygotePid, `retired after ${MAX_FORKS_PER_ZYGOTE} forks, its answers all read`);
+    await until('the retired zygote gone', () => !children().includes(zygotePid));
+  });
+
+  it('is replaced when a helper it forked crashes (an abort: signal 6, whatever its name)', async () => {
     const { log, messages } = logSink();
     const z = zygote(log);
     assert.ok(z.start());
-    const first = z.pid;
+    const first = pidOf(z);
     assert.ok(first !== null);
-    z.helperEnded('SIGTERM');
-    assert.equal(z.pid, first, 'an ordinary signal keeps it');
-    z.helperEnded('SIGSEGV');
-    assert.equal(z.pid, null);
+    const r = request();
+    const answer = await new Promise<ForkAnswer>((resolve) => {
+      assert.ok(z.request(r.fds, resolve));
+      r.sent();
+    });
+    assert.ok(answer.ok);
+    // The helper blocks reading its plan; an abort (what a detected stack smash ends in) kills it.
+    await until('the helper named', () => procStatus(answer.spawned.pid, 'Name') === 'jai-helper');
+    z.helperEnded(os.constants.signals.SIGTERM);
+    assert.equal(pidOf(z), first, 'an ordinary signal keeps it');
+    native.pidfdSignal(answer.spawned.pidfd, os.constants.signals.SIGABRT);
+    const exit = await exitOf(answer.spawned);
+    assert.equal(exit.signal, os.constants.signals.SIGABRT);
+    z.helperEnded(exit.signal);
     assert.ok(messages.some((m) => /crashed: zygote replaced/.test(m)));
-    await until('the old zygote gone', () => !children().includes(first));
-    assert.ok(z.start());
     const second = pidOf(z);
-    assert.ok(second !== null && second !== first);
+    assert.ok(second !== null && second !== first, 'its successor is started at once');
+    // The old one exits at its socket's EOF (it had no request left to answer).
+    await until('the old zygote gone', () => !children().includes(first));
+    r.close();
   });
 
   it('fails the requests a dying zygote has not answered; the helpers are then exec’d', async () => {
@@ -286,9 +339,10 @@ describe('the helper zygote', { skip }, () => {
     assert.ok(helper.kill('SIGTERM'), 'a signal before the answer is kept for it');
     process.kill(zygotePid, 'SIGKILL');
     await until('the request failed', () => exitSeen() !== null);
-    assert.deepEqual(exitSeen(), { code: null, signal: null });
+    assert.equal(exitSeen()?.code, null);
+    assert.equal(exitSeen()?.signal, null);
     // Whichever jaid sees first: the socket's EOF or the exit.
-    assert.match(seen.diagnostics, /the helper zygote exited|helper zygote closed its socket/);
+    assert.match(exitSeen()?.notStarted ?? '', /the helper zygote exited|helper zygote closed its socket/);
     assert.ok(messages.some((m) => /(helper zygote exited|closed its socket): helpers are exec’d for now/.test(m)));
     assert.equal(z.pid, null);
 
@@ -306,5 +360,33 @@ describe('the helper zygote', { skip }, () => {
     assert.equal(z.pid, null, 'no new zygote within the back-off');
     native.closeFd(status);
     native.closeFd(statusTheirs);
+  });
+
+  it('ends a session whose helper a dying zygote never forked: HELPER_FAILED, its status socket closed', async () => {
+    const z = zygote();
+    assert.ok(z.start());
+    const zygotePid = pidOf(z);
+    assert.ok(zygotePid !== null);
+    process.kill(zygotePid, 'SIGSTOP');
+    const ended = new Promise<SessionResult>((resolve) => {
+      const session = new Session('t', { ...opened(), zygote: z }, logSink().log, {
+        onStarted: () => assert.fail('not started'),
+        onStopped: () => assert.fail('not stopped'),
+        onNotice: () => undefined,
+        onExited: () => assert.fail('no program ran'),
+        onEnded: (result) => {
+          resolve(result);
+        },
+      });
+      session.start(Buffer.from('not a plan'), []);
+    });
+    process.kill(zygotePid, 'SIGKILL');
+    const result = await ended;
+    assert.ok(result.kind === 'failed', JSON.stringify(result));
+    assert.equal(result.failure.code, 'HELPER_FAILED');
+    assert.match(
+      result.failure.message,
+      /^cannot start the sandbox helper: (the helper zygote exited|helper zygote closed)/,
+    );
   });
 });
