@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as native from '../native/addon';
-import type { HelperZygote } from './session/helper-zygote';
+import type { HelperForker } from './session/helper-zygote';
 
 /**
  * The helper, opened once at start: every session execs this fd, so the file checked is the file run, and a helper
@@ -14,7 +14,7 @@ export interface HelperBinary {
   /** O_RDONLY, CLOEXEC; held for the daemon's lifetime. */
   fd: number;
   /** Forks the session helpers when set (jaid sets it at start); else each is exec'd from `fd`. */
-  zygote?: HelperZygote;
+  zygote?: HelperForker;
 }
 
 const ELF_MAGIC = Buffer.from('\x7fELF', 'latin1');

@@ -8,7 +8,7 @@ import os from 'node:os';
 import * as native from '../../native/addon';
 import { closeQuietly } from '../../proto/channel';
 import type { HelperBinary } from '../helper-binary';
-import type { ForkAnswer, HelperZygote } from './helper-zygote';
+import type { ForkAnswer, HelperForker, ZygoteHandle } from './helper-zygote';
 
 export interface HelperExit {
   code: number | null;
@@ -46,8 +46,9 @@ export class HelperProcess {
   private child: { pid: number; pidfd: number; watcher: native.Watcher } | null = null;
   /** Signals asked for before a forked helper's pidfd came, sent when it comes. */
   private readonly pendingSignals: number[] = [];
-  /** The zygote that forked it: told how it ended. */
-  private forkedBy: HelperZygote | null = null;
+  /** What forked it (and which zygote), told how it ended. */
+  private forkedBy: HelperForker | null = null;
+  private forkedFrom: ZygoteHandle | null = null;
   private readonly diagnostics: net.Socket;
 
   private constructor(
@@ -104,7 +105,7 @@ export class HelperProcess {
     fd3: number,
     clientFds: readonly number[],
     events: HelperEvents,
-    zygote: HelperZygote | null,
+    zygote: HelperForker | null,
   ): HelperProcess {
     let devNull: number | null = null;
     let diagnostics: [number, number] | null = null;
@@ -157,12 +158,17 @@ export class HelperProcess {
       this.finish({ code: null, signal: null, notStarted: answer.error.message });
       return;
     }
+    this.forkedFrom = answer.from;
     try {
       this.attach(answer.spawned);
     } catch {
       // It cannot be watched (no memory, no fds): it must not run unobserved. Killed, it stays a zombie until jaid
       // exits, as nothing else reaps it.
-      native.pidfdSignal(answer.spawned.pidfd, os.constants.signals.SIGKILL);
+      try {
+        native.pidfdSignal(answer.spawned.pidfd, os.constants.signals.SIGKILL);
+      } catch {
+        // gone already
+      }
       closeQuietly(answer.spawned.pidfd);
       this.finish({ code: null, signal: null });
       return;
@@ -209,7 +215,7 @@ export class HelperProcess {
     child.watcher.close();
     closeQuietly(child.pidfd);
     // By number: 6 is named SIGIOT as well as SIGABRT.
-    this.forkedBy?.helperEnded(signo);
+    if (this.forkedFrom !== null) this.forkedBy?.helperEnded(signo, this.forkedFrom);
     this.finish(exit);
   }
 

@@ -16,6 +16,8 @@ const REQUEST = Buffer.from('spawn');
 const MAX_ANSWER_BYTES = 32;
 /** A zygote whose socket is full and whose oldest request has waited this long no longer reads: it is replaced. */
 const STUCK_MS = 2000;
+/** A request unanswered this long (a fork takes well under a millisecond): the zygote is failed. */
+const ANSWER_TIMEOUT_MS = 10_000;
 /** After a zygote could not start or exited on its own, helpers are exec'd for this long before the next one. */
 const RESTART_BACKOFF_MS = 10_000;
 /**
@@ -33,19 +35,58 @@ const CRASH_SIGNALS: ReadonlySet<number> = new Set(
  */
 export const MAX_FORKS_PER_ZYGOTE = 64;
 
+/** Ends and reaps a child known only by a pidfd that nothing else watches (or closes an fd that is no pidfd). */
+function killAndReap(fd: number): void {
+  try {
+    native.pidfdSignal(fd, os.constants.signals.SIGKILL);
+    const watcher = native.watch(fd, () => {
+      let ended: native.ChildExit | null;
+      try {
+        ended = native.pidfdWait(fd);
+      } catch {
+        ended = { code: null, signal: null }; // not ours to reap after all
+      }
+      if (ended === null) return;
+      watcher.close();
+      closeQuietly(fd);
+    });
+    watcher.start('r');
+  } catch {
+    closeQuietly(fd);
+  }
+}
+
 export function isCrashSignal(signo: number | null): boolean {
   return signo !== null && CRASH_SIGNALS.has(signo);
 }
 
-/** The zygote's answer to one request: the helper it forked, or why there is none. */
-export type ForkAnswer = { ok: true; spawned: native.Spawned } | { ok: false; error: Error };
+/** Which zygote forked a helper (opaque outside this module). */
+export interface ZygoteHandle {
+  readonly pid: number | null;
+}
+
+/** The zygote's answer to one request: the helper it forked (and by which zygote), or why there is none. */
+export type ForkAnswer = { ok: true; spawned: native.Spawned; from: ZygoteHandle } | { ok: false; error: Error };
+
+/** What HelperProcess needs of a zygote (HelperZygote; a stand-in in tests). */
+export interface HelperForker {
+  /**
+   * Asks for a helper with `fds` as its fds 0..n−1 (the zygote has its own copies once this returns true); the
+   * answer comes to `onAnswer`, later, on the loop. False when no zygote serves: the caller execs the helper.
+   */
+  request(fds: readonly number[], onAnswer: (answer: ForkAnswer) => void): boolean;
+  /** A helper was exec'd because `request` returned false. */
+  execd(): void;
+  /** A forked helper ended by signal `signo` (null: it exited). */
+  helperEnded(signo: number | null, from: ZygoteHandle): void;
+}
 
 /** Reads one answer packet; an Error for anything the zygote cannot have meant (the zygote is then replaced). */
-export function parseAnswer(data: Buffer, fds: readonly number[]): ForkAnswer | Error {
+export function parseAnswer(data: Buffer, fds: readonly number[], from: ZygoteHandle): ForkAnswer | Error {
   const text = data.toString('latin1');
   const pid = /^pid ([1-9][0-9]{0,9})$/.exec(text);
   if (pid !== null && fds.length === 1 && fds[0] !== undefined)
-    return { ok: true, spawned: { pid: Number(pid[1]), pidfd: fds[0] } };
+    return { ok: true, spawned: { pid: Number(pid[1]), pidfd: fds[0] }, from };
   const error = /^error ([1-9][0-9]{0,4})$/.exec(text);
   if (error !== null && fds.length === 0) {
     const errno = Number(error[1]);
@@ -55,20 +96,24 @@ export function parseAnswer(data: Buffer, fds: readonly number[]): ForkAnswer | 
   return new Error(`unexpected answer from the helper zygote (${data.length} bytes, ${fds.length} fds)`);
 }
 
-interface Running {
+interface Running extends ZygoteHandle {
   process: HelperProcess;
   /** jaid's end of the control socket (non-blocking). */
   ctl: number;
   watcher: native.Watcher;
   /** One per request sent, answered in order. */
   waiting: { sentAt: number; onAnswer: (answer: ForkAnswer) => void }[];
+  /** Requests sent to it: at most MAX_FORKS_PER_ZYGOTE. */
+  asked: number;
   forks: number;
+  /** Fails the zygote when its oldest request has waited ANSWER_TIMEOUT_MS. */
+  timer: NodeJS.Timeout | null;
   /** Takes no more requests; closed once its last answer is in. */
   retired: boolean;
   closed: boolean;
 }
 
-export class HelperZygote {
+export class HelperZygote implements HelperForker {
   /** The zygote taking requests. */
   private running: Running | null = null;
   /** Retired or failed zygotes whose answers are still to come. */
@@ -100,11 +145,13 @@ export class HelperZygote {
       return this.startFailed(e);
     }
     const [ctl, theirs] = pair;
+    // Its callbacks come later, on the loop; until it is set up they have nothing to act on.
+    let running: Running | null = null;
     let process: HelperProcess;
     try {
       process = HelperProcess.startZygote(this.binary, theirs, {
         onExit: (exit) => {
-          this.exited(running, exit);
+          if (running !== null) this.exited(running, exit);
         },
         onDiagnostics: (text) => {
           this.log.warn({ zygote: text.trimEnd() }, 'helper zygote');
@@ -119,14 +166,25 @@ export class HelperZygote {
     let watcher: native.Watcher;
     try {
       watcher = native.watch(ctl, () => {
-        this.onAnswers(running);
+        if (running !== null) this.onAnswers(running);
       });
     } catch (e) {
       closeQuietly(ctl);
       process.kill('SIGKILL');
       return this.startFailed(e);
     }
-    const running: Running = { process, ctl, watcher, waiting: [], forks: 0, retired: false, closed: false };
+    running = {
+      pid: process.pid,
+      process,
+      ctl,
+      watcher,
+      waiting: [],
+      asked: 0,
+      forks: 0,
+      timer: null,
+      retired: false,
+      closed: false,
+    };
     this.running = running;
     watcher.start('r');
     this.metrics?.zygoteStarted();
@@ -157,6 +215,10 @@ export class HelperZygote {
       return false;
     }
     running.waiting.push({ sentAt: Date.now(), onAnswer });
+    running.asked++;
+    this.armTimer(running);
+    // No zygote forks more than its share: the requests after it go to its successor.
+    if (running.asked >= MAX_FORKS_PER_ZYGOTE) this.retire(running);
     return true;
   }
 
@@ -166,10 +228,12 @@ export class HelperZygote {
   }
 
   /** A forked helper ended by signal `signo`: after a crash no helper is forked again from that layout. */
-  helperEnded(signo: number | null): void {
-    if (!isCrashSignal(signo) || this.running === null) return;
-    this.log.warn({ signo }, 'a helper forked by the zygote crashed: zygote replaced');
-    this.retire(this.running);
+  helperEnded(signo: number | null, from: ZygoteHandle): void {
+    if (!isCrashSignal(signo)) return;
+    const running = [...this.draining, ...(this.running === null ? [] : [this.running])].find((r) => r === from);
+    if (running === undefined || running.retired) return;
+    this.log.warn({ signo, zygote: running.pid }, 'a helper forked by the zygote crashed: zygote replaced');
+    this.retire(running);
   }
 
   /** At jaid's stop: each zygote exits at its control socket's EOF once its answers are in. */
@@ -179,14 +243,19 @@ export class HelperZygote {
   }
 
   private onAnswers(running: Running): void {
+    let resetSeen = false;
     while (!running.closed) {
       let packet: native.Received | null;
       try {
         packet = native.recvMessage(running.ctl, MAX_ANSWER_BYTES, 1);
       } catch (e) {
-        // ECONNRESET: it went away with a request of ours unread, as good as EOF.
-        const reset = native.isNativeError(e) && e.code === 'ECONNRESET';
-        this.lost(running, reset ? 'helper zygote closed its socket' : 'helper zygote: unreadable answer', e);
+        // ECONNRESET: it went away with requests of ours unread. Reported once, before the answers it did send:
+        // those are read next, then EOF.
+        if (native.isNativeError(e) && e.code === 'ECONNRESET' && !resetSeen) {
+          resetSeen = true;
+          continue;
+        }
+        this.lost(running, 'helper zygote: unreadable answer', e);
         return;
       }
       if (packet === null) break;
@@ -196,10 +265,11 @@ export class HelperZygote {
       }
       const answer = packet.truncated
         ? new Error('oversized answer from the helper zygote')
-        : parseAnswer(packet.data, packet.fds);
+        : parseAnswer(packet.data, packet.fds, running);
       const request = running.waiting.shift();
       if (answer instanceof Error || request === undefined) {
-        packet.fds.forEach(closeQuietly);
+        // A pidfd in it would be a helper nobody watches: ended and reaped.
+        packet.fds.forEach(killAndReap);
         if (request !== undefined) running.waiting.unshift(request);
         this.lost(running, 'helper zygote: unexpected answer', answer instanceof Error ? answer : null);
         return;
@@ -208,8 +278,8 @@ export class HelperZygote {
         this.forks++;
         running.forks++;
         this.metrics?.helperStarted('forked');
-        if (running.forks >= MAX_FORKS_PER_ZYGOTE) this.retire(running);
       }
+      this.armTimer(running);
       // May start a session that asks for another helper, or end one: `running` is checked again above.
       request.onAnswer(answer);
     }
@@ -249,6 +319,7 @@ export class HelperZygote {
   private lost(running: Running, why: string, detail: unknown): void {
     if (running.closed) return;
     if (!running.retired) this.fail(running, why, detail);
+    else this.log.warn({ err: detail, zygote: running.pid }, `${why} (a retired zygote)`);
     running.process.kill('SIGKILL');
     this.closeControl(running);
     const waiting = running.waiting.splice(0);
@@ -260,9 +331,28 @@ export class HelperZygote {
       });
   }
 
+  /** While requests wait, a timer fails the zygote once the oldest has waited ANSWER_TIMEOUT_MS. */
+  private armTimer(running: Running): void {
+    if (running.timer !== null) clearTimeout(running.timer);
+    running.timer = null;
+    const oldest = running.waiting[0];
+    if (oldest === undefined || running.closed) return;
+    running.timer = setTimeout(
+      () => {
+        running.timer = null;
+        this.fail(running, 'helper zygote not answering', { waiting: running.waiting.length });
+        // Killed: its socket's EOF fails what it did not answer (lost).
+      },
+      Math.max(0, oldest.sentAt + ANSWER_TIMEOUT_MS - Date.now()),
+    );
+    running.timer.unref();
+  }
+
   private closeControl(running: Running): void {
     if (running.closed) return;
     running.closed = true;
+    if (running.timer !== null) clearTimeout(running.timer);
+    running.timer = null;
     running.watcher.close();
     closeQuietly(running.ctl);
     this.draining.delete(running);

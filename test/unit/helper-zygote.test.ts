@@ -16,6 +16,7 @@ import { Session, type SessionResult } from '../../daemon/session/session';
 import {
   HelperZygote,
   MAX_FORKS_PER_ZYGOTE,
+  type HelperForker,
   isCrashSignal,
   parseAnswer,
   type ForkAnswer,
@@ -25,13 +26,19 @@ import { privilegedSkipReason } from '../helpers/privileged';
 const HELPER = path.join(__dirname, '../../../native/build/jai-helper');
 const ENOMEM = os.constants.errno.ENOMEM;
 
+const HANDLE = { pid: 1 };
+
 describe('parseAnswer', () => {
   const fd = 99;
   it('reads `pid N` with one fd', () => {
-    assert.deepEqual(parseAnswer(Buffer.from('pid 4242'), [fd]), { ok: true, spawned: { pid: 4242, pidfd: fd } });
+    assert.deepEqual(parseAnswer(Buffer.from('pid 4242'), [fd], HANDLE), {
+      ok: true,
+      spawned: { pid: 4242, pidfd: fd },
+      from: HANDLE,
+    });
   });
   it('reads `error ERRNO` without fds, naming the errno', () => {
-    const answer = parseAnswer(Buffer.from(`error ${ENOMEM}`), []);
+    const answer = parseAnswer(Buffer.from(`error ${ENOMEM}`), [], HANDLE);
     assert.ok(!(answer instanceof Error) && !answer.ok);
     assert.match(answer.error.message, /could not fork \(ENOMEM\)/);
   });
@@ -50,7 +57,7 @@ describe('parseAnswer', () => {
     ['', []],
   ] as const) {
     it(`refuses ${JSON.stringify(text)} with ${fds.length} fds`, () => {
-      assert.ok(parseAnswer(Buffer.from(text), fds) instanceof Error);
+      assert.ok(parseAnswer(Buffer.from(text), fds, HANDLE) instanceof Error);
     });
   }
 });
@@ -73,6 +80,11 @@ function children(): number[] {
     .flatMap((tid) => fs.readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim().split(/\s+/))
     .filter((pid) => pid !== '')
     .map(Number);
+}
+
+function spinMs(ms: number): void {
+  const end = process.hrtime.bigint() + BigInt(ms * 1e6);
+  while (process.hrtime.bigint() < end);
 }
 
 /** Read through a call: the assertions above narrow `z.pid` itself. */
@@ -248,7 +260,7 @@ describe('the helper zygote', { skip }, () => {
     assert.ok(native.sendMessage(ctl, Buffer.from('spawn'), r.fds));
     r.sent();
     const answer = await nextPacket(ctl);
-    const parsed = parseAnswer(answer.data, answer.fds);
+    const parsed = parseAnswer(answer.data, answer.fds, HANDLE);
     assert.ok(!(parsed instanceof Error) && parsed.ok, answer.data.toString());
     r.endPlan();
     assert.deepEqual(await exitOf(parsed.spawned), { code: 125, signal: null });
@@ -258,38 +270,66 @@ describe('the helper zygote', { skip }, () => {
     r.close();
   });
 
-  it('keeps serving through a burst that fills its socket (those helpers are exec’d instead)', async () => {
+  it('forks at most 64 helpers per zygote: a burst goes on with its successor', async () => {
+    const z = zygote();
+    assert.ok(z.start());
+    const first = pidOf(z);
+    assert.ok(first !== null);
+    const r = request();
+    const answers: ForkAnswer[] = [];
+    const sent = MAX_FORKS_PER_ZYGOTE + 36;
+    process.kill(first, 'SIGSTOP');
+    let second: number | null = null;
+    try {
+      for (let i = 0; i < sent; i++) {
+        assert.ok(z.request(r.fds, (answer) => answers.push(answer)));
+        if (i === MAX_FORKS_PER_ZYGOTE - 1) second = pidOf(z);
+      }
+    } finally {
+      process.kill(first, 'SIGCONT');
+    }
+    r.sent();
+    assert.ok(second !== null && second !== first, 'its successor takes the requests after the 64th');
+    await until('every request answered', () => answers.length === sent, 30_000);
+    const spawned = answers.map((a) => {
+      assert.ok(a.ok);
+      return a;
+    });
+    assert.equal(spawned.filter((a) => a.from.pid === first).length, MAX_FORKS_PER_ZYGOTE);
+    assert.equal(spawned.filter((a) => a.from.pid === second).length, sent - MAX_FORKS_PER_ZYGOTE);
+    r.endPlan();
+    for (const exit of await Promise.all(spawned.map((a) => exitOf(a.spawned))))
+      assert.deepEqual(exit, { code: 125, signal: null });
+    r.close();
+    // Its last answer read, the first exits at its socket's EOF.
+    await until('the retired zygote gone', () => !children().includes(first));
+  });
+
+  it('reads what a killed zygote answered before the rest of its requests fail', async () => {
     const z = zygote();
     assert.ok(z.start());
     const zygotePid = pidOf(z);
     assert.ok(zygotePid !== null);
-    const r = request();
-    const answers: ForkAnswer[] = [];
-    let sent = 0;
-    let refused = 0;
+    const a = request();
+    const b = request();
+    const answers: { a?: ForkAnswer; b?: ForkAnswer } = {};
+    // One synchronous stretch, so that jaid's side reads nothing meanwhile: A answered, B queued unread, then killed.
+    assert.ok(z.request(a.fds, (answer) => (answers.a = answer)));
+    a.sent();
+    const until0 = Date.now() + 300;
+    while (Date.now() < until0 && !/^State:\s+S/m.test(fs.readFileSync(`/proc/${zygotePid}/status`, 'utf8')));
+    spinMs(50);
     process.kill(zygotePid, 'SIGSTOP');
-    try {
-      for (let i = 0; i < 2000 && refused === 0; i++) {
-        if (z.request(r.fds, (answer) => answers.push(answer))) sent++;
-        else refused++;
-      }
-    } finally {
-      process.kill(zygotePid, 'SIGCONT');
-    }
-    r.sent();
-    assert.equal(refused, 1, `a full socket after ${sent} requests`);
-    assert.equal(pidOf(z), zygotePid, 'not replaced: its answers are not overdue');
-    await until('every request answered', () => answers.length === sent, 30_000);
-    const spawned = answers.map((a) => {
-      assert.ok(a.ok);
-      return a.spawned;
-    });
-    r.endPlan();
-    for (const exit of await Promise.all(spawned.map(exitOf))) assert.deepEqual(exit, { code: 125, signal: null });
-    r.close();
-    assert.ok(sent > MAX_FORKS_PER_ZYGOTE, `${sent} requests`);
-    assert.notEqual(pidOf(z), zygotePid, `retired after ${MAX_FORKS_PER_ZYGOTE} forks, its answers all read`);
-    await until('the retired zygote gone', () => !children().includes(zygotePid));
+    assert.ok(z.request(b.fds, (answer) => (answers.b = answer)));
+    b.sent();
+    process.kill(zygotePid, 'SIGKILL');
+    await until('both answered', () => answers.a !== undefined && answers.b !== undefined);
+    assert.ok(answers.a?.ok, 'the answer sent before it died is read (past ECONNRESET)');
+    assert.ok(answers.b !== undefined && !answers.b.ok);
+    a.endPlan();
+    assert.deepEqual(await exitOf(answers.a.spawned), { code: 125, signal: null });
+    a.close();
+    b.close();
   });
 
   it('is replaced when a helper it forked crashes (an abort: signal 6, whatever its name)', async () => {
@@ -306,12 +346,12 @@ describe('the helper zygote', { skip }, () => {
     assert.ok(answer.ok);
     // The helper blocks reading its plan; an abort (what a detected stack smash ends in) kills it.
     await until('the helper named', () => procStatus(answer.spawned.pid, 'Name') === 'jai-helper');
-    z.helperEnded(os.constants.signals.SIGTERM);
+    z.helperEnded(os.constants.signals.SIGTERM, answer.from);
     assert.equal(pidOf(z), first, 'an ordinary signal keeps it');
     native.pidfdSignal(answer.spawned.pidfd, os.constants.signals.SIGABRT);
     const exit = await exitOf(answer.spawned);
     assert.equal(exit.signal, os.constants.signals.SIGABRT);
-    z.helperEnded(exit.signal);
+    z.helperEnded(exit.signal, answer.from);
     assert.ok(messages.some((m) => /crashed: zygote replaced/.test(m)));
     const second = pidOf(z);
     assert.ok(second !== null && second !== first, 'its successor is started at once');
@@ -388,5 +428,40 @@ describe('the helper zygote', { skip }, () => {
       result.failure.message,
       /^cannot start the sandbox helper: (the helper zygote exited|helper zygote closed)/,
     );
+  });
+
+  it('HelperProcess: signals asked before the answer reach the helper; its crash is reported by number', async () => {
+    const sleep = native.openExecutable('/bin/sleep');
+    const handle = { pid: 77 };
+    const reported: { signo: number | null; from: unknown }[] = [];
+    const pending: { answer: ((a: ForkAnswer) => void) | null } = { answer: null };
+    const forker: HelperForker = {
+      request: (_fds, onAnswer) => {
+        pending.answer = onAnswer;
+        return true;
+      },
+      execd: () => assert.fail('not exec’d'),
+      helperEnded: (signo, from) => reported.push({ signo, from }),
+    };
+    const [status, statusTheirs] = native.seqpacketPair();
+    const exit = new Promise<HelperExit>((resolve) => {
+      const helper = HelperProcess.start({ ...opened(), zygote: forker }, Buffer.from('x'), statusTheirs, [], {
+        onExit: resolve,
+        onDiagnostics: () => undefined,
+      });
+      assert.ok(helper.kill('SIGABRT'), 'kept until the answer');
+      const devNull = fs.openSync('/dev/null', 'r');
+      const child = native.spawn(sleep, ['sleep', '30'], [devNull, devNull, devNull]);
+      fs.closeSync(devNull);
+      assert.ok(pending.answer !== null);
+      pending.answer({ ok: true, spawned: child, from: handle });
+    });
+    const ended = await exit;
+    assert.equal(ended.code, null);
+    assert.ok(ended.signal === 'SIGABRT' || ended.signal === 'SIGIOT', String(ended.signal));
+    assert.deepEqual(reported, [{ signo: os.constants.signals.SIGABRT, from: handle }]);
+    native.closeFd(status);
+    native.closeFd(statusTheirs);
+    native.closeFd(sleep);
   });
 });
