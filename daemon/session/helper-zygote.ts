@@ -1,5 +1,5 @@
-// The helper's zygote: `jai-helper --zygote`, started once by jaid (and again after it died or a helper it forked
-// crashed), forks each session's helper. A session then pays for a fork of that small idle process instead of an
+// The helper's zygote: `jai-helper --zygote`, started by jaid at start (and a fresh one after 64 helpers, after a
+// crash of one it forked, or, 10 s later, after it failed), forks each session's helper. A session then pays for a fork of that small idle process instead of an
 // exec of the helper and glibc's start (native/README.md, "The zygote"). jaid never waits for it: the request goes
 // out with the helper's fds, the answer (the pid and a pidfd) comes back on Node's loop. When no zygote runs the
 // helper is exec'd as before.
@@ -30,7 +30,7 @@ const CRASH_SIGNALS: ReadonlySet<number> = new Set(
   ),
 );
 /**
- * Forks per zygote: then it is retired for a fresh one. Bounds what a helper's crashes that jaid does not see (the
+ * Helpers asked of one zygote: then it is retired for a fresh one. Bounds what a helper's crashes that jaid does not see (the
  * jail's init, or a child of the helper before its exec, crashing) could learn of one layout.
  */
 export const MAX_FORKS_PER_ZYGOTE = 64;

@@ -10,8 +10,9 @@
  * through the pidfd sent back, as an exec'd helper is; it then runs main() as a fresh helper would (its own signal
  * reset, fd checks, plan, everything). The zygote keeps no fd of a session once its reply is sent.
  *
- * Every forked helper shares the zygote's address-space layout and stack canary. jaid replaces the zygote when a
- * helper dies of a crash signal, so a crash cannot be used as an oracle to guess them piece by piece. */
+ * Every forked helper shares the zygote's address-space layout and stack canary. jaid retires a zygote once asked
+ * for 64 helpers, and when a helper it forked dies of a crash signal, so crashes cannot be used as an oracle to guess
+ * them piece by piece (native/README.md, "The zygote"). */
 #include "zygote.h"
 
 #include <errno.h>
@@ -86,10 +87,19 @@ static int zygote_receive(int *fds)
 			continue;
 		}
 		count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (k = 0; k < count && nfds < ZYGOTE_MAX_FDS; k++)
-			memcpy(&fds[nfds++], CMSG_DATA(c) + k * sizeof(int), sizeof(int));
-		if (k < count)
+		for (k = 0; k < count; k++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+			if (nfds < ZYGOTE_MAX_FDS) {
+				fds[nfds++] = fd;
+				continue;
+			}
+			/* More than one message can carry (several control messages): refused, none kept. */
 			bad = true;
+			if (close(fd) < 0)
+				die_errno("close(%d) (a request's fd)", fd);
+		}
 	}
 	if (bad || (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) != 0 || (size_t)n != strlen(ZYGOTE_REQUEST) ||
 	    memcmp(payload, ZYGOTE_REQUEST, (size_t)n) != 0 || nfds < 4) {
