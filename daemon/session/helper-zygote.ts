@@ -14,8 +14,6 @@ import { HelperProcess } from './helper-process';
 const REQUEST = Buffer.from('spawn');
 /** Longest answer: `pid N` or `error ERRNO`. */
 const MAX_ANSWER_BYTES = 32;
-/** A zygote whose socket is full and whose oldest request has waited this long no longer reads: it is replaced. */
-const STUCK_MS = 2000;
 /** A request unanswered this long (a fork takes well under a millisecond): the zygote is failed. */
 const ANSWER_TIMEOUT_MS = 10_000;
 /** After a zygote could not start or exited on its own, helpers are exec'd for this long before the next one. */
@@ -207,11 +205,8 @@ export class HelperZygote implements HelperForker {
       return false;
     }
     if (!sent) {
-      // Its socket's buffer is full (a burst of sessions): this helper is exec'd. Full with an answer overdue: it
-      // no longer reads.
-      const oldest = running.waiting[0];
-      if (oldest !== undefined && Date.now() - oldest.sentAt > STUCK_MS)
-        this.fail(running, 'helper zygote not reading its requests', null);
+      // Its buffer holds far more than the 64 requests it can have outstanding: full means it no longer reads.
+      this.fail(running, 'helper zygote not reading its requests', null);
       return false;
     }
     running.waiting.push({ sentAt: Date.now(), onAnswer });
