@@ -9,6 +9,7 @@ import { after, test } from 'node:test';
 
 import * as native from '../../native/addon/index';
 import { helperFds } from '../../daemon/session/helper-process';
+import { exited } from '../helpers/child-exit';
 
 const PROBE = path.join(__dirname, '../helpers/spawn-probe.js');
 const SIGKILL = 9;
@@ -25,20 +26,6 @@ function children(): string[] {
     .readdirSync('/proc/self/task')
     .flatMap((tid) => fs.readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim().split(/\s+/))
     .filter((pid) => pid !== '');
-}
-
-/** Resolves with how the child ended, watching its pidfd as jaid does; closes the pidfd. */
-function exited(child: native.Spawned): Promise<native.ChildExit> {
-  return new Promise((resolve) => {
-    const watcher = native.watch(child.pidfd, () => {
-      const exit = native.pidfdWait(child.pidfd);
-      if (exit === null) return;
-      watcher.close();
-      native.closeFd(child.pidfd);
-      resolve(exit);
-    });
-    watcher.start('r');
-  });
 }
 
 interface ProbeReport {

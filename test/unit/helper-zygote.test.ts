@@ -21,6 +21,7 @@ import {
   parseAnswer,
   type ForkAnswer,
 } from '../../daemon/session/helper-zygote';
+import { exited } from '../helpers/child-exit';
 import { privilegedSkipReason } from '../helpers/privileged';
 
 const HELPER = path.join(__dirname, '../../../native/build/jai-helper');
@@ -158,20 +159,6 @@ function request(): Request {
   };
 }
 
-/** The helper's exit, watching its pidfd as jaid does. */
-function exitOf(spawned: native.Spawned): Promise<native.ChildExit> {
-  return new Promise((resolve) => {
-    const watcher = native.watch(spawned.pidfd, () => {
-      const exit = native.pidfdWait(spawned.pidfd);
-      if (exit === null) return;
-      watcher.close();
-      native.closeFd(spawned.pidfd);
-      resolve(exit);
-    });
-    watcher.start('r');
-  });
-}
-
 /** Packets on a non-blocking SEQPACKET socket as they come. */
 async function nextPacket(fd: number, ms = 5000): Promise<native.Received> {
   const got: { packet: native.Received | null } = { packet: null };
@@ -216,7 +203,7 @@ describe('the helper zygote', { skip }, () => {
     });
     assert.ok(answer.ok);
     const { pid } = answer.spawned;
-    const exit = exitOf(answer.spawned);
+    const exit = exited(answer.spawned);
     // Blocked reading its plan: our child (CLONE_PARENT), named and holding fds 0–3 only.
     await until('the helper named', () => procStatus(pid, 'Name') === 'jai-helper');
     assert.equal(procStatus(pid, 'PPid'), String(process.pid));
@@ -243,7 +230,7 @@ describe('the helper zygote', { skip }, () => {
     const devNull = fs.openSync('/dev/null', 'r+');
     const zygoteProcess = native.spawn(opened().fd, ['jai-helper', '--zygote'], [devNull, devNull, devNull, theirs]);
     native.closeFd(theirs);
-    const zygoteExit = exitOf(zygoteProcess);
+    const zygoteExit = exited(zygoteProcess);
     const r = request();
     for (const [data, fds] of [
       ['spawn', r.fds.slice(0, 3)],
@@ -263,7 +250,7 @@ describe('the helper zygote', { skip }, () => {
     const parsed = parseAnswer(answer.data, answer.fds, HANDLE);
     assert.ok(!(parsed instanceof Error) && parsed.ok, answer.data.toString());
     r.endPlan();
-    assert.deepEqual(await exitOf(parsed.spawned), { code: 125, signal: null });
+    assert.deepEqual(await exited(parsed.spawned), { code: 125, signal: null });
     native.closeFd(ctl);
     assert.deepEqual(await zygoteExit, { code: 0, signal: null });
     native.closeFd(devNull);
@@ -298,7 +285,7 @@ describe('the helper zygote', { skip }, () => {
     assert.equal(spawned.filter((a) => a.from.pid === first).length, MAX_FORKS_PER_ZYGOTE);
     assert.equal(spawned.filter((a) => a.from.pid === second).length, sent - MAX_FORKS_PER_ZYGOTE);
     r.endPlan();
-    for (const exit of await Promise.all(spawned.map((a) => exitOf(a.spawned))))
+    for (const exit of await Promise.all(spawned.map((a) => exited(a.spawned))))
       assert.deepEqual(exit, { code: 125, signal: null });
     r.close();
     // Its last answer read, the first exits at its socket's EOF.
@@ -327,7 +314,7 @@ describe('the helper zygote', { skip }, () => {
     assert.ok(answers.a?.ok, 'the answer sent before it died is read (past ECONNRESET)');
     assert.ok(answers.b !== undefined && !answers.b.ok);
     a.endPlan();
-    assert.deepEqual(await exitOf(answers.a.spawned), { code: 125, signal: null });
+    assert.deepEqual(await exited(answers.a.spawned), { code: 125, signal: null });
     a.close();
     b.close();
   });
@@ -349,7 +336,7 @@ describe('the helper zygote', { skip }, () => {
     z.helperEnded(os.constants.signals.SIGTERM, answer.from);
     assert.equal(pidOf(z), first, 'an ordinary signal keeps it');
     native.pidfdSignal(answer.spawned.pidfd, os.constants.signals.SIGABRT);
-    const exit = await exitOf(answer.spawned);
+    const exit = await exited(answer.spawned);
     assert.equal(exit.signal, os.constants.signals.SIGABRT);
     z.helperEnded(exit.signal, answer.from);
     assert.ok(messages.some((m) => /crashed: zygote replaced/.test(m)));
@@ -388,14 +375,14 @@ describe('the helper zygote', { skip }, () => {
 
     // Within the back-off the helper is exec'd: it runs and refuses the plan as a forked one would.
     const forks = z.forks;
-    const exited = new Promise<HelperExit>((resolve) => {
+    const execdExit = new Promise<HelperExit>((resolve) => {
       const execd = HelperProcess.start(b, Buffer.from('not a plan'), statusTheirs, [], {
         onExit: resolve,
         onDiagnostics: () => undefined,
       });
       assert.ok(execd.pid !== null, 'exec’d: its pid is known at once');
     });
-    assert.deepEqual(await exited, { code: 125, signal: null });
+    assert.deepEqual(await execdExit, { code: 125, signal: null });
     assert.equal(z.forks, forks);
     assert.equal(z.pid, null, 'no new zygote within the back-off');
     native.closeFd(status);
