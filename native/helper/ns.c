@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -94,13 +95,18 @@ static void ns_loopback_up(void)
 /* The exit code and record for a wait status. */
 static int ns_report(int status_fd, int status)
 {
-	if (WIFEXITED(status)) {
-		/* Best effort: the exit code carries the same information if the daemon is gone. */
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+
+	/* Best effort: the exit code carries the same information if the daemon is gone. */
+	if (WIFEXITED(status))
 		(void)fdio_send_record(status_fd, "exit %d", WEXITSTATUS(status));
-		return WEXITSTATUS(status);
-	}
-	(void)fdio_send_record(status_fd, "signal %d", WTERMSIG(status));
-	return 128 + WTERMSIG(status);
+	else
+		(void)fdio_send_record(status_fd, "signal %d", WTERMSIG(status));
+	/* jaid reports the exit at this record. A unix socket wakes its reader as a sync wakeup, which queues jaid on
+	 * this CPU, behind init's exit (the jail's namespaces torn down: RCU waits, ~0.2 ms) even when another CPU is
+	 * idle; yielding lets jaid go first. sched_yield cannot fail on Linux. */
+	(void)sched_yield();
+	return code;
 }
 
 /* init's copies of the program's stdio; the PTY slave stays: it is init's controlling terminal. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { Metrics } from '../../daemon/admin/metrics';
 import { AuditGuard, describeWriteError, type AuditFailureMode } from '../../daemon/audit/audit-guard';
@@ -75,7 +76,10 @@ function start(id: string): SessionStart {
   };
 }
 
-function setup(mode: AuditFailureMode): {
+function setup(
+  mode: AuditFailureMode,
+  laterSyncMs?: number,
+): {
   writes: FlakyWrites;
   guard: AuditGuard;
   metrics: Metrics;
@@ -91,7 +95,7 @@ function setup(mode: AuditFailureMode): {
   });
   const writes = new FlakyWrites();
   const metrics = new Metrics();
-  const guard = new AuditGuard(writes, mode, pino({ level: 'info' }, sink), metrics);
+  const guard = new AuditGuard(writes, mode, pino({ level: 'info' }, sink), metrics, laterSyncMs);
   return { writes, guard, metrics, lines };
 }
 
@@ -228,18 +232,53 @@ describe('audit guard', () => {
     assert.equal(writes.syncs, syncs);
   });
 
-  it('asks for a sync after end and refusal rows without waiting for it; a failed one marks the log failing', async () => {
-    const { writes, guard } = setup('refuse');
+  it('syncs end and refusal rows later, with one sync for all of them, and counts a failed one for each', async () => {
+    const { writes, guard, metrics } = setup('refuse', 5);
     guard.recordStart(start('a'));
+    guard.recordStart(start('b'));
     assert.equal(writes.syncs, 0, 'the start row is synced by whenDurable');
     assert.equal(guard.recordEnd('a', { outcome: 'exited', exitCode: 0 }), true);
-    assert.equal(writes.syncs, 1);
+    assert.equal(guard.recordEnd('b', { outcome: 'exited', exitCode: 1 }), true);
+    // Not at once: the Exited that follows an end row goes out, and the client takes it, before a worker is woken.
+    await settle();
+    assert.equal(writes.syncs, 0);
+    await sleep(20);
+    assert.equal(writes.syncs, 1, 'one sync for both rows');
     writes.syncFailing = new Error('EIO');
     assert.equal(guard.recordDenied({ ...start('y'), code: 'POLICY_DENIED', reason: 'no' }), true);
-    assert.equal(writes.syncs, 2);
+    assert.equal(guard.recordEnd('b', { outcome: 'exited', exitCode: 1 }), true);
     assert.equal(guard.status().writable, true);
-    await settle();
+    await sleep(20);
+    assert.equal(writes.syncs, 2);
     assert.equal(guard.status().writable, false);
+    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'denied' }), 1);
+    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'end' }), 1);
+  });
+
+  it("lets the next start row's sync take the end rows along, failing them with it", async () => {
+    const { writes, guard, metrics } = setup('refuse', 5);
+    guard.recordStart(start('a'));
+    guard.recordEnd('a', { outcome: 'exited', exitCode: 0 });
+    const answers: (string | null)[] = [];
+    const row = start('b');
+    guard.recordStart(row);
+    writes.syncFailing = new Error('EIO');
+    guard.whenDurable(row, true, (refusal) => answers.push(refusal === null ? null : refusal.code));
+    assert.equal(writes.syncs, 1);
+    await sleep(20);
+    assert.equal(writes.syncs, 1, "the end row's own sync is not asked for any more");
+    assert.deepEqual(answers, ['AUDIT_UNAVAILABLE']);
+    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'start' }), 1);
+    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'end' }), 1);
+  });
+
+  it('asks for no sync after close: closing the log checkpoints its WAL', async () => {
+    const { writes, guard } = setup('refuse', 5);
+    guard.recordStart(start('a'));
+    guard.recordEnd('a', { outcome: 'exited', exitCode: 0 });
+    guard.close();
+    await sleep(20);
+    assert.equal(writes.syncs, 0);
   });
 
   it('names the error by its SQLite code, escaping control characters', () => {
