@@ -8,6 +8,7 @@
 #include "plan.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -778,7 +779,9 @@ int plan_parse(const char *buf, size_t len, struct plan *p, char *err, size_t er
 	size_t i;
 	bool ended = false;
 
-	memset(p, 0, sizeof *p);
+	memset(p, 0, offsetof(struct plan, argv));
+	p->argv[0] = NULL;
+	p->env[0] = NULL;
 	p->status_fd = -1;
 	p->allow_keyring = true;
 	for (i = 0; i < 3; i++) {

@@ -83,9 +83,7 @@ struct plan {
 	size_t nmasks;
 	const char *masks[PLAN_MAX_MASKS];
 	size_t argc;
-	const char *argv[PLAN_MAX_ARGV + 1]; /* NULL-terminated */
 	size_t nenv;
-	const char *env[PLAN_MAX_ENV + 2]; /* NULL-terminated; room for JAI_SCRIPT (plan_append_env) */
 	const char *script; /* the startup script's bytes (no NUL), or NULL */
 	size_t script_len;
 	const char *initjail; /* absolute canonical path, or NULL */
@@ -102,6 +100,10 @@ struct plan {
 	unsigned short pty_cols;
 	int status_fd;
 	bool await_go; /* `go wait`: nothing of the user's runs before a `go` packet from the daemon on status_fd */
+	/* Last: plan_parse zeroes everything before argv, not these 64 KiB (16 page faults in every helper, whose plan is
+	 * in zeroed static storage). Only the entries below argc and nenv and their NULL terminators are ever set. */
+	const char *argv[PLAN_MAX_ARGV + 1]; /* NULL-terminated */
+	const char *env[PLAN_MAX_ENV + 2]; /* NULL-terminated; room for JAI_SCRIPT (plan_append_env) */
 };
 
 /* Parses and validates buf[0..len). Returns 0, or -1 with a one-line message in err (control characters and bytes
