@@ -174,9 +174,17 @@ export async function startFixture(
   daemon.stdout?.on('data', (d: Buffer) => (log += d.toString()));
   daemon.stderr?.on('data', (d: Buffer) => (log += d.toString()));
   daemon.on('exit', () => (state.exited = true));
-  // The admin socket comes last: then jaid is fully up (and its fd table settled, for leak checks).
-  await waitFor(() => state.exited || (fs.existsSync(socket) && fs.existsSync(adminSocket)), 10_000, 'jaid sockets');
-  if (state.exited) throw new Error(`jaid exited at start:\n${log}`);
+  try {
+    // The admin socket comes last: then jaid is fully up (and its fd table settled, for leak checks).
+    await waitFor(() => state.exited || (fs.existsSync(socket) && fs.existsSync(adminSocket)), 10_000, 'jaid sockets');
+    if (state.exited) throw new Error(`jaid exited at start:\n${log}`);
+  } catch (e) {
+    // No fixture to tear down: what was made for it goes here (a jaid that did not come up, its directories).
+    if (!state.exited) daemon.kill('SIGKILL');
+    fs.rmSync(project, { recursive: true, force: true });
+    fs.rmSync(stateDir, { recursive: true, force: true });
+    throw e;
+  }
 
   const fixture: Fixture = {
     user,
@@ -219,7 +227,10 @@ export async function startFixture(
   };
   // A user who has used jai before: ~/.jai and its default files exist, so first runs print no `created` lines.
   const init = runJai(fixture, ['--init']);
-  if (init.status !== 0) throw new Error(`jai --init failed: ${init.stderr}`);
+  if (init.status !== 0) {
+    await fixture.teardown().catch(() => undefined);
+    throw new Error(`jai --init failed: ${init.stderr}`);
+  }
   return fixture;
 }
 

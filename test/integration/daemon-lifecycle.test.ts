@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { SessionRow } from '../../daemon/audit/audit-log';
 import { privilegedSkipReason } from '../helpers/privileged';
-import { runJai, spawnJai, startFixture, type Fixture } from '../helpers/fixture';
+import { ensureTestUser, runJai, spawnJai, startFixture, type Fixture } from '../helpers/fixture';
 
 const skip = privilegedSkipReason();
 
@@ -92,5 +92,21 @@ describe('daemon lifecycle', { skip }, () => {
     assert.equal(sleeper.signal, 1, 'hung up');
     assert.equal(await clientExit, 128 + 1, clientStderr);
     assert.equal(clientStderr, 'jai: jaid is stopping: the session is being hung up\n');
+  });
+});
+
+describe('a jaid that cannot start', { skip }, () => {
+  it('fails the fixture with its message and leaves nothing of the fixture behind', async () => {
+    const ours = (): string[] => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('jai-it-badstart-'));
+    const earlier = new Set(ours());
+    await assert.rejects(
+      startFixture('badstart', process.env, { daemonArgs: ['--no-such-option'] }),
+      /jaid exited at start:\njaid: unknown option --no-such-option/,
+    );
+    assert.deepEqual(
+      ours().filter((n) => !earlier.has(n)),
+      [],
+    );
+    assert.equal(fs.existsSync(path.join(ensureTestUser().home, 'proj-badstart')), false);
   });
 });
