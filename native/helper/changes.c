@@ -42,7 +42,8 @@ struct changes_walk {
 	bool incomplete; /* T: a cap was reached or something could not be read */
 	bool warned;
 	size_t nlisted;
-	/* Last: not zeroed (84 KiB: a page fault per 4 KiB); each entry and the path are NUL-terminated when written. */
+	/* Last: not zeroed (84 KiB: a page fault per 4 KiB); each entry and the path are NUL-terminated when
+	 * written. */
 	char listed[CHANGES_MAX_LISTED][CHANGES_PATH_MAX + 1];
 	char path[PATH_MAX];
 };

@@ -100,8 +100,9 @@ struct plan {
 	unsigned short pty_cols;
 	int status_fd;
 	bool await_go; /* `go wait`: nothing of the user's runs before a `go` packet from the daemon on status_fd */
-	/* Last: plan_parse zeroes everything before argv, not these 64 KiB (16 page faults in every helper, whose plan is
-	 * in zeroed static storage). Only the entries below argc and nenv and their NULL terminators are ever set. */
+	/* Last: plan_parse zeroes everything before argv, not these 64 KiB (16 page faults in every helper, whose
+	 * plan is in zeroed static storage). Only the entries below argc and nenv, and the NULL after them, are ever
+	 * read. */
 	const char *argv[PLAN_MAX_ARGV + 1]; /* NULL-terminated */
 	const char *env[PLAN_MAX_ENV + 2]; /* NULL-terminated; room for JAI_SCRIPT (plan_append_env) */
 };
