@@ -39,6 +39,8 @@ export class WalSync {
   private running = false;
   /** Requests made while a sync runs: answered by the next one. */
   private waiting: SyncDone[] = [];
+  /** Set by close(): no round starts any more, and the running one closes the fd when it ends. */
+  private closing = false;
 
   constructor(
     /** The database file; its WAL is `${file}-wal`. */
@@ -49,7 +51,8 @@ export class WalSync {
   /** `done` is called once every write committed before this call is on disk, or with the error that prevents it. */
   request(done: SyncDone): void {
     this.waiting.push(done);
-    if (!this.running) this.startRound();
+    if (this.closing) this.answerClosed();
+    else if (!this.running) this.startRound();
   }
 
   /** The same, blocking: for the rare writes that are not on the spawn path (admin actions, start-up). */
@@ -57,7 +60,25 @@ export class WalSync {
     this.files.fdatasyncSync(this.walFd());
   }
 
+  /**
+   * The database's close follows: it checkpoints the WAL into the database file and syncs that. A sync still
+   * running in the thread pool keeps its fd until it ends (closed under it, the number could be another file's).
+   */
   close(): void {
+    this.closing = true;
+    if (!this.running) this.closeFd();
+  }
+
+  /** Requests made once closing: the database's close has made their writes durable (or they wrote nothing). */
+  private answerClosed(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    process.nextTick(() => {
+      for (const done of waiting) done(null);
+    });
+  }
+
+  private closeFd(): void {
     if (this.fd === null) return;
     try {
       this.files.close(this.fd);
@@ -81,7 +102,10 @@ export class WalSync {
     this.files.fdatasync(fd, (err) => {
       this.running = false;
       for (const done of batch) done(err);
-      if (this.waiting.length > 0) this.startRound();
+      if (this.closing) {
+        this.closeFd();
+        this.answerClosed();
+      } else if (this.waiting.length > 0) this.startRound();
     });
   }
 
@@ -91,7 +115,7 @@ export class WalSync {
    */
   private walFd(): number {
     if (this.fd !== null && this.files.statIno(this.walFile) === this.files.fstatIno(this.fd)) return this.fd;
-    this.close();
+    this.closeFd();
     this.fd = this.files.open(this.walFile);
     return this.fd;
   }

@@ -77,6 +77,33 @@ describe('WAL sync (group commit)', () => {
     files.finish();
   });
 
+  it('closes the fd of a running sync only once it ended, and starts no round after close', async () => {
+    const files = new FakeFiles();
+    const wal = new WalSync('/x/audit.db-wal', files);
+    const answered: (string | null)[] = [];
+    wal.request((err) => answered.push(err?.message ?? 'a'));
+    wal.request((err) => answered.push(err?.message ?? 'b'));
+    wal.close();
+    assert.deepEqual(files.closed, [], 'still in use by the thread pool');
+    files.finish();
+    assert.deepEqual(files.closed, [101]);
+    assert.equal(files.pending.length, 0, 'no round after close');
+    wal.request((err) => answered.push(err?.message ?? 'c'));
+    assert.equal(files.pending.length, 0);
+    await new Promise((resolve) => process.nextTick(resolve));
+    // b and c: the database's close that follows checkpoints the WAL into the synced database file.
+    assert.deepEqual(answered, ['a', 'b', 'c']);
+  });
+
+  it('closes an idle fd at once', () => {
+    const files = new FakeFiles();
+    const wal = new WalSync('/x/audit.db-wal', files);
+    wal.request(() => undefined);
+    files.finish();
+    wal.close();
+    assert.deepEqual(files.closed, [101]);
+  });
+
   it('fails every request of the round when the WAL cannot be opened', () => {
     const files = new FakeFiles();
     files.openError = new Error('ENOENT');
