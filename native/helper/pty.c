@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -18,31 +19,40 @@
 #include "fdio.h"
 
 #define PTY_GROUP_MAX (4u * 1024u * 1024u)
+#define PTY_GROUP_MIN 4096u
 
 gid_t pty_tty_gid(void)
 {
-	char *buf = malloc(PTY_GROUP_MAX + 1);
-	size_t len = 0;
+	size_t len = 0, cap;
 	gid_t gid = (gid_t)-1;
 	const char *line;
+	char *buf;
+	struct stat st;
 	int fd = open("/etc/group", O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
-	if (buf == NULL)
-		die("malloc (/etc/group)");
 	if (fd < 0) {
-		free(buf);
 		if (errno == ENOENT)
 			return gid;
 		die_errno("open(/etc/group)");
 	}
+	if (fstat(fd, &st) < 0)
+		die_errno("fstat(/etc/group)");
+	/* Sized to the file (a few KiB): a 4 MiB buffer is an mmap, a page fault and a munmap in every session. A file
+	 * that grows meanwhile is read as far as this buffer goes, as one over the cap always was. */
+	cap = st.st_size > 0 && (uintmax_t)st.st_size < PTY_GROUP_MAX ? (size_t)st.st_size : PTY_GROUP_MAX;
+	if (cap < PTY_GROUP_MIN)
+		cap = PTY_GROUP_MIN;
+	buf = malloc(cap + 1);
+	if (buf == NULL)
+		die("malloc(%zu) (/etc/group)", cap + 1);
 	for (;;) {
-		ssize_t n = read(fd, buf + len, PTY_GROUP_MAX - len);
+		ssize_t n = read(fd, buf + len, cap - len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			die_errno("read(/etc/group)");
-		if (n == 0 || (len += (size_t)n) == PTY_GROUP_MAX)
+		if (n == 0 || (len += (size_t)n) == cap)
 			break;
 	}
 	if (close(fd) < 0)

@@ -1,6 +1,7 @@
 // Checklist #19: the jail has its own devpts instance and a minimal /dev. No terminal of the user's (the one jai runs
 // in, nor another session's) and no host device (disks, kvm, fuse, input, dri) is reachable.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { runJaiInTerminal, spawnJai, startFixture, type Fixture } from '../helpers/fixture';
@@ -24,10 +25,15 @@ const MINIMAL_DEV = [
   'zero',
 ];
 
+/** The host's tty group, as /etc/group has it. */
+const TTY_GID = /^tty:[^:]*:(\d+):/m.exec(fs.readFileSync('/etc/group', 'utf8'))?.[1] ?? 'none';
+
 const SCRIPT = [
   'echo "dev: $(ls -A /dev | sort | tr "\\n" " ")"',
   'echo "pts: $(ls -A /dev/pts | sort | tr "\\n" " ")"',
   'echo "tty: $(tty)"',
+  // devpts is mounted with gid= the host's tty group (read from /etc/group by the helper): the PTY is in it.
+  'echo "pts-group: $(stat -c %g $(tty)) $(stat -c %g /dev/pts/ptmx)"',
   // Every other pts number, and the host devices by name: none may open.
   'n=0; for i in 1 2 3 4 5 6 7 8 9; do (: >> /dev/pts/$i) 2>/dev/null && n=$((n+1)); done; echo "other-pts-opened: $n"',
   'n=0; for d in /dev/sda /dev/vda /dev/nvme0n1 /dev/kvm /dev/fuse /dev/dri/card0 /dev/input/event0 /dev/mem /dev/console /dev/tty1; do (: >> $d) 2>/dev/null && n=$((n+1)); done; echo "host-devs-opened: $n"',
@@ -53,6 +59,7 @@ describe('#19 own devpts and a minimal /dev', { skip }, () => {
         assert.match(out, new RegExp(`^dev: ${MINIMAL_DEV.join(' ')} $`, 'm'), out);
         assert.match(out, /^pts: 0 ptmx $/m, out);
         assert.match(out, /^tty: \/dev\/pts\/0$/m);
+        assert.match(out, new RegExp(`^pts-group: ${TTY_GID} `, 'm'), out);
         assert.match(out, /^other-pts-opened: 0$/m);
         assert.match(out, /^host-devs-opened: 0$/m);
       } finally {
