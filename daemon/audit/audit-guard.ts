@@ -41,7 +41,7 @@ export interface AuditStatus {
 
 export type StartWrite = { ok: true; audited: boolean } | Failure;
 
-type Writes = Pick<AuditLog, 'recordStart' | 'recordDenied' | 'recordEnd' | 'recordChanges' | 'sync'>;
+type Writes = Pick<AuditLog, 'recordStart' | 'recordDenied' | 'recordEnd' | 'recordChanges' | 'sync' | 'syncNow'>;
 type Counters = Pick<Metrics, 'auditWriteFailed' | 'auditWritable' | 'sessionUnaudited'>;
 
 /** `SQLITE_FULL: database or disk is full`, from better-sqlite3's SqliteError or any other thrown value. */
@@ -194,8 +194,15 @@ export class AuditGuard {
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.flushPending();
-    // The log's close checkpoints the WAL into the database, synced: a sync asked for now would find no WAL.
-    this.takeLater();
+    // The rows whose sync was left for later, now (the log's close checkpoints the WAL, but SQLite skips that when
+    // another process has the database open, and says nothing).
+    const kinds = this.takeLater();
+    if (kinds.length === 0) return;
+    try {
+      this.audit.syncNow();
+    } catch (e) {
+      for (const kind of kinds) this.failed(kind, e);
+    }
   }
 
   /**

@@ -489,6 +489,11 @@ export class AuditLog {
     this.walSync.request(done);
   }
 
+  /** Blocking: every write committed so far on disk before it returns (jaid's stop: the end rows not synced yet). */
+  syncNow(): void {
+    this.walSync.syncNow();
+  }
+
   /** Admin actions are rare and not on the spawn path: durable before the call returns. */
   recordAdminAction(action: AdminAction, now = new Date()): void {
     this.insertAdmin.run({

@@ -41,6 +41,8 @@ export class WalSync {
   private waiting: SyncDone[] = [];
   /** Set by close(): no round starts any more, and the running one closes the fd when it ends. */
   private closing = false;
+  /** Fds of a WAL that SQLite replaced while a sync of it ran: closed when that sync ends. */
+  private retired: number[] = [];
 
   constructor(
     /** The database file; its WAL is `${file}-wal`. */
@@ -57,6 +59,7 @@ export class WalSync {
 
   /** The same, blocking: for the rare writes that are not on the spawn path (admin actions, start-up). */
   syncNow(): void {
+    if (this.closing) throw new Error('the audit log is closed');
     this.files.fdatasyncSync(this.walFd());
   }
 
@@ -76,6 +79,12 @@ export class WalSync {
     process.nextTick(() => {
       for (const done of waiting) done(null);
     });
+  }
+
+  private closeRetired(): void {
+    const retired = this.retired;
+    this.retired = [];
+    for (const fd of retired) this.files.close(fd);
   }
 
   private closeFd(): void {
@@ -101,11 +110,14 @@ export class WalSync {
     this.running = true;
     this.files.fdatasync(fd, (err) => {
       this.running = false;
-      for (const done of batch) done(err);
-      if (this.closing) {
-        this.closeFd();
-        this.answerClosed();
-      } else if (this.waiting.length > 0) this.startRound();
+      try {
+        this.closeRetired();
+        if (this.closing) this.closeFd();
+      } finally {
+        for (const done of batch) done(err);
+        if (this.closing) this.answerClosed();
+        else if (this.waiting.length > 0) this.startRound();
+      }
     });
   }
 
@@ -115,6 +127,11 @@ export class WalSync {
    */
   private walFd(): number {
     if (this.fd !== null && this.files.statIno(this.walFile) === this.files.fstatIno(this.fd)) return this.fd;
+    // syncNow() may get here while a round syncs the old fd in the thread pool: that one keeps it until it ends.
+    if (this.running && this.fd !== null) {
+      this.retired.push(this.fd);
+      this.fd = null;
+    }
     this.closeFd();
     this.fd = this.files.open(this.walFile);
     return this.fd;

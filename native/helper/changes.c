@@ -50,6 +50,15 @@ struct changes_walk {
 
 static struct changes_walk changes_w;
 
+/* changes_report zeroes the walk up to listed: listed and path must stay its last members. */
+_Static_assert(offsetof(struct changes_walk, path) ==
+		       offsetof(struct changes_walk, listed) + sizeof(((struct changes_walk *)0)->listed),
+	       "path follows listed");
+_Static_assert(offsetof(struct changes_walk, path) + sizeof(((struct changes_walk *)0)->path) +
+			       _Alignof(struct changes_walk) >
+		       sizeof(struct changes_walk),
+	       "nothing but padding after path");
+
 /* The first problem of a walk is reported (a hostile tree could have thousands); each makes N a lower bound. len:
  * of the path concerned, a prefix of w->path. */
 static void changes_problem(struct changes_walk *w, const char *what, size_t len, int err)

@@ -772,6 +772,12 @@ static int plan_find_key(const char *k, size_t klen)
 	return -1;
 }
 
+/* plan_parse zeroes the plan up to argv: argv and env must stay its last members. */
+_Static_assert(offsetof(struct plan, env) == offsetof(struct plan, argv) + sizeof(((struct plan *)0)->argv),
+	       "env follows argv");
+_Static_assert(offsetof(struct plan, env) + sizeof(((struct plan *)0)->env) == sizeof(struct plan),
+	       "argv and env end struct plan");
+
 int plan_parse(const char *buf, size_t len, struct plan *p, char *err, size_t errlen)
 {
 	size_t seen[KEY_COUNT] = { 0 };

@@ -54,7 +54,8 @@ struct plan_grant {
 	const char *path;
 };
 
-/* Keys absent from the plan are NULL / 0; an op teardown plan has no run key set (argc 0, no stdio, no grants). */
+/* Keys absent from the plan are NULL / 0 (argv and env: their entries below argc and nenv, and the NULL after them);
+ * an op teardown plan has no run key set (argc 0, no stdio, no grants). */
 struct plan {
 	enum plan_op op;
 	enum plan_mode mode;

@@ -472,6 +472,9 @@ static int fuzz_one(const char *data, size_t len)
 		exit(2);
 	}
 	memcpy(copy, data, len);
+	/* Not zero: plan_parse leaves argv and env beyond their counts as they were, so a read past them must not find
+	 * a harmless NULL. */
+	memset(&fuzz_plan, 0xa5, sizeof fuzz_plan);
 	r = plan_parse(copy, len, &fuzz_plan, err, sizeof err);
 	if (r == 0)
 		fuzz_check_accepted(&fuzz_plan, copy, len);

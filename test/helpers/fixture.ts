@@ -181,8 +181,7 @@ export async function startFixture(
   } catch (e) {
     // No fixture to tear down: what was made for it goes here (a jaid that did not come up, its directories).
     if (!state.exited) daemon.kill('SIGKILL');
-    fs.rmSync(project, { recursive: true, force: true });
-    fs.rmSync(stateDir, { recursive: true, force: true });
+    for (const made of [project, stateDir, socket, adminSocket]) fs.rmSync(made, { recursive: true, force: true });
     throw e;
   }
 

@@ -48,6 +48,11 @@ class FlakyWrites {
   /** Syncs fail with this while set; each answers on the next turn, like the thread pool's fdatasync. */
   syncFailing: Error | null = null;
   syncs = 0;
+  syncNows = 0;
+  syncNow(): void {
+    this.syncNows++;
+    if (this.syncFailing !== null) throw this.syncFailing;
+  }
   sync(done: (err: Error | null) => void): void {
     this.syncs++;
     const err = this.syncFailing;
@@ -108,6 +113,8 @@ const metric = (m: Metrics, name: string, labels?: Record<string, string>): numb
 
 /** pino writes synchronously to the sink only after a tick. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** syncLater's delay in these tests: long enough that a stalled event loop does not fire it early. */
+const LATER = 50;
 
 describe('audit guard', () => {
   it('refuses a session it cannot record with AUDIT_UNAVAILABLE, logging the failure once and the recovery once', async () => {
@@ -233,7 +240,7 @@ describe('audit guard', () => {
   });
 
   it('syncs end and refusal rows later, with one sync for all of them, and counts a failed one for each', async () => {
-    const { writes, guard, metrics } = setup('refuse', 5);
+    const { writes, guard, metrics } = setup('refuse', LATER);
     guard.recordStart(start('a'));
     guard.recordStart(start('b'));
     assert.equal(writes.syncs, 0, 'the start row is synced by whenDurable');
@@ -242,13 +249,13 @@ describe('audit guard', () => {
     // Not at once: the Exited that follows an end row goes out, and the client takes it, before a worker is woken.
     await settle();
     assert.equal(writes.syncs, 0);
-    await sleep(20);
+    await sleep(3 * LATER);
     assert.equal(writes.syncs, 1, 'one sync for both rows');
     writes.syncFailing = new Error('EIO');
     assert.equal(guard.recordDenied({ ...start('y'), code: 'POLICY_DENIED', reason: 'no' }), true);
     assert.equal(guard.recordEnd('b', { outcome: 'exited', exitCode: 1 }), true);
     assert.equal(guard.status().writable, true);
-    await sleep(20);
+    await sleep(3 * LATER);
     assert.equal(writes.syncs, 2);
     assert.equal(guard.status().writable, false);
     assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'denied' }), 1);
@@ -256,7 +263,7 @@ describe('audit guard', () => {
   });
 
   it("lets the next start row's sync take the end rows along, failing them with it", async () => {
-    const { writes, guard, metrics } = setup('refuse', 5);
+    const { writes, guard, metrics } = setup('refuse', LATER);
     guard.recordStart(start('a'));
     guard.recordEnd('a', { outcome: 'exited', exitCode: 0 });
     const answers: (string | null)[] = [];
@@ -265,20 +272,28 @@ describe('audit guard', () => {
     writes.syncFailing = new Error('EIO');
     guard.whenDurable(row, true, (refusal) => answers.push(refusal === null ? null : refusal.code));
     assert.equal(writes.syncs, 1);
-    await sleep(20);
+    await sleep(3 * LATER);
     assert.equal(writes.syncs, 1, "the end row's own sync is not asked for any more");
     assert.deepEqual(answers, ['AUDIT_UNAVAILABLE']);
     assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'start' }), 1);
     assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'end' }), 1);
   });
 
-  it('asks for no sync after close: closing the log checkpoints its WAL', async () => {
-    const { writes, guard } = setup('refuse', 5);
+  it('at close, syncs the rows left for later at once, and counts a failure for each', async () => {
+    const { writes, guard, metrics } = setup('refuse', LATER);
     guard.recordStart(start('a'));
     guard.recordEnd('a', { outcome: 'exited', exitCode: 0 });
+    guard.recordDenied({ ...start('y'), code: 'POLICY_DENIED', reason: 'no' });
+    writes.syncFailing = new Error('EIO');
     guard.close();
-    await sleep(20);
-    assert.equal(writes.syncs, 0);
+    assert.equal(writes.syncNows, 1, 'one blocking sync');
+    await sleep(3 * LATER);
+    assert.equal(writes.syncs, 0, 'and no later one');
+    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'end' }), 1);
+    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'denied' }), 1);
+    const idle = setup('refuse', LATER);
+    idle.guard.close();
+    assert.equal(idle.writes.syncNows, 0, 'nothing to sync');
   });
 
   it('names the error by its SQLite code, escaping control characters', () => {

@@ -95,6 +95,22 @@ describe('WAL sync (group commit)', () => {
     assert.deepEqual(answered, ['a', 'b', 'c']);
   });
 
+  it('keeps the fd a running sync uses when a blocking sync finds the WAL replaced; refuses a blocking sync once closed', () => {
+    const files = new FakeFiles();
+    const wal = new WalSync('/x/audit.db-wal', files);
+    wal.request(() => undefined);
+    files.inode = 2;
+    wal.syncNow();
+    assert.deepEqual(files.closed, [], 'fd 101 is being synced in the thread pool');
+    files.finish();
+    assert.deepEqual(files.closed, [101]);
+    wal.close();
+    assert.deepEqual(files.closed, [101, 102]);
+    assert.throws(() => {
+      wal.syncNow();
+    }, /the audit log is closed/);
+  });
+
   it('closes an idle fd at once', () => {
     const files = new FakeFiles();
     const wal = new WalSync('/x/audit.db-wal', files);
