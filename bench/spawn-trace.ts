@@ -5,9 +5,9 @@
 // Run as root after `npm run build`, on x86_64 with tracefs at /sys/kernel/tracing:
 //   node dist/bench/spawn-trace.js [RUNS=100]
 // It starts its own jaid on a private socket (the integration fixture) and runs the SDK as the test user in a child
-// Node process (this same file with --child), which after its warm-up waits for the trace to be on. Tracing costs time of its own
-// (each traced system call is an event): compare phases with each other and with a trace of another build, not
-// with sdk-spawn's figures.
+// Node process (this same file with --child), which after its warm-up waits for the trace to be on. Tracing costs
+// time of its own (each traced system call is an event): compare phases with each other and with a trace of another
+// build, not with sdk-spawn's figures.
 import { spawn as spawnProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

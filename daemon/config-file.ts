@@ -52,7 +52,7 @@ export function parseDaemonConfig(text: string, file: string): ConfigPair[] | { 
     else if (typeof value === 'number' && Number.isFinite(value) && value >= 0) text_ = String(value);
     // `helper_zygote = false`: a switch, for the flag's on|off.
     else if (typeof value === 'boolean') text_ = value ? 'on' : 'off';
-    else return { problem: `${where}: must be a string or a non-negative number` };
+    else return { problem: `${where}: must be a string, a non-negative number or true/false` };
     pairs.push([`--${key.replace(/_/g, '-')}`, text_, where]);
   }
   return pairs;

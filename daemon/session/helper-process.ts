@@ -40,6 +40,19 @@ const SIGNAL_NAMES = new Map(
   Object.entries(os.constants.signals).map(([name, signo]) => [signo, name as NodeJS.Signals] as const),
 );
 
+/**
+ * A started helper that cannot be watched (no memory, no fds) must not run unobserved: killed, and its pidfd closed.
+ * It stays a zombie until jaid exits, as nothing else reaps it.
+ */
+function abandon(spawned: native.Spawned): void {
+  try {
+    native.pidfdSignal(spawned.pidfd, os.constants.signals.SIGKILL);
+  } catch {
+    // gone already
+  }
+  closeQuietly(spawned.pidfd);
+}
+
 export class HelperProcess {
   private exited = false;
   /** Known once the helper exists: at once when exec'd, at the zygote's answer when forked. */
@@ -124,7 +137,13 @@ export class HelperProcess {
         helper.forkedBy = zygote;
         return helper;
       }
-      helper.attach(native.spawn(binary.fd, planFd === null ? ['jai-helper', '--zygote'] : ['jai-helper'], fds));
+      const spawned = native.spawn(binary.fd, planFd === null ? ['jai-helper', '--zygote'] : ['jai-helper'], fds);
+      try {
+        helper.attach(spawned);
+      } catch (e) {
+        abandon(spawned);
+        throw e;
+      }
       zygote?.execd();
       return helper;
     } catch (e) {
@@ -162,34 +181,18 @@ export class HelperProcess {
     try {
       this.attach(answer.spawned);
     } catch {
-      // It cannot be watched (no memory, no fds): it must not run unobserved. Killed, it stays a zombie until jaid
-      // exits, as nothing else reaps it.
-      try {
-        native.pidfdSignal(answer.spawned.pidfd, os.constants.signals.SIGKILL);
-      } catch {
-        // gone already
-      }
-      closeQuietly(answer.spawned.pidfd);
+      abandon(answer.spawned);
       this.finish({ code: null, signal: null });
       return;
     }
     for (const signo of this.pendingSignals.splice(0)) this.kill(signo);
   }
 
-  /** Watches a started helper's pidfd; on failure the caller still owns `spawned` (to kill and close). */
+  /** Watches a started helper's pidfd; on failure the caller still owns `spawned` (abandon). */
   private attach(spawned: native.Spawned): void {
-    let watcher: native.Watcher;
-    try {
-      watcher = native.watch(spawned.pidfd, () => {
-        this.onReadable();
-      });
-    } catch (e) {
-      if (this.forkedBy === null) {
-        native.pidfdSignal(spawned.pidfd, os.constants.signals.SIGKILL);
-        closeQuietly(spawned.pidfd);
-      }
-      throw e;
-    }
+    const watcher = native.watch(spawned.pidfd, () => {
+      this.onReadable();
+    });
     this.child = { pid: spawned.pid, pidfd: spawned.pidfd, watcher };
     watcher.start('r');
   }

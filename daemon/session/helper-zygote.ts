@@ -1,6 +1,7 @@
 // The helper's zygote: `jai-helper --zygote`, started by jaid at start (and a fresh one after 64 helpers, after a
-// crash of one it forked, or, 10 s later, after it failed), forks each session's helper. A session then pays for a fork of that small idle process instead of an
-// exec of the helper and glibc's start (native/README.md, "The zygote"). jaid never waits for it: the request goes
+// crash of one it forked, or, 10 s later, after it failed), forks each session's helper. A session then pays for a
+// fork of that small idle process instead of an exec of the helper and glibc's start (native/README.md, "The
+// zygote"). jaid never waits for it: the request goes
 // out with the helper's fds, the answer (the pid and a pidfd) comes back on Node's loop. When no zygote runs the
 // helper is exec'd as before.
 import os from 'node:os';
@@ -28,8 +29,8 @@ const CRASH_SIGNALS: ReadonlySet<number> = new Set(
   ),
 );
 /**
- * Helpers asked of one zygote: then it is retired for a fresh one. Bounds what a helper's crashes that jaid does not see (the
- * jail's init, or a child of the helper before its exec, crashing) could learn of one layout.
+ * Helpers asked of one zygote: then it is retired for a fresh one. Bounds what a helper's crashes that jaid does not
+ * see (the jail's init, or a child of the helper before its exec, crashing) could learn of one layout.
  */
 export const MAX_FORKS_PER_ZYGOTE = 64;
 
@@ -103,7 +104,6 @@ interface Running extends ZygoteHandle {
   waiting: { sentAt: number; onAnswer: (answer: ForkAnswer) => void }[];
   /** Requests sent to it: at most MAX_FORKS_PER_ZYGOTE. */
   asked: number;
-  forks: number;
   /** Fails the zygote when its oldest request has waited ANSWER_TIMEOUT_MS. */
   timer: NodeJS.Timeout | null;
   /** Takes no more requests; closed once its last answer is in. */
@@ -178,7 +178,6 @@ export class HelperZygote implements HelperForker {
       watcher,
       waiting: [],
       asked: 0,
-      forks: 0,
       timer: null,
       retired: false,
       closed: false,
@@ -225,7 +224,7 @@ export class HelperZygote implements HelperForker {
   /** A forked helper ended by signal `signo`: after a crash no helper is forked again from that layout. */
   helperEnded(signo: number | null, from: ZygoteHandle): void {
     if (!isCrashSignal(signo)) return;
-    const running = [...this.draining, ...(this.running === null ? [] : [this.running])].find((r) => r === from);
+    const running = this.running === from ? this.running : [...this.draining].find((r) => r === from);
     if (running === undefined || running.retired) return;
     this.log.warn({ signo, zygote: running.pid }, 'a helper forked by the zygote crashed: zygote replaced');
     this.retire(running);
@@ -271,7 +270,6 @@ export class HelperZygote implements HelperForker {
       }
       if (answer.ok) {
         this.forks++;
-        running.forks++;
         this.metrics?.helperStarted('forked');
       }
       this.armTimer(running);

@@ -165,8 +165,8 @@ void zygote_serve(void)
 		args.pidfd = (unsigned long)&pidfd;
 		child = (pid_t)syscall(SYS_clone3, &args, sizeof args);
 		if (child == 0) {
-			/* Non-dumpable is inherited already (the mm's flags); said again so that no later change to the zygote
-			 * can lose it. Named at once: jaid and its tests know a session helper by its name. */
+			/* Non-dumpable is inherited already (the mm's flags); said again so that no later change to the
+			 * zygote can lose it. Named at once: jaid and its tests know a session helper by its name. */
 			if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_NAME, "jai-helper", 0, 0, 0) < 0)
 				_exit(DIE_SETUP);
 			zygote_install_fds(fds, n);

@@ -4,7 +4,12 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { Metrics } from '../../daemon/admin/metrics';
-import { AuditGuard, describeWriteError, type AuditFailureMode } from '../../daemon/audit/audit-guard';
+import {
+  AuditGuard,
+  describeWriteError,
+  type AuditFailureMode,
+  type AuditRecordKind,
+} from '../../daemon/audit/audit-guard';
 import type { SessionChanges, SessionDenied, SessionEnd, SessionStart } from '../../daemon/audit/audit-log';
 import { parsePrometheus, sampleValue } from '../helpers/prometheus';
 
@@ -111,6 +116,10 @@ const metric = (m: Metrics, name: string, labels?: Record<string, string>): numb
     labels,
   );
 
+/** jai_audit_write_failures_total for one kind of record. */
+const writeFailures = (m: Metrics, record: AuditRecordKind): number | undefined =>
+  metric(m, 'jai_audit_write_failures_total', { record });
+
 /** pino writes synchronously to the sink only after a tick. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 /** syncLater's delay in these tests: long enough that a stalled event loop does not fire it early. */
@@ -136,7 +145,7 @@ describe('audit guard', () => {
     assert.equal(status.writable, false);
     assert.equal(status.error, 'SQLITE_FULL: database or disk is full');
     assert.equal(metric(metrics, 'jai_audit_writable'), 0);
-    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'start' }), 3);
+    assert.equal(writeFailures(metrics, 'start'), 3);
     writes.failing = null;
     assert.deepEqual(guard.recordStart(start('e')), { ok: true, audited: true });
     assert.deepEqual(writes.starts, ['a', 'e']);
@@ -169,8 +178,8 @@ describe('audit guard', () => {
     assert.equal(guard.recordEnd('x', { outcome: 'exited', exitCode: 0 }, endedAt), false);
     assert.equal(guard.recordDenied({ ...start('y'), code: 'POLICY_DENIED', reason: 'no' }), false);
     assert.equal(guard.status().pendingEnds, 1);
-    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'end' }), 1);
-    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'denied' }), 1);
+    assert.equal(writeFailures(metrics, 'end'), 1);
+    assert.equal(writeFailures(metrics, 'denied'), 1);
     writes.failing = null;
     assert.deepEqual(guard.recordStart(start('z')), { ok: true, audited: true });
     assert.deepEqual(writes.ends, [{ id: 'x', end: { outcome: 'exited', exitCode: 0 }, at: endedAt }]);
@@ -221,7 +230,7 @@ describe('audit guard', () => {
     await settle();
     assert.deepEqual(answers, [null, 'the audit log cannot be synced: EIO: i/o error, fdatasync']);
     assert.equal(guard.status().writable, false);
-    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'start' }), 1);
+    assert.equal(writeFailures(metrics, 'start'), 1);
   });
 
   it('with allow, a failed sync runs the session unaudited; an unaudited session does not wait for a sync', async () => {
@@ -258,8 +267,8 @@ describe('audit guard', () => {
     await sleep(3 * LATER);
     assert.equal(writes.syncs, 2);
     assert.equal(guard.status().writable, false);
-    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'denied' }), 1);
-    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'end' }), 1);
+    assert.equal(writeFailures(metrics, 'denied'), 1);
+    assert.equal(writeFailures(metrics, 'end'), 1);
   });
 
   it("lets the next start row's sync take the end rows along, failing them with it", async () => {
@@ -275,8 +284,8 @@ describe('audit guard', () => {
     await sleep(3 * LATER);
     assert.equal(writes.syncs, 1, "the end row's own sync is not asked for any more");
     assert.deepEqual(answers, ['AUDIT_UNAVAILABLE']);
-    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'start' }), 1);
-    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'end' }), 1);
+    assert.equal(writeFailures(metrics, 'start'), 1);
+    assert.equal(writeFailures(metrics, 'end'), 1);
   });
 
   it('at close, syncs the rows left for later at once, and counts a failure for each', async () => {
@@ -289,8 +298,8 @@ describe('audit guard', () => {
     assert.equal(writes.syncNows, 1, 'one blocking sync');
     await sleep(3 * LATER);
     assert.equal(writes.syncs, 0, 'and no later one');
-    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'end' }), 1);
-    assert.equal(metric(metrics, 'jai_audit_write_failures_total', { record: 'denied' }), 1);
+    assert.equal(writeFailures(metrics, 'end'), 1);
+    assert.equal(writeFailures(metrics, 'denied'), 1);
     const idle = setup('refuse', LATER);
     idle.guard.close();
     assert.equal(idle.writes.syncNows, 0, 'nothing to sync');

@@ -89,6 +89,7 @@ function spinMs(ms: number): void {
 }
 
 /** Read through a call: the assertions above narrow `z.pid` itself. */
+/** The zygote's pid read through a call: an assertion on `z.pid` would narrow it for the reads after a change. */
 const pidOf = (z: HelperZygote): number | null => z.pid;
 
 function procStatus(pid: number, field: string): string | null {
@@ -182,6 +183,14 @@ describe('the helper zygote', { skip }, () => {
     zygotes.push(z);
     return z;
   };
+  /** A zygote, started, and its pid. */
+  const startedZygote = (log = logSink().log): { z: HelperZygote; pid: number } => {
+    const z = zygote(log);
+    assert.ok(z.start());
+    const pid = z.pid;
+    assert.ok(pid !== null);
+    return { z, pid };
+  };
   after(async () => {
     for (const z of zygotes) z.close();
     // Each zygote exits at its socket's EOF (or was killed) and is reaped through its pidfd.
@@ -190,10 +199,7 @@ describe('the helper zygote', { skip }, () => {
   });
 
   it('forks a helper that is our child, with exactly the request’s fds, running the helper’s main', async () => {
-    const z = zygote();
-    assert.ok(z.start());
-    const zygotePid = z.pid;
-    assert.ok(zygotePid !== null);
+    const { z, pid: zygotePid } = startedZygote();
     assert.equal(procStatus(zygotePid, 'PPid'), String(process.pid));
     await until('the zygote named', () => procStatus(zygotePid, 'Name') === 'jai-zygote');
     const r = request();
@@ -258,10 +264,7 @@ describe('the helper zygote', { skip }, () => {
   });
 
   it('forks at most 64 helpers per zygote: a burst goes on with its successor', async () => {
-    const z = zygote();
-    assert.ok(z.start());
-    const first = pidOf(z);
-    assert.ok(first !== null);
+    const { z, pid: first } = startedZygote();
     const r = request();
     const answers: ForkAnswer[] = [];
     const sent = MAX_FORKS_PER_ZYGOTE + 36;
@@ -270,7 +273,7 @@ describe('the helper zygote', { skip }, () => {
     try {
       for (let i = 0; i < sent; i++) {
         assert.ok(z.request(r.fds, (answer) => answers.push(answer)));
-        if (i === MAX_FORKS_PER_ZYGOTE - 1) second = pidOf(z);
+        if (i === MAX_FORKS_PER_ZYGOTE - 1) second = z.pid;
       }
     } finally {
       process.kill(first, 'SIGCONT');
@@ -293,10 +296,7 @@ describe('the helper zygote', { skip }, () => {
   });
 
   it('reads what a killed zygote answered before the rest of its requests fail', async () => {
-    const z = zygote();
-    assert.ok(z.start());
-    const zygotePid = pidOf(z);
-    assert.ok(zygotePid !== null);
+    const { z, pid: zygotePid } = startedZygote();
     const a = request();
     const b = request();
     const answers: { a?: ForkAnswer; b?: ForkAnswer } = {};
@@ -321,10 +321,7 @@ describe('the helper zygote', { skip }, () => {
 
   it('is replaced when a helper it forked crashes (an abort: signal 6, whatever its name)', async () => {
     const { log, messages } = logSink();
-    const z = zygote(log);
-    assert.ok(z.start());
-    const first = pidOf(z);
-    assert.ok(first !== null);
+    const { z, pid: first } = startedZygote(log);
     const r = request();
     const answer = await new Promise<ForkAnswer>((resolve) => {
       assert.ok(z.request(r.fds, resolve));
@@ -349,10 +346,7 @@ describe('the helper zygote', { skip }, () => {
 
   it('fails the requests a dying zygote has not answered; the helpers are then exec’d', async () => {
     const { log, messages } = logSink();
-    const z = zygote(log);
-    assert.ok(z.start());
-    const zygotePid = z.pid;
-    assert.ok(zygotePid !== null);
+    const { z, pid: zygotePid } = startedZygote(log);
     const b: HelperBinary = { ...opened(), zygote: z };
     process.kill(zygotePid, 'SIGSTOP');
     const [status, statusTheirs] = native.seqpacketPair();
@@ -390,10 +384,7 @@ describe('the helper zygote', { skip }, () => {
   });
 
   it('ends a session whose helper a dying zygote never forked: HELPER_FAILED, its status socket closed', async () => {
-    const z = zygote();
-    assert.ok(z.start());
-    const zygotePid = pidOf(z);
-    assert.ok(zygotePid !== null);
+    const { z, pid: zygotePid } = startedZygote();
     process.kill(zygotePid, 'SIGSTOP');
     const ended = new Promise<SessionResult>((resolve) => {
       const session = new Session('t', { ...opened(), zygote: z }, logSink().log, {
