@@ -6,6 +6,8 @@
 //   /metrics histograms (casual and strict, separately), and the cold start (the first `jai true` after `jai -u`).
 // jai is run as users run it: bin/jai exec'd (its #!/bin/sh launcher), as the bench user, from the installed client.
 // Run as root after `npm run build`: node dist/bench/launch-latency.js [RUNS=50] [COLD_RUNS=10]
+// JAI_BENCH_BASELINE=/path/to/an/installed/client/bin/jai adds that client's `jai true` (casual, no
+// NODE_EXTRA_CA_CERTS) to the rounds: before/after a client change, against the same jaid (scripts/install-client.sh).
 import './bench-user';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,6 +26,7 @@ import {
 } from './stats';
 
 const DEFAULT_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
+const BASELINE = 'baseline jai true, casual (JAI_BENCH_BASELINE)';
 
 function userEnv(f: Fixture, extraCerts: string | null): NodeJS.ProcessEnv {
   return {
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
       await timeOnce(jai, ['true'], asUser(extraCerts));
       await timeOnce(jai, strictArgs, asUser(extraCerts));
     }
+    const baseline = process.env['JAI_BENCH_BASELINE'];
     const hasBwrap = spawnSync('bwrap', ['--version'], { stdio: 'ignore' }).status === 0;
     const commands: Command[] = [
       { name: '/bin/true', command: '/bin/true', args: [], options: asUser(null) },
@@ -124,6 +128,7 @@ async function main(): Promise<void> {
           ]
         : []),
       { name: 'jai true, casual (no NODE_EXTRA_CA_CERTS)', command: jai, args: ['true'], options: asUser(null) },
+      ...(baseline === undefined ? [] : [{ name: BASELINE, command: baseline, args: ['true'], options: asUser(null) }]),
       ...(extraCerts === null
         ? []
         : [
@@ -167,6 +172,10 @@ async function main(): Promise<void> {
           `jai true casual (${variant}) − node -e 0 (no NODE_EXTRA_CA_CERTS): ${fmt(j - node, 0)} ms (target ≤ 6 ms)`,
         );
     }
+    if (baseline !== undefined)
+      console.log(
+        `${BASELINE} − this build's: ${fmt(med(BASELINE) - med('jai true, casual (no NODE_EXTRA_CA_CERTS)'), 0)} ms`,
+      );
 
     await daemonSide(f, 'warm casual', runs, () => timeOnce(jai, ['true'], asUser(extraCerts)));
     await daemonSide(f, 'warm strict', runs, () => timeOnce(jai, strictArgs, asUser(extraCerts)));

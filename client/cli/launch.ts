@@ -88,8 +88,29 @@ if [[ -n $JAI_SCRIPT && -z \${JAI_KEEP_SCRIPT+set} ]]; then
 fi
 `;
 
-/** The --script files concatenated, each followed by a newline, then the trailer; null without script files. */
-export function startupScript(fs: ResolveFs, scripts: readonly string[]): Result<string | null> {
+/** How the default `command` starts (jai-behaviour.md §5): by sourcing the startup script. */
+export const SOURCES_SCRIPT_FIRST = 'source "${JAI_SCRIPT:-/dev/null}";';
+
+/**
+ * True when bash sourcing TEXT runs nothing: every line is blank (spaces and tabs) or a comment. A comment ends at
+ * its newline (a backslash does not continue it), so no such line can open a quote or a here-document. Any CR or
+ * NUL makes it count: bash runs a line of a lone CR as a command.
+ */
+export function isInertScript(text: string): boolean {
+  return /^(?:[ \t]*(?:#[^\n\r\0]*)?\n)*[ \t]*(?:#[^\n\r\0]*)?$/.test(text);
+}
+
+/**
+ * The startup script's text: the --script files concatenated, each followed by a newline, then the trailer; null
+ * without script files. Also null when the files only hold comments (the default .jairc), `command` sources the
+ * script first thing and the jail's environment has no JAI_KEEP_SCRIPT: the script would only delete itself and
+ * unset $JAI_SCRIPT, and that `rm` is a fork and an exec in every session. The program starts in the same state.
+ */
+export function startupScript(
+  fs: ResolveFs,
+  scripts: readonly string[],
+  launch: { command: string; env: readonly string[] },
+): Result<string | null> {
   if (scripts.length === 0) return { ok: true, value: null };
   let text = '';
   for (const path of scripts) {
@@ -97,5 +118,8 @@ export function startupScript(fs: ResolveFs, scripts: readonly string[]): Result
     if (!data.ok) return { ok: false, problem: fatal(`${path}: ${strerror(data.code)}`) };
     text += `${data.value.toString('utf8')}\n`;
   }
+  const elidable =
+    launch.command.startsWith(SOURCES_SCRIPT_FIRST) && !launch.env.some((e) => e.startsWith('JAI_KEEP_SCRIPT='));
+  if (elidable && isInertScript(text)) return { ok: true, value: null };
   return { ok: true, value: text + SCRIPT_TRAILER };
 }

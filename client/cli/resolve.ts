@@ -248,12 +248,13 @@ function launch(
     state,
   );
   if (!plan.ok) return plan;
-  const script = startupScript(ctx.fs, state.scripts);
-  if (!script.ok) return script;
   const inherited = new Map(session.processEnv);
   inherited.delete('JAI_SCRIPT');
   inherited.set('JAI_JAIL', where.jail);
   inherited.set('JAI_MODE', state.mode);
+  const env = buildEnvironment(state, inherited);
+  const script = startupScript(ctx.fs, state.scripts, { command: state.command, env });
+  if (!script.ok) return script;
   return {
     ok: true,
     value: {
@@ -266,7 +267,7 @@ function launch(
       nocwd: plan.value.nocwd,
       grants: plan.value.grants,
       masks: [...state.masks],
-      env: buildEnvironment(state, inherited),
+      env,
       argv: programArgv(session.command, state, ctx.loginShell),
       script: script.value,
       initjail: state.initjail,

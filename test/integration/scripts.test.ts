@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { DEFAULT_JAIRC } from '../../client/cli/defaults';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { asUser, runJai, startFixture, type Fixture } from '../helpers/fixture';
 
@@ -26,6 +27,16 @@ describe('startup scripts and initjail', { skip }, () => {
     assert.doesNotMatch(r.stdout, /\.jairc/, 'the script file is gone');
     const kept = runJai(f, ['--setenv', 'JAI_KEEP_SCRIPT=1', '--script', script, 'sh', '-c', 'cat "$JAI_SCRIPT"']);
     assert.match(kept.stdout, /^export FROM_SCRIPT=yes$/m);
+  });
+
+  it('starts as if the default .jairc (comments only) had been sourced and removed, and keeps it on request', () => {
+    const r = runJai(f, ['sh', '-c', 'echo "[${JAI_SCRIPT-unset}]"; ls -A /tmp']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.split('\n')[0], '[unset]');
+    assert.doesNotMatch(r.stdout, /\.jairc/, 'no script file');
+    const kept = runJai(f, ['--setenv', 'JAI_KEEP_SCRIPT=1', 'sh', '-c', 'cat "$JAI_SCRIPT"']);
+    assert.equal(kept.status, 0, kept.stderr);
+    assert.ok(kept.stdout.startsWith(`${DEFAULT_JAIRC}\n`), kept.stdout);
   });
 
   it('runs --initjail outside the jail, once, when the jail home is created', () => {

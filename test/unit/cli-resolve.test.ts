@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DEFAULT_CONF, DEFAULT_JAIL, DEFAULT_JAIRC, DEFAULTS } from '../../client/cli/defaults';
+import { isInertScript } from '../../client/cli/launch';
 import { CliFixture, UID } from './cli-fixture';
 
 const HOME_REFUSAL =
@@ -350,14 +351,49 @@ describe('the startup script', () => {
   const f = new CliFixture();
   after(() => f.cleanup());
 
-  it('is the default .jairc plus a trailer that removes $JAI_SCRIPT unless JAI_KEEP_SCRIPT is set', () => {
+  const trailer =
+    /\n# Added by jai[^\n]*\nif \[\[ -n \$JAI_SCRIPT && -z \$\{JAI_KEEP_SCRIPT\+set\} \]\]; then\n {4}rm -f "\$JAI_SCRIPT"\n {4}unset JAI_SCRIPT\nfi\n$/;
+
+  it('is not sent when it is the default .jairc (comments only) and the default command sources it first', () => {
     const r = f.launch(['true']);
-    assert.ok(r.script !== null);
-    assert.ok(r.script.startsWith(`${DEFAULT_JAIRC}\n`));
-    assert.match(
-      r.script,
-      /if \[\[ -n \$JAI_SCRIPT && -z \$\{JAI_KEEP_SCRIPT\+set\} \]\]; then\n {4}rm -f "\$JAI_SCRIPT"\n {4}unset JAI_SCRIPT\nfi\n$/,
-    );
+    assert.equal(r.script, null);
+    assert.deepEqual(r.argv, ['/bin/bash', '-c', 'source "${JAI_SCRIPT:-/dev/null}"; "$0" "$@"', 'true']);
+    assert.ok(!r.env.some((e) => e.startsWith('JAI_SCRIPT=')));
+  });
+
+  it('is the .jairc plus a trailer that removes $JAI_SCRIPT, when it would be kept (JAI_KEEP_SCRIPT)', () => {
+    for (const r of [
+      f.launch(['--setenv', 'JAI_KEEP_SCRIPT=', 'true']),
+      f.launch(['true'], { env: { JAI_KEEP_SCRIPT: '1' } }),
+    ]) {
+      assert.ok(r.script !== null);
+      assert.ok(r.script.startsWith(`${DEFAULT_JAIRC}\n`));
+      assert.match(r.script, trailer);
+    }
+  });
+
+  it('is sent, comments only, when the command does not source it first', () => {
+    for (const command of ['"$0" "$@"', 'echo hi; source "${JAI_SCRIPT:-/dev/null}"; "$0" "$@"', '']) {
+      const r = f.launch(['--command', command, 'true']);
+      assert.ok(r.script?.startsWith(`${DEFAULT_JAIRC}\n`), command);
+      assert.match(r.script ?? '', trailer);
+    }
+  });
+
+  it('is sent when a script file does something', () => {
+    const one = f.write('proj/one.sh', '# comment\n  export A=1 # set\n');
+    const r = f.launch(['--script', one, 'true']);
+    assert.ok(r.script?.startsWith(`# comment\n  export A=1 # set\n\n${DEFAULT_JAIRC}\n`), r.script ?? '');
+    assert.match(r.script ?? '', trailer);
+  });
+
+  it('counts as inert only blank lines and comments, as bash parses them', () => {
+    for (const text of ['', '\n', '# a\n  # b\n\t\n\n', '#', '  #x \\\n', DEFAULT_JAIRC]) {
+      assert.equal(isInertScript(text), true, JSON.stringify(text));
+    }
+    for (const text of ['x\n', '# a\nb', 'a # b\n', '# a \\\nb\n', '\r\n', '# a\r\n', '# a\0\n', '\f\n', ': # x\n']) {
+      assert.equal(isInertScript(text), false, JSON.stringify(text));
+    }
   });
 
   it('is absent without script files, and the default command sources it', () => {
