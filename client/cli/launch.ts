@@ -94,17 +94,28 @@ export const SOURCES_SCRIPT_FIRST = 'source "${JAI_SCRIPT:-/dev/null}";';
 /**
  * True when bash sourcing TEXT runs nothing: every line is blank (spaces and tabs) or a comment. A comment ends at
  * its newline (a backslash does not continue it), so no such line can open a quote or a here-document. Any CR or
- * NUL makes it count: bash runs a line of a lone CR as a command.
+ * NUL makes it count: bash runs a line of a lone CR as a command. (The files are decoded as UTF-8 first, which keeps
+ * every ASCII byte in place: invalid bytes in a comment stay in it, a byte-order mark counts.)
  */
 export function isInertScript(text: string): boolean {
   return /^(?:[ \t]*(?:#[^\n\r\0]*)?\n)*[ \t]*(?:#[^\n\r\0]*)?$/.test(text);
 }
 
 /**
+ * Variables with which bash itself could act on the script or see it run: KEEP keeps it; BASH_ENV runs a file first
+ * (which could set KEEP); exported functions (BASH_FUNC_*) could stand in for `source`, `rm` or `unset`;
+ * SHELLOPTS/BASHOPTS could trace its commands.
+ */
+function shellActsOnScript(entry: string): boolean {
+  return /^(?:JAI_KEEP_SCRIPT|BASH_ENV|SHELLOPTS|BASHOPTS)=|^BASH_FUNC_/.test(entry);
+}
+
+/**
  * The startup script's text: the --script files concatenated, each followed by a newline, then the trailer; null
  * without script files. Also null when the files only hold comments (the default .jairc), `command` sources the
- * script first thing and the jail's environment has no JAI_KEEP_SCRIPT: the script would only delete itself and
- * unset $JAI_SCRIPT, and that `rm` is a fork and an exec in every session. The program starts in the same state.
+ * script first thing and nothing in the jail's environment could make bash treat it otherwise
+ * (shellActsOnScript): the script would only delete itself and unset $JAI_SCRIPT, and that `rm` is a fork and an
+ * exec in every session. The program starts in the same state.
  */
 export function startupScript(
   fs: ResolveFs,
@@ -118,8 +129,7 @@ export function startupScript(
     if (!data.ok) return { ok: false, problem: fatal(`${path}: ${strerror(data.code)}`) };
     text += `${data.value.toString('utf8')}\n`;
   }
-  const elidable =
-    launch.command.startsWith(SOURCES_SCRIPT_FIRST) && !launch.env.some((e) => e.startsWith('JAI_KEEP_SCRIPT='));
+  const elidable = launch.command.startsWith(SOURCES_SCRIPT_FIRST) && !launch.env.some(shellActsOnScript);
   if (elidable && isInertScript(text)) return { ok: true, value: null };
   return { ok: true, value: text + SCRIPT_TRAILER };
 }

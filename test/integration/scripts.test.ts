@@ -29,11 +29,26 @@ describe('startup scripts and initjail', { skip }, () => {
     assert.match(kept.stdout, /^export FROM_SCRIPT=yes$/m);
   });
 
-  it('starts as if the default .jairc (comments only) had been sourced and removed, and keeps it on request', () => {
-    const r = runJai(f, ['sh', '-c', 'echo "[${JAI_SCRIPT-unset}]"; ls -A /tmp']);
+  it('starts as if the default .jairc (comments only) had been sourced and removed, without running rm', () => {
+    // An rm first on the jail's PATH that notes each call in the project (the jail's writable cwd).
+    const bin = path.join(f.project, 'fakebin');
+    const calls = path.join(f.project, 'rm-calls');
+    asUser(f, () => {
+      fs.mkdirSync(bin);
+      fs.writeFileSync(path.join(bin, 'rm'), `#!/bin/sh\necho "$*" >> ${calls}\nexec /bin/rm "$@"\n`, { mode: 0o755 });
+    });
+    const pathWithRm = ['--setenv', `PATH=${bin}:/usr/bin:/bin`];
+    const r = runJai(f, [...pathWithRm, 'sh', '-c', 'echo "[${JAI_SCRIPT-unset}]"; ls -A /tmp']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.split('\n')[0], '[unset]');
     assert.doesNotMatch(r.stdout, /\.jairc/, 'no script file');
+    assert.equal(fs.existsSync(calls), false, 'no rm ran');
+    // The probe works: a script that does something is written, and deletes itself with that rm.
+    const script = path.join(f.project, 'does-something.sh');
+    asUser(f, () => fs.writeFileSync(script, 'X=1\n'));
+    const acted = runJai(f, [...pathWithRm, '--script', script, 'true']);
+    assert.equal(acted.status, 0, acted.stderr);
+    assert.match(fs.readFileSync(calls, 'utf8'), /^-f \/tmp\/\.jairc\S{10}\n$/);
     const kept = runJai(f, ['--setenv', 'JAI_KEEP_SCRIPT=1', 'sh', '-c', 'cat "$JAI_SCRIPT"']);
     assert.equal(kept.status, 0, kept.stderr);
     assert.ok(kept.stdout.startsWith(`${DEFAULT_JAIRC}\n`), kept.stdout);

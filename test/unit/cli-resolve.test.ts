@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -361,15 +362,27 @@ describe('the startup script', () => {
     assert.ok(!r.env.some((e) => e.startsWith('JAI_SCRIPT=')));
   });
 
-  it('is the .jairc plus a trailer that removes $JAI_SCRIPT, when it would be kept (JAI_KEEP_SCRIPT)', () => {
-    for (const r of [
-      f.launch(['--setenv', 'JAI_KEEP_SCRIPT=', 'true']),
-      f.launch(['true'], { env: { JAI_KEEP_SCRIPT: '1' } }),
-    ]) {
-      assert.ok(r.script !== null);
+  it('is the .jairc plus a trailer that removes $JAI_SCRIPT, when the environment of the jail could act on it', () => {
+    for (const [argv, env] of [
+      [['--setenv', 'JAI_KEEP_SCRIPT=', 'true'], {}],
+      [['true'], { JAI_KEEP_SCRIPT: '1' }],
+      [['true'], { BASH_ENV: '/home/alice/env.sh' }],
+      [['true'], { 'BASH_FUNC_rm%%': '() { :; }' }],
+      [['true'], { SHELLOPTS: 'xtrace' }],
+      [['--setenv', 'BASHOPTS=extdebug', 'true'], {}],
+    ] as const) {
+      const r = f.launch(argv, { env });
+      assert.ok(r.script !== null, JSON.stringify(argv) + JSON.stringify(env));
       assert.ok(r.script.startsWith(`${DEFAULT_JAIRC}\n`));
       assert.match(r.script, trailer);
     }
+  });
+
+  it('is not sent when what would act on it does not reach the jail', () => {
+    const r = f.launch(['--unsetenv', 'JAI_KEEP_SCRIPT', '--unsetenv', 'BASH_*', 'true'], {
+      env: { JAI_KEEP_SCRIPT: '1', BASH_ENV: '/home/alice/env.sh', 'BASH_FUNC_rm%%': '() { :; }' },
+    });
+    assert.equal(r.script, null);
   });
 
   it('is sent, comments only, when the command does not source it first', () => {
@@ -387,13 +400,30 @@ describe('the startup script', () => {
     assert.match(r.script ?? '', trailer);
   });
 
-  it('counts as inert only blank lines and comments, as bash parses them', () => {
-    for (const text of ['', '\n', '# a\n  # b\n\t\n\n', '#', '  #x \\\n', DEFAULT_JAIRC]) {
+  it('counts as inert only blank lines (spaces and tabs) and comments, which bash runs nothing of', () => {
+    // What bash traces sourcing TEXT: only the `source` itself when it runs nothing of it.
+    const trace = (text: string): string => {
+      const file = f.write('proj/inert-probe.sh', text);
+      return spawnSync('/bin/bash', ['-c', 'set -x; source "$1"', 'probe', file], {
+        encoding: 'utf8',
+        env: { PATH: '/usr/bin:/bin' },
+      }).stderr;
+    };
+    const nothing = trace('');
+    const invalidUtf8InComment = Buffer.from([0x23, 0x20, 0xff, 0xc0, 0xaf, 0x0a]).toString('utf8');
+    const inert = ['', '\n', '# a\n  # b\n\t\n\n', '#', '  #x \\\n', DEFAULT_JAIRC, invalidUtf8InComment];
+    const active = ['x\n', '# a\nb', 'a # b\n', '# a \\\nb\n', '\r\n', '\f\n', '\v\n', ': # x\n', '\ufeff# a BOM\n'];
+    // Comments to bash, but counted as something all the same: CR and NUL are kept out.
+    const cautious = ['# a\r\n', '# a\0\n'];
+    for (const text of inert) {
       assert.equal(isInertScript(text), true, JSON.stringify(text));
+      assert.equal(trace(text), nothing, JSON.stringify(text));
     }
-    for (const text of ['x\n', '# a\nb', 'a # b\n', '# a \\\nb\n', '\r\n', '# a\r\n', '# a\0\n', '\f\n', ': # x\n']) {
+    for (const text of active) {
       assert.equal(isInertScript(text), false, JSON.stringify(text));
+      assert.notEqual(trace(text), nothing, JSON.stringify(text));
     }
+    for (const text of cautious) assert.equal(isInertScript(text), false, JSON.stringify(text));
   });
 
   it('is absent without script files, and the default command sources it', () => {
