@@ -89,7 +89,7 @@ fi
 `;
 
 /** How the default `command` starts (jai-behaviour.md §5): by sourcing the startup script. */
-export const SOURCES_SCRIPT_FIRST = 'source "${JAI_SCRIPT:-/dev/null}";';
+const SOURCES_SCRIPT_FIRST = 'source "${JAI_SCRIPT:-/dev/null}";';
 
 /**
  * True when bash sourcing TEXT runs nothing: every line is blank (spaces and tabs) or a comment. A comment ends at
