@@ -62,22 +62,49 @@ export class HelperProcess {
   /** What forked it (and which zygote), told how it ended. */
   private forkedBy: HelperForker | null = null;
   private forkedFrom: ZygoteHandle | null = null;
-  private readonly diagnostics: net.Socket;
+  /** The diagnostics pipe's read end: an fd until readDiagnostics(), then a stream; null once dropped. */
+  private diagnostics: net.Socket | number | null;
 
   private constructor(
     diagnosticsFd: number,
     private readonly events: HelperEvents,
   ) {
-    // Read as it comes, so that the helper never blocks on a full pipe; it ends at EOF (the helper and its init
-    // have exited), as a child's stderr stream does.
-    this.diagnostics = new net.Socket({ fd: diagnosticsFd, readable: true, writable: false });
-    this.diagnostics.setEncoding('utf8');
-    this.diagnostics.on('data', (chunk: string) => {
-      events.onDiagnostics(chunk);
+    this.diagnostics = diagnosticsFd;
+  }
+
+  /**
+   * Reads the diagnostics as they come, so that the helper never blocks on a full pipe; the stream ends at EOF (the
+   * helper and its init have exited), as a child's stderr stream does. Made once the helper has been asked for: a
+   * net.Socket takes ~0.15 ms to set up, and the pipe holds what comes meanwhile. Never throws: the helper is on
+   * its way by then.
+   */
+  private readDiagnostics(): void {
+    const fd = this.diagnostics;
+    if (typeof fd !== 'number') return;
+    let stream: net.Socket;
+    try {
+      stream = new net.Socket({ fd, readable: true, writable: false });
+    } catch (e) {
+      // Not seen with a pipe: the helper goes on without its diagnostics (its writes fail with EPIPE).
+      this.dropDiagnostics();
+      this.events.onDiagnostics(`jaid: cannot read the helper's diagnostics: ${String(e)}\n`);
+      return;
+    }
+    this.diagnostics = stream;
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      this.events.onDiagnostics(chunk);
     });
-    this.diagnostics.on('error', () => {
+    stream.on('error', () => {
       // Losing the diagnostics ends nothing: the session's outcome comes from the status socket and the exit.
     });
+  }
+
+  private dropDiagnostics(): void {
+    const diagnostics = this.diagnostics;
+    this.diagnostics = null;
+    if (typeof diagnostics === 'number') closeQuietly(diagnostics);
+    else diagnostics?.destroy();
   }
 
   /** The helper's pid, once it exists. */
@@ -135,6 +162,7 @@ export class HelperProcess {
         }) === true
       ) {
         helper.forkedBy = zygote;
+        helper.readDiagnostics();
         return helper;
       }
       const spawned = native.spawn(binary.fd, planFd === null ? ['jai-helper', '--zygote'] : ['jai-helper'], fds);
@@ -144,10 +172,11 @@ export class HelperProcess {
         abandon(spawned);
         throw e;
       }
+      helper.readDiagnostics();
       zygote?.execd();
       return helper;
     } catch (e) {
-      if (helper !== null) helper.diagnostics.destroy();
+      if (helper !== null) helper.dropDiagnostics();
       else if (diagnostics !== null) closeQuietly(diagnostics[0]);
       throw e;
     } finally {

@@ -408,6 +408,23 @@ describe('the helper zygote', { skip }, () => {
     );
   });
 
+  it('HelperProcess: the diagnostics of a forked and of an exec’d helper reach onDiagnostics', async () => {
+    const { z } = startedZygote();
+    for (const binary of [{ ...opened(), zygote: z }, opened()]) {
+      const [status, statusTheirs] = native.seqpacketPair();
+      const seen = { exit: null as HelperExit | null, diagnostics: '' };
+      HelperProcess.start(binary, Buffer.from('not a plan'), statusTheirs, [], {
+        onExit: (exit) => (seen.exit = exit),
+        onDiagnostics: (text) => (seen.diagnostics += text),
+      });
+      native.closeFd(statusTheirs);
+      await until('the helper’s diagnostics', () => /plan: not a jai-plan-1 plan/.test(seen.diagnostics));
+      await until('the helper’s exit', () => seen.exit !== null);
+      assert.deepEqual(seen.exit, { code: 125, signal: null }, binary.zygote === undefined ? 'exec’d' : 'forked');
+      native.closeFd(status);
+    }
+  });
+
   it('HelperProcess: signals asked before the answer reach the helper; its crash is reported by number', async () => {
     const sleep = native.openExecutable('/bin/sleep');
     const handle = { pid: 77 };
