@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { asUser, startFixture, type Fixture } from '../helpers/fixture';
-import { MODES, ended, type Mode } from './jail-modes';
+import { MODES, closed, ended, type Mode } from './jail-modes';
 
 const skip = privilegedSkipReason();
 const RACE_MS = 5000;
@@ -78,7 +78,7 @@ describe('#10 symlink swap of a grant during the request (TOCTOU)', { skip }, ()
         child.stdout.on('data', (d: Buffer) => (o.stdout += d.toString()));
         child.stderr.on('data', (d: Buffer) => (o.stderr += d.toString()));
         child.on('exit', (code) => (o.status = code));
-        await ended(child);
+        await closed(child);
         outcomes.push(o);
       }
     };

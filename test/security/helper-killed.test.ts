@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { mountsUnder, runJai, spawnJai, startFixture, type Fixture } from '../helpers/fixture';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { cgroupBases, eventually, leftCgroups, processesOfUid, sessionRows } from './faults';
-import { MODES, ended } from './jail-modes';
+import { MODES, closed } from './jail-modes';
 
 const skip = privilegedSkipReason();
 const KILLS_PER_MODE = Number(process.env['JAI_HELPER_KILLS'] ?? 20);
@@ -125,7 +125,7 @@ describe('faults: the session helper killed during setup', { skip }, () => {
           killed = false; // the session ended first
         }
         const timeout = setTimeout(() => client.kill('SIGKILL'), 20_000);
-        await ended(client);
+        await closed(client);
         clearTimeout(timeout);
         assert.notEqual(client.signalCode, 'SIGKILL', `the client hung (${mode}, run ${i}, ${stage}): ${err}`);
         const ran = out.includes('RAN');

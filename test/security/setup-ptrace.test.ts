@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { runJai, startFixture, type Fixture } from '../helpers/fixture';
-import { MODES, ended } from './jail-modes';
+import { MODES, closed } from './jail-modes';
 
 const skip = privilegedSkipReason();
 const RACE_MS = 4000;
@@ -82,7 +82,7 @@ describe('#24 the setup path cannot be ptraced by the user', { skip }, () => {
           }
         }
       } finally {
-        await ended(tracer);
+        await closed(tracer);
       }
       t.diagnostic(`${String(sessions)} sessions; tracer: ${out.trim()}`);
       assert.match(out, /tries=[1-9]/, 'the tracer saw jai processes');
