@@ -45,7 +45,8 @@ export function reportOf(child: ChildProcess, timeoutMs = 30_000): Promise<Clien
         reject(new Error(`bad report ${line}: ${String(e)} ${err}`));
       }
     });
-    child.on('exit', (code) => {
+    // At 'close', not 'exit': by then everything the client printed has been read.
+    child.on('close', (code) => {
       if (!out.includes('\n')) {
         clearTimeout(timer);
         reject(new Error(`client exited ${String(code)} without a report: ${err}`));

@@ -82,7 +82,8 @@ describe('daemon lifecycle', { skip }, () => {
     };
     // The program is running (not just set up): SIGTERM now ends a live session.
     await until(() => clientStdout === 'started\n', 'the program to start');
-    const clientExit = new Promise<number | null>((resolve) => client.on('exit', (code) => resolve(code)));
+    // At 'close': its stderr has been read by then.
+    const clientExit = new Promise<number | null>((resolve) => client.on('close', (code) => resolve(code)));
     const daemonExit = new Promise<number | null>((resolve) => f.daemon.on('exit', (code) => resolve(code)));
     f.daemon.kill('SIGTERM');
     assert.equal(await daemonExit, 0);

@@ -48,10 +48,12 @@ function output(child: ChildProcess): () => string {
   return () => text;
 }
 
+/** The exit code, once the child's pipes are closed too: what it printed has been read by then. */
 const exited = (child: ChildProcess): Promise<number | null> =>
   new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
+    if (child.exitCode !== null && [child.stdout, child.stderr].every((s) => s === null || s.destroyed))
+      resolve(child.exitCode);
+    else child.once('close', (code) => resolve(code));
   });
 
 describe('daemon restart safety and socket activation', { skip }, () => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { REPO, runJai, startFixture, type Fixture } from '../helpers/fixture';
-import { MODES, ended } from './jail-modes';
+import { MODES, closed } from './jail-modes';
 
 const skip = privilegedSkipReason();
 const SESSIONS_PER_MODE = 7;
@@ -65,7 +65,7 @@ describe('#20 only stdio crosses into the jail, with concurrent sessions', { ski
       }),
     );
     try {
-      await Promise.all(children.map(ended));
+      await Promise.all(children.map(closed));
     } finally {
       fs.closeSync(extra);
       server.close();
