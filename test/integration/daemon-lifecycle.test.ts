@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { SessionRow } from '../../daemon/audit/audit-log';
+import { closed } from '../helpers/child-exit';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { ensureTestUser, runJai, spawnJai, startFixture, type Fixture } from '../helpers/fixture';
 
@@ -82,8 +83,7 @@ describe('daemon lifecycle', { skip }, () => {
     };
     // The program is running (not just set up): SIGTERM now ends a live session.
     await until(() => clientStdout === 'started\n', 'the program to start');
-    // At 'close': its stderr has been read by then.
-    const clientExit = new Promise<number | null>((resolve) => client.on('close', (code) => resolve(code)));
+    const clientExit = closed(client);
     const daemonExit = new Promise<number | null>((resolve) => f.daemon.on('exit', (code) => resolve(code)));
     f.daemon.kill('SIGTERM');
     assert.equal(await daemonExit, 0);

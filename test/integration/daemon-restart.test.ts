@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import * as native from '../../native/addon';
 import type { SessionRow } from '../../daemon/audit/audit-log';
 import { adminJson } from '../helpers/admin-request';
+import { closed } from '../helpers/child-exit';
 import { privilegedSkipReason } from '../helpers/privileged';
 import {
   REPO,
@@ -48,14 +49,6 @@ function output(child: ChildProcess): () => string {
   return () => text;
 }
 
-/** The exit code, once the child's pipes are closed too: what it printed has been read by then. */
-const exited = (child: ChildProcess): Promise<number | null> =>
-  new Promise((resolve) => {
-    if (child.exitCode !== null && [child.stdout, child.stderr].every((s) => s === null || s.destroyed))
-      resolve(child.exitCode);
-    else child.once('close', (code) => resolve(code));
-  });
-
 describe('daemon restart safety and socket activation', { skip }, () => {
   let f: Fixture;
   before(async () => {
@@ -78,7 +71,7 @@ describe('daemon restart safety and socket activation', { skip }, () => {
   it('refuses to start a second jaid while one serves the socket', async () => {
     const second = startJaid(jaidArgs({ ...f, auditDb: `${f.auditDb}-second` }));
     const text = output(second);
-    assert.equal(await exited(second), 1);
+    assert.equal(await closed(second), 1);
     assert.match(text(), /another jaid is serving/);
     assert.equal(runJai(f, ['true']).status, 0, 'the first one still serves');
     fs.rmSync(`${f.auditDb}-second`, { force: true });
@@ -100,7 +93,7 @@ describe('daemon restart safety and socket activation', { skip }, () => {
     const zygotes = zygoteProcesses().filter((z) => z.ppid === crashed);
     assert.equal(zygotes.length, 1, 'jaid runs one helper zygote');
     f.daemon.kill('SIGKILL');
-    await exited(f.daemon);
+    await closed(f.daemon);
     assert.ok(helperProcesses().length > 0, 'the session outlived the crashed daemon');
     // Not the zygote: it dies with jaid (its parent-death signal), leaving nothing that could fork a helper.
     await until(
@@ -113,7 +106,7 @@ describe('daemon restart safety and socket activation', { skip }, () => {
       await until(() => runJai(f, ['true']).status === 0, `the new jaid to serve (${text()})`);
       assert.equal(zygoteProcesses().filter((z) => z.ppid === next.pid).length, 1, 'the new jaid runs its own zygote');
       await until(() => helperProcesses().length === 0, 'the leftover session to be killed');
-      await exited(client);
+      await closed(client);
       const db = new Database(f.auditDb, { readonly: true });
       const rows = db.prepare('SELECT * FROM sessions').all() as SessionRow[];
       db.close();
@@ -128,7 +121,7 @@ describe('daemon restart safety and socket activation', { skip }, () => {
       );
     } finally {
       next.kill('SIGTERM');
-      await exited(next);
+      await closed(next);
     }
   });
 
@@ -153,7 +146,7 @@ describe('daemon restart safety and socket activation', { skip }, () => {
       assert.equal(r.stdout, 'activated\n', r.stderr + text());
     } finally {
       jaid.kill('SIGTERM');
-      assert.equal(await exited(jaid), 0);
+      assert.equal(await closed(jaid), 0);
     }
     assert.ok(fs.existsSync(socketPath), "the socket path is systemd's");
     fs.rmSync(socketPath, { force: true });

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { REPO, runJai, startFixture, type Fixture } from '../helpers/fixture';
-import { MODES, closed } from './jail-modes';
+import { closed } from '../helpers/child-exit';
+import { MODES } from './jail-modes';
 
 const skip = privilegedSkipReason();
 const SESSIONS_PER_MODE = 7;

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { asUser, startFixture, type Fixture } from '../helpers/fixture';
-import { MODES, closed, ended, type Mode } from './jail-modes';
+import { closed } from '../helpers/child-exit';
+import { MODES, ended, type Mode } from './jail-modes';
 
 const skip = privilegedSkipReason();
 const RACE_MS = 5000;

@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { mountsUnder, runJai, spawnJai, startFixture, type Fixture } from '../helpers/fixture';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { cgroupBases, eventually, leftCgroups, processesOfUid, sessionRows } from './faults';
-import { MODES, closed } from './jail-modes';
+import { closed } from '../helpers/child-exit';
+import { MODES } from './jail-modes';
 
 const skip = privilegedSkipReason();
 const KILLS_PER_MODE = Number(process.env['JAI_HELPER_KILLS'] ?? 20);

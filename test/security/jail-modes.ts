@@ -28,16 +28,6 @@ export function ended(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-/**
- * Resolves once the child has exited and its stdio pipes are closed: unlike at `exit` (ended), everything it wrote
- * has been read by then.
- */
-export function closed(child: ChildProcess): Promise<void> {
-  const exited = child.exitCode !== null || child.signalCode !== null;
-  if (exited && [child.stdout, child.stderr].every((s) => s === null || s.destroyed)) return Promise.resolve();
-  return new Promise((resolve) => child.once('close', () => resolve()));
-}
-
 /** Whether a process exists on the host. */
 export function isAlive(pid: number): boolean {
   try {

@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { runJai, startFixture, type Fixture } from '../helpers/fixture';
-import { MODES, closed } from './jail-modes';
+import { closed } from '../helpers/child-exit';
+import { MODES } from './jail-modes';
 
 const skip = privilegedSkipReason();
 const RACE_MS = 4000;
