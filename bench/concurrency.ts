@@ -3,6 +3,9 @@
 // jaid sees the burst without 200 node starts in front of it. Prints: failures, spawn latency (request → Started as
 // the worker saw it, and jaid's own request → started from /metrics), p50/p99; jaid's RSS (before, peak, after) and
 // open fds (before, after the sessions ended); and the audit rows written. The policy allows 100 sessions per user.
+// Then, for comparison in the same run, the same burst in no jail: the same workers start `true` themselves with
+// child_process.spawn (what a Node harness pays without jai); and as many `/bin/true` and `unshare -m -p -f
+// --mount-proc true` started at once by one shell.
 // Run as root after `npm run build`: node dist/bench/concurrency.js [SESSIONS=200] [USERS=3]
 import './concurrency-user';
 import { spawn } from 'node:child_process';
@@ -17,7 +20,7 @@ import {
   type Fixture,
   type TestUser,
 } from '../test/helpers/fixture';
-import { fmt, histogramDelta, quantile, readMetrics } from './stats';
+import { fmt, histogramDelta, quantile, readMetrics, timeOnce } from './stats';
 
 const POLICY = '[defaults]\nmax_sessions = 100\n';
 
@@ -28,12 +31,12 @@ const POLICY = '[defaults]\nmax_sessions = 100\n';
  */
 const WORKER = `
 'use strict';
-const { spawn } = require(process.argv[1]);
-const [, , count, cwd, warm] = process.argv;
+const [, sdk, count, cwd, warm, mode] = process.argv;
 const env = ['PATH=/usr/bin:/bin', 'HOME=' + process.env.HOME];
-const one = async () => {
+const jailed = async () => {
   const t0 = performance.now();
   try {
+    const { spawn } = require(sdk);
     const s = await spawn({ argv: ['true'], cwd, env, stdio: [{ kind: 'null' }, { kind: 'null' }, { kind: 'null' }] });
     const started = performance.now() - t0;
     const status = await s.wait();
@@ -42,6 +45,18 @@ const one = async () => {
     return { ok: false, error: String(e && e.message || e) };
   }
 };
+// The same command with the same environment, started by this process itself: no jail.
+const unjailed = () => new Promise((resolve) => {
+  const t0 = performance.now();
+  let started;
+  const child = require('node:child_process').spawn('true', [], {
+    cwd, stdio: 'ignore', env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME },
+  });
+  child.on('spawn', () => (started = performance.now() - t0));
+  child.on('error', (e) => resolve({ ok: false, error: String(e.message) }));
+  child.on('exit', (code) => resolve({ ok: code === 0, started, total: performance.now() - t0 }));
+});
+const one = mode === 'jai' ? jailed : unjailed;
 (async () => {
   for (let i = 0; i < Number(warm); i++) await one();
   process.stdout.write('ready\\n');
@@ -82,6 +97,57 @@ function prepareUser(f: Fixture, user: TestUser): string {
 
 const settle = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Warm-up starts of each worker before the burst in no jail: node's own spawn path has nothing else to warm. */
+const UNJAILED_WARMUP = 5;
+
+const startTimes = (results: readonly Result[]): number[] =>
+  results.flatMap((r) => (r.started === undefined ? [] : [r.started])).sort((a, b) => a - b);
+
+/**
+ * One worker process per user, each running as its user and warming up (`warmShare` starts one after the other);
+ * resolves once all are ready and the warm-up's cgroups are gone. go() releases every worker at once and resolves
+ * with every start's result and the burst's wall time.
+ */
+async function startBurst(
+  f: Fixture,
+  users: readonly TestUser[],
+  projects: readonly string[],
+  shares: readonly number[],
+  warmShare: number,
+  mode: 'jai' | 'unjailed',
+): Promise<{ go: () => Promise<{ results: Result[]; wall: number }> }> {
+  const sdk = path.join(f.clientDir, 'dist/client/sdk/spawn.js');
+  const workers = users.map((u, i) => {
+    const args = ['-e', WORKER, sdk, String(shares[i]), projects[i] ?? '', String(warmShare), mode];
+    const child = spawn(process.execPath, args, {
+      uid: u.uid,
+      gid: u.gid,
+      cwd: u.home,
+      env: { HOME: u.home, PATH: '/usr/bin:/bin', JAI_SOCKET: f.socket },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let out = '';
+    let onReady: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => (onReady = resolve));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.startsWith('ready\n')) onReady();
+    });
+    const results = (): Result[] => JSON.parse(out.replace(/^ready\n/, '') || '[]') as Result[];
+    return { child, ready, done: new Promise<Result[]>((resolve) => child.on('exit', () => resolve(results()))) };
+  });
+  await Promise.all(workers.map((w) => w.ready)); // warmed up, the client library loaded
+  await settle(1000); // the warm-up's cgroups removed
+  return {
+    go: async () => {
+      const t0 = performance.now();
+      for (const w of workers) w.child.stdin.end('go\n');
+      const results = (await Promise.all(workers.map((w) => w.done))).flat();
+      return { results, wall: performance.now() - t0 };
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const sessions = Math.max(1, Number(process.argv[2] ?? 200));
   const userCount = Math.max(1, Number(process.argv[3] ?? 3));
@@ -95,47 +161,23 @@ async function main(): Promise<void> {
   const pid = f.daemon.pid ?? -1;
   try {
     const projects = users.map((u) => prepareUser(f, u));
-    const sdk = path.join(f.clientDir, 'dist/client/sdk/spawn.js');
     const shares = users.map((_, i) => Math.floor(sessions / users.length) + (i < sessions % users.length ? 1 : 0));
     const warmShare = Math.ceil(warmups / users.length);
-    const workers = users.map((u, i) => {
-      const args = ['-e', WORKER, sdk, String(shares[i]), projects[i] ?? '', String(warmShare)];
-      const child = spawn(process.execPath, args, {
-        uid: u.uid,
-        gid: u.gid,
-        cwd: u.home,
-        env: { HOME: u.home, PATH: '/usr/bin:/bin', JAI_SOCKET: f.socket },
-        stdio: ['pipe', 'pipe', 'inherit'],
-      });
-      let out = '';
-      let onReady: () => void = () => undefined;
-      const ready = new Promise<void>((resolve) => (onReady = resolve));
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.startsWith('ready\n')) onReady();
-      });
-      const results = (): Result[] => JSON.parse(out.replace(/^ready\n/, '') || '[]') as Result[];
-      return { child, ready, done: new Promise<Result[]>((resolve) => child.on('exit', () => resolve(results()))) };
-    });
-    await Promise.all(workers.map((w) => w.ready)); // warmed up, the client library loaded
-    await settle(1000); // the warm-up's cgroups removed
+    const jailed = await startBurst(f, users, projects, shares, warmShare, 'jai');
     const before = daemonState(pid);
     const metricsBefore = readMetrics(f.adminSocket);
     let peakRss = before.rssMiB;
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, daemonState(pid).rssMiB);
     }, 10);
-    const t0 = performance.now();
-    for (const w of workers) w.child.stdin.end('go\n');
-    const results = (await Promise.all(workers.map((w) => w.done))).flat();
-    const wall = performance.now() - t0;
+    const { results, wall } = await jailed.go();
     clearInterval(sampler);
     await settle(1000); // connections closed, cgroups removed
     const after = daemonState(pid);
     const metricsAfter = readMetrics(f.adminSocket);
 
     const failed = results.filter((r) => !r.ok);
-    const started = results.flatMap((r) => (r.started === undefined ? [] : [r.started])).sort((a, b) => a - b);
+    const started = startTimes(results);
     const total = results.flatMap((r) => (r.total === undefined ? [] : [r.total])).sort((a, b) => a - b);
     const daemonStart = histogramDelta(metricsBefore, metricsAfter, 'jai_spawn_duration_seconds');
     const daemonAdmit = histogramDelta(metricsBefore, metricsAfter, 'jai_spawn_admit_seconds');
@@ -149,6 +191,13 @@ async function main(): Promise<void> {
     db.close();
     const warmedUp = users.length * (1 + warmShare); // each user's first `jai true`, then the workers' warm-up
     const audited = rows.reduce((n, r) => n + r.n, 0) - warmedUp;
+    const plain = await (await startBurst(f, users, projects, shares, UNJAILED_WARMUP, 'unjailed')).go();
+    const plainFailed = plain.results.filter((r) => !r.ok);
+    const plainStarted = startTimes(plain.results);
+    const shellBurst = (command: string): Promise<number> =>
+      timeOnce('bash', ['-c', `for i in $(seq ${sessions}); do ${command} & done; wait`], {});
+    const bareBurst = await shellBurst('/bin/true');
+    const unshareBurst = await shellBurst('unshare -m -p -f --mount-proc true');
 
     console.log(
       `${sessions} sessions at once by ${users.length} users (${names.join(', ')}), ${shares.join('/')} each, ` +
@@ -171,6 +220,14 @@ async function main(): Promise<void> {
     console.log(`jaid open fds: before ${before.fds}, after ${after.fds} (target: no growth)`);
     console.log(
       `audit rows for the burst: ${audited} (target ${sessions}); by outcome: ${rows.map((r) => `${r.outcome} ${r.n}`).join(', ')} (incl. ${warmedUp} warm-up)`,
+    );
+    console.log(
+      `the same burst in no jail (each worker starts \`true\` itself with child_process.spawn): done in ${fmt(plain.wall, 0)} ms; ` +
+        `failures ${plainFailed.length}; spawn() → started p50 ${fmt(quantile(plainStarted, 0.5), 0)} ms, p99 ${fmt(quantile(plainStarted, 0.99), 0)} ms`,
+    );
+    console.log(
+      `${sessions} started at once by one shell (as root): /bin/true done in ${fmt(bareBurst, 0)} ms, ` +
+        `\`unshare -m -p -f --mount-proc true\` done in ${fmt(unshareBurst, 0)} ms`,
     );
   } catch (e) {
     console.error(`jaid's log, last lines:\n${f.daemonLog().split('\n').slice(-20).join('\n')}`);

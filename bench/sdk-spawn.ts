@@ -1,5 +1,7 @@
 // Benchmark 3: spawn → exit of `true` through the client library inside one long-lived Node process, against the
-// one-shot spawn() and the CLI `jai true`, all measured in the same run. Prints median, p95 and p99.
+// one-shot spawn() and the CLI `jai true`, and against the same process starting `true` itself with
+// child_process.spawn, in no jail at all: what a Node agent harness pays without jai. All measured in the same run.
+// Prints median, p95 and p99.
 // Run as root after `npm run build`: node dist/bench/sdk-spawn.js [RUNS=300] [CLI_RUNS=50]
 // It starts its own jaid on a private socket (the integration fixture) and runs the SDK as the test user
 // ($JAI_TEST_USER, default jaitest) in a child Node process: this same file with --child.
@@ -24,6 +26,17 @@ async function timeAsync(runs: number, warmup: number, once: () => Promise<void>
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   return times.sort((a, b) => a - b);
+}
+
+const UNJAILED_ROW = 'child_process.spawn, no jail (same process)';
+
+/** `true` started by this process itself, as the SDK rows' request runs it (PATH lookup, stdio null), in no jail. */
+function spawnUnjailed(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawnProcess('true', [], { stdio: 'ignore', env: { PATH: '/usr/bin:/bin' } });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`true exited ${String(code)}`))));
+  });
 }
 
 /** The child: runs as the test user, in the project dir, with JAI_SOCKET set. Prints its rows as JSON. */
@@ -54,6 +67,7 @@ async function child(runs: number): Promise<void> {
       expectZero(await (await spawn(request)).wait());
     }),
   ]);
+  rows.push([UNJAILED_ROW, await timeAsync(runs, 20, spawnUnjailed)]);
   console.log(JSON.stringify({ rows, opened }));
 }
 
@@ -118,8 +132,11 @@ async function parent(runs: number, cliRuns: number): Promise<void> {
       );
     }
     const median = quantile(rows[0]?.[1] ?? [], 0.5);
+    const unjailed = quantile(rows.find(([name]) => name === UNJAILED_ROW)?.[1] ?? [], 0.5);
     console.log(
-      `target: median ≤ 5 ms for the reused connection: ${median <= 5 ? 'met' : 'NOT met'} (${median.toFixed(2)} ms)`,
+      `target: median ≤ 5 ms for the reused connection: ${median <= 5 ? 'met' : 'NOT met'} (${median.toFixed(2)} ms); ` +
+        `the same process starting \`true\` in no jail: ${unjailed.toFixed(2)} ms (the jail's cost: ` +
+        `${(median - unjailed).toFixed(2)} ms)`,
     );
     printDaemonSide(
       `the SDK rows' ${String(3 * (runs + 20))} sessions (jaid's /metrics; quantiles interpolated within buckets)`,
