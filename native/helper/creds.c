@@ -159,8 +159,20 @@ void creds_drop_final(const struct plan *p, enum creds_who who)
 		die_errno("setgroups(%zu groups of %s)", ngroups, name);
 	if (setresgid(gid, gid, gid) < 0)
 		die_errno("setresgid(%u)", (unsigned)gid);
+	/* The kernel sets the memory's dumpability to fs.suid_dumpable when the effective uid changes; with 1 that would
+	 * let the target's own processes ptrace (or open /proc/PID/mem of) this one from then on, even after a later
+	 * PR_SET_DUMPABLE 0 — and PID 2 may run on init's memory until its exec (ns.c). So the effective uid goes first,
+	 * while the real and saved uids are still root (no process of the target's may touch a process whose real or
+	 * saved uid is another), dumpability is cleared, and only then do the other two follow: a change that keeps
+	 * the effective and fs uids and only loses capabilities leaves dumpability as it is. */
+	if (setresuid(0, uid, 0) < 0)
+		die_errno("setresuid(0, %u, 0)", (unsigned)uid);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die_errno("prctl(PR_SET_DUMPABLE, 0)");
 	if (setresuid(uid, uid, uid) < 0)
 		die_errno("setresuid(%u)", (unsigned)uid);
+	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+		die("dumpable after dropping to uid %u", (unsigned)uid);
 	/* Irreversible: no way back to root, and every id is the target's. */
 	if (setuid(0) == 0 || errno != EPERM)
 		die("setuid(0) did not fail with EPERM after dropping to uid %u", (unsigned)uid);
@@ -178,7 +190,4 @@ void creds_drop_final(const struct plan *p, enum creds_who who)
 		die_errno("prctl(PR_SET_NO_NEW_PRIVS)");
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		die("no_new_privs is not set");
-	/* Still holding the status socket until exec: not ptrace-able by the user even with fs.suid_dumpable=1. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		die_errno("prctl(PR_SET_DUMPABLE, 0)");
 }

@@ -42,6 +42,11 @@ void die_set_stderr(bool enabled)
 	die_stderr_enabled = enabled;
 }
 
+bool die_stderr(void)
+{
+	return die_stderr_enabled;
+}
+
 static void die_write_stderr(const char *kind, const char *msg)
 {
 	char line[DIE_RECORD_MAX + 64];

@@ -27,6 +27,7 @@ void die_set_status_fd(int fd);
 void die_set_child(int code);
 /* Whether fd 2 is still the daemon's diagnostics pipe (false in the program once its stdio is in place). */
 void die_set_stderr(bool enabled);
+bool die_stderr(void);
 
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Appends ": strerror(errno)". */

@@ -16,6 +16,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -137,9 +138,43 @@ static void ns_forward(pid_t program, int sig, int pty_slave)
 		die_errno("kill(-%d, SIGCONT)", (int)group);
 }
 
+/* Whether the program's process may share init's memory until its exec. Not when fs.suid_dumpable is 1 (or cannot be
+ * read): its setresuid to the user's ids would then make that memory dumpable, and a process of the user's could
+ * ptrace its way into init, which is root. With 0 or 2 it stays dumpable by root only. */
+static bool ns_may_share_memory(void)
+{
+	char value[4];
+	ssize_t n;
+	int fd = open("/proc/sys/fs/suid_dumpable", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, value, sizeof value);
+	if (close(fd) < 0)
+		die_errno("close(/proc/sys/fs/suid_dumpable)");
+	return n == 2 && (value[0] == '0' || value[0] == '2') && value[1] == '\n';
+}
+
+/* The terminal's stop signals are ignored from here until the program's own reset just before its exec
+ * (program_exec): a ^Z typed while PID 2 still runs on init's memory would leave init waiting for that exec until the
+ * session is hung up. A stop signal sent while it is ignored is dropped. init itself ignores them anyway (a PID
+ * namespace's init without a handler). */
+static void ns_ignore_terminal_stops(void)
+{
+	struct sigaction ignore;
+
+	memset(&ignore, 0, sizeof ignore);
+	ignore.sa_handler = SIG_IGN;
+	if (sigaction(SIGTSTP, &ignore, NULL) < 0 || sigaction(SIGTTIN, &ignore, NULL) < 0)
+		die_errno("sigaction(SIGTSTP, SIGTTIN: SIG_IGN)");
+}
+
 static _Noreturn void ns_init(const struct plan *p, const struct program_io *io, int sync_fd, int joined_fd,
 			      const int *held, size_t nheld, struct cgroup_procs *cg)
 {
+	char **environ_before;
+	const char *stage_before;
+	bool stderr_before;
 	sigset_t set;
 	pid_t program;
 	char go;
@@ -185,11 +220,28 @@ static _Noreturn void ns_init(const struct plan *p, const struct program_io *io,
 	if (p->network == PLAN_NET_LOOPBACK)
 		ns_loopback_up();
 
-	program = fork();
-	if (program < 0)
-		die_errno("fork (program)");
+	/* Where it is safe (ns_may_share_memory), the program's process runs on init's memory until its exec, init
+	 * waiting meanwhile (vfork): fork's copy of init's page tables, the copy-on-write faults before the exec and the
+	 * exec's teardown of the copy took ~1 ms of every session on the benchmark machine (docs/benchmarks.md). */
+	ns_ignore_terminal_stops();
+	environ_before = environ;
+	stage_before = die_stage();
+	stderr_before = die_stderr();
+	if (ns_may_share_memory())
+		program = vfork();
+	else
+		program = fork();
 	if (program == 0)
 		program_exec(p, io);
+	if (program < 0)
+		die_errno("fork (program)");
+	/* What a vfork'ed child set for itself in this memory before its exec (program_exec) is set back; its setresuid
+	 * set the memory's dumpability too, which it cleared again at once (creds_drop_final): said again here. */
+	environ = environ_before;
+	die_set_stage(stage_before);
+	die_set_stderr(stderr_before);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die_errno("prctl(PR_SET_DUMPABLE, 0)");
 	ns_close_stdio(io);
 
 	ns_signal_set(&set);

@@ -2,8 +2,9 @@
  *
  * Why this is safe: the program starts in its own session with the fresh PTY as controlling terminal (TIOCSTI reaches
  * only itself), no fd but its stdio survives exec (close_range CLOEXEC, which keeps the status socket usable for an
- * exec error), the bounding set is empty and the ids are dropped before no_new_privs, and the process stays
- * non-dumpable until exec, which makes it dumpable again only for the non-setuid program the user may ptrace anyway. */
+ * exec error), the bounding set is empty and the ids are dropped before no_new_privs, and the process is never
+ * dumpable while it is the user's until exec (creds_drop_final), which makes it dumpable again only for the
+ * non-setuid program the user may ptrace anyway. */
 #include "program.h"
 
 #include <errno.h>
@@ -65,15 +66,6 @@ void program_exec(const struct plan *p, const struct program_io *io)
 	if (prctl(PR_SET_NAME, "jai-exec", 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_NAME)");
 	die_set_stage("exec");
-	/* Its own process group in init's session (init holds the PTY as controlling terminal): unlike a session leader
-	 * whose parent is in another session, this group is not orphaned, so a ^Z or SIGTSTP really stops it — and init
-	 * can give it the terminal back when it is continued, as upstream's PID 1 does. The terminal is taken while
-	 * SIGTTOU is still blocked (inherited from init), before the signal state is reset for the program. */
-	if (setpgid(0, 0) < 0)
-		die_errno("setpgid(0, 0)");
-	if (io->pty_slave >= 0 && tcsetpgrp(io->pty_slave, getpid()) < 0)
-		die_errno("tcsetpgrp(pty slave)");
-	program_reset_signals();
 	for (i = 0; i < 3; i++) {
 		src[i] = io->stdio[i];
 		if (src[i] >= 0)
@@ -104,8 +96,19 @@ void program_exec(const struct plan *p, const struct program_io *io)
 			die_errno("chdir(%s)", p->home);
 	}
 	umask(p->umask);
-	/* Last: the filter also covers what this process still does (execvp), and nothing after it needs clone. */
+	/* The filter also covers what this process still does (execvp), and nothing after it needs clone. */
 	seccomp_install(p);
+	/* Its own process group in init's session (init holds the PTY as controlling terminal): unlike a session leader
+	 * whose parent is in another session, this group is not orphaned, so a ^Z or SIGTSTP really stops it — and init
+	 * can give it the terminal back when it is continued, as upstream's PID 1 does. The terminal is taken while
+	 * SIGTTOU is still blocked (inherited from init), before the signal state is reset for the program. Last before
+	 * the exec: a stop of this process before its exec holds init too when it runs on init's memory (ns.c), and a
+	 * ^Z reaches it only once it has the terminal. */
+	if (setpgid(0, 0) < 0)
+		die_errno("setpgid(0, 0)");
+	if (io->pty_slave >= 0 && tcsetpgrp(io->pty_slave, getpid()) < 0)
+		die_errno("tcsetpgrp(pty slave)");
+	program_reset_signals();
 	/* execvp searches the PATH of environ: the plan's. */
 	environ = (char **)p->env;
 	execvp(p->argv[0], (char *const *)p->argv);

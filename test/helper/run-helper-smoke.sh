@@ -20,6 +20,9 @@ U=${JAI_SMOKE_USER:-jaihelpertest}
 WORK=$(mktemp -d /tmp/jai-helper-smoke.XXXXXX)
 OUTSIDE=/var/lib/jai-smoke-0600 # a 0600 file of the user outside every grant (strict: unreadable to the sandbox user)
 STORE2=/var/lib/jai-smoke-store # a storage dir outside the home: the strict jail shows it (read-only root)
+TRACEFS=/sys/kernel/tracing
+TRACE_INST= # the tracefs instance of the vfork checks while it exists
+SUID_DUMPABLE=$(cat /proc/sys/fs/suid_dumpable)
 PASS=0
 FAIL=0
 FAILED=()
@@ -57,7 +60,17 @@ cleanup_cgroups() {
 	done
 }
 
+trace_remove() {
+	[ -n "$TRACE_INST" ] && [ -d "$TRACE_INST" ] || return 0
+	echo 0 >"$TRACE_INST/tracing_on"
+	echo 0 >"$TRACE_INST/events/task/task_newtask/enable"
+	echo 0 >"$TRACE_INST/events/raw_syscalls/sys_enter/enable"
+	rmdir "$TRACE_INST"
+}
+
 cleanup() {
+	echo "$SUID_DUMPABLE" >/proc/sys/fs/suid_dumpable
+	trace_remove
 	pkill -KILL -u "$U" 2>/dev/null
 	[ -n "${SUID:-}" ] && pkill -KILL -u "$SUID" 2>/dev/null
 	[ -n "$LISTENER" ] && kill "$LISTENER" 2>/dev/null
@@ -337,6 +350,67 @@ ok "CapAmb: 0" out_has status $'^CapAmb:\t0000000000000000$'
 
 run_prog fds ls /proc/self/fd
 ok "only fds 0 1 2 (+3 for ls's own dir)" [ "$(tr '\n' ' ' <"$WORK/fds.out")" = "0 1 2 3 " ]
+
+# --- the program's process on init's memory until its exec (vfork), unless fs.suid_dumpable is 1 -------------------
+# A private tracefs instance records what init created (task:task_newtask: the new task is still named jai-init) and
+# PID 2's setresuid and prctl calls (raw_syscalls:sys_enter), kept for this session's init and PID 2 only (init's
+# pid is in the `started` record, PID 2's in init's task_newtask). The instance goes after each run and on exit;
+# fs.suid_dumpable is set back likewise.
+set_suid_dumpable() { echo "$1" >/proc/sys/fs/suid_dumpable && [ "$(cat /proc/sys/fs/suid_dumpable)" = "$1" ]; }
+trace_session() { # NAME SUID_DUMPABLE: runs `sh -c 'exit 7'` as NAME; PID 2's clone flags (hex) in NAME.flags, its
+	# setresuid and prctl calls (NR and hex arguments) in NAME.calls
+	local name=$1 rc init child
+	ok "fs.suid_dumpable set to $2" set_suid_dumpable "$2"
+	mkdir "$TRACE_INST" &&
+		echo 'comm == "jai-init"' >"$TRACE_INST/events/task/task_newtask/filter" &&
+		echo '(id == 117 || id == 157) && comm == "jai-exec"' >"$TRACE_INST/events/raw_syscalls/sys_enter/filter" &&
+		echo 1 >"$TRACE_INST/events/task/task_newtask/enable" &&
+		echo 1 >"$TRACE_INST/events/raw_syscalls/sys_enter/enable" && echo 1 >"$TRACE_INST/tracing_on"
+	run_prog "$name" sh -c 'exit 7'
+	rc=$RC
+	cp "$TRACE_INST/trace" "$WORK/$name.trace"
+	trace_remove
+	set_suid_dumpable "$SUID_DUMPABLE"
+	RC=$rc
+	init=$(sed -n 's/^started \([0-9]*\)$/\1/p' "$WORK/$name.rec")
+	# A line starts with the task's name and pid; the name is the one the kernel last saw for that pid (sh, for PID 2).
+	sed -n "s/^.*-$init  *\[.* task_newtask: .* clone_flags=\([0-9a-f]*\) .*/\1/p" "$WORK/$name.trace" >"$WORK/$name.flags"
+	child=$(sed -n "s/^.*-$init  *\[.* task_newtask: pid=\([0-9]*\) .*/\1/p" "$WORK/$name.trace")
+	sed -n "s/^.*-$child  *\[.* sys_enter: NR \([0-9]* ([^)]*)\).*/\1/p" "$WORK/$name.trace" >"$WORK/$name.calls"
+}
+clone_is() { # NAME vfork|fork: one task, made with both CLONE_VM and CLONE_VFORK (vfork) or neither (fork)
+	local flags want=$((0x4100))
+	flags=$(cat "$WORK/$1.flags")
+	[ "$2" = fork ] && want=0
+	[ "$(wc -w <<<"$flags")" = 1 ] && [ $((0x$flags & 0x4100)) = "$want" ] || { echo "     clone flags: '$flags'" >&2; return 1; }
+}
+creds_order_is_safe() { # NAME: PID 2 cleared its dumpability between setresuid(0, uid, 0) and setresuid(uid, uid, uid)
+	local u seq
+	u=$(printf '%x' "$UID_")
+	seq=$(grep -E '^(117 |157 \(4,)' "$WORK/$1.calls" |
+		sed -E 's/^([0-9]+) \(([0-9a-f]+), ([0-9a-f]+), ([0-9a-f]+),.*/\1:\2,\3,\4/' | tr '\n' ' ')
+	[ "$seq" = "117:0,$u,0 157:4,0,0 117:$u,$u,$u " ] || { echo "     PID 2's setresuid and PR_SET_DUMPABLE: $seq" >&2; return 1; }
+}
+TRACEFS_MOUNTED=
+if [ ! -e "$TRACEFS/instances" ] && [ -d "$TRACEFS" ] && ! mountpoint -q "$TRACEFS"; then
+	mount -t tracefs nodev "$TRACEFS" && TRACEFS_MOUNTED=1
+fi
+if [ -d "$TRACEFS/instances" ]; then
+	TRACE_INST=$TRACEFS/instances/jai-smoke-$$
+	for dumpable in 0 2 1; do
+		how=vfork
+		[ "$dumpable" = 1 ] && how=fork
+		trace_session "$how-$dumpable" "$dumpable"
+		ok "fs.suid_dumpable $dumpable: init starts the program with $how" clone_is "$how-$dumpable" "$how"
+		ok "fs.suid_dumpable $dumpable: the program's exit code passes through (7)" rc_is 7 "$how-$dumpable"
+		ok "fs.suid_dumpable $dumpable: PID 2 is never the user's and dumpable (setresuid(0, uid, 0), then PR_SET_DUMPABLE 0, then setresuid(uid, uid, uid))" \
+			creds_order_is_safe "$how-$dumpable"
+	done
+	TRACE_INST=
+else
+	ok "tracefs has instances ($TRACEFS/instances)" false
+fi
+[ -n "$TRACEFS_MOUNTED" ] && umount "$TRACEFS"
 
 run_prog ids sh -c 'id -u; id -g; id -G; umask'
 ok "uid, gid, groups are the plan's; umask applied" out_is ids "$UID_

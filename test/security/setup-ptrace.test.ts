@@ -4,7 +4,8 @@
 // non-dumpable until then). None may ever be attached.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
+import fs from 'node:fs';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { runJai, startFixture, type Fixture } from '../helpers/fixture';
 import { closed } from '../helpers/child-exit';
@@ -12,6 +13,7 @@ import { MODES } from './jail-modes';
 
 const skip = privilegedSkipReason();
 const RACE_MS = 4000;
+const SUID_DUMPABLE = '/proc/sys/fs/suid_dumpable';
 
 const TRACER = `
 import ctypes, os, sys, time
@@ -60,34 +62,49 @@ describe('#24 the setup path cannot be ptraced by the user', { skip }, () => {
     await f.teardown();
   });
 
-  it(
-    `PTRACE_SEIZE on every jai-* process during ${String(RACE_MS)} ms of session starts never succeeds`,
-    { timeout: 60_000 },
-    async (t) => {
-      const tracer = spawn('python3', ['-c', TRACER, String(RACE_MS / 1000)], {
-        uid: f.user.uid,
-        gid: f.user.gid,
-        env: { PATH: '/usr/bin:/bin' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      tracer.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      const deadline = Date.now() + RACE_MS;
-      let sessions = 0;
-      try {
-        while (Date.now() < deadline) {
-          for (const mode of MODES) {
-            const r = runJai(f, ['-m', mode, 'true']);
-            assert.equal(r.status, 0, r.stderr);
-            sessions++;
-          }
+  // With fs.suid_dumpable 1 the kernel makes PID 2 dumpable at its setresuid, a few calls before its own
+  // PR_SET_DUMPABLE 0; init then forks PID 2 rather than letting it run on init's memory (native/README.md step 11).
+  for (const suidDumpable of [null, '1']) {
+    const setting = suidDumpable === null ? "this machine's fs.suid_dumpable" : `fs.suid_dumpable ${suidDumpable}`;
+    it(
+      `PTRACE_SEIZE on every jai-* process during ${String(RACE_MS)} ms of session starts never succeeds (${setting})`,
+      { timeout: 60_000 },
+      async (t) => {
+        const before = fs.readFileSync(SUID_DUMPABLE, 'utf8');
+        if (suidDumpable !== null) fs.writeFileSync(SUID_DUMPABLE, suidDumpable);
+        try {
+          await raceTracer(t);
+        } finally {
+          fs.writeFileSync(SUID_DUMPABLE, before);
         }
-      } finally {
-        await closed(tracer);
+      },
+    );
+  }
+
+  async function raceTracer(t: TestContext): Promise<void> {
+    const tracer = spawn('python3', ['-c', TRACER, String(RACE_MS / 1000)], {
+      uid: f.user.uid,
+      gid: f.user.gid,
+      env: { PATH: '/usr/bin:/bin' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    tracer.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const deadline = Date.now() + RACE_MS;
+    let sessions = 0;
+    try {
+      while (Date.now() < deadline) {
+        for (const mode of MODES) {
+          const r = runJai(f, ['-m', mode, 'true']);
+          assert.equal(r.status, 0, r.stderr);
+          sessions++;
+        }
       }
-      t.diagnostic(`${String(sessions)} sessions; tracer: ${out.trim()}`);
-      assert.match(out, /tries=[1-9]/, 'the tracer saw jai processes');
-      assert.match(out, / attached=$/m, out);
-    },
-  );
+    } finally {
+      await closed(tracer);
+    }
+    t.diagnostic(`${String(sessions)} sessions; tracer: ${out.trim()}`);
+    assert.match(out, /tries=[1-9]/, 'the tracer saw jai processes');
+    assert.match(out, / attached=$/m, out);
+  }
 });
