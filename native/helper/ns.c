@@ -138,9 +138,10 @@ static void ns_forward(pid_t program, int sig, int pty_slave)
 		die_errno("kill(-%d, SIGCONT)", (int)group);
 }
 
-/* Whether the program's process may share init's memory until its exec. Not when fs.suid_dumpable is 1 (or cannot be
- * read): its setresuid to the user's ids would then make that memory dumpable, and a process of the user's could
- * ptrace its way into init, which is root. With 0 or 2 it stays dumpable by root only. */
+/* Whether the program's process may share init's memory until its exec. A second guard: creds_drop_final never leaves
+ * that process the user's with dumpable memory; but with fs.suid_dumpable 1 (or unreadable) a setresuid to the user's
+ * ids makes the memory dumpable, and a ptrace of it by a process of the user's would reach init, which is root. With
+ * 0 or 2 it stays dumpable by root only. */
 static bool ns_may_share_memory(void)
 {
 	char value[4];
@@ -220,10 +221,10 @@ static _Noreturn void ns_init(const struct plan *p, const struct program_io *io,
 	if (p->network == PLAN_NET_LOOPBACK)
 		ns_loopback_up();
 
+	ns_ignore_terminal_stops();
 	/* Where it is safe (ns_may_share_memory), the program's process runs on init's memory until its exec, init
 	 * waiting meanwhile (vfork): fork's copy of init's page tables, the copy-on-write faults before the exec and the
 	 * exec's teardown of the copy took ~1 ms of every session on the benchmark machine (docs/benchmarks.md). */
-	ns_ignore_terminal_stops();
 	environ_before = environ;
 	stage_before = die_stage();
 	stderr_before = die_stderr();

@@ -102,8 +102,8 @@ void program_exec(const struct plan *p, const struct program_io *io)
 	 * whose parent is in another session, this group is not orphaned, so a ^Z or SIGTSTP really stops it — and init
 	 * can give it the terminal back when it is continued, as upstream's PID 1 does. The terminal is taken while
 	 * SIGTTOU is still blocked (inherited from init), before the signal state is reset for the program. Last before
-	 * the exec: a stop of this process before its exec holds init too when it runs on init's memory (ns.c), and a
-	 * ^Z reaches it only once it has the terminal. */
+	 * the exec: until this reset the terminal's stop signals are ignored (init set them so, ns.c), and a stop of this
+	 * process before its exec would hold init too when it runs on init's memory. */
 	if (setpgid(0, 0) < 0)
 		die_errno("setpgid(0, 0)");
 	if (io->pty_slave >= 0 && tcsetpgrp(io->pty_slave, getpid()) < 0)

@@ -22,6 +22,7 @@ OUTSIDE=/var/lib/jai-smoke-0600 # a 0600 file of the user outside every grant (s
 STORE2=/var/lib/jai-smoke-store # a storage dir outside the home: the strict jail shows it (read-only root)
 TRACEFS=/sys/kernel/tracing
 TRACE_INST= # the tracefs instance of the vfork checks while it exists
+TRACEFS_MOUNTED= # set when this script mounted tracefs
 SUID_DUMPABLE=$(cat /proc/sys/fs/suid_dumpable)
 PASS=0
 FAIL=0
@@ -64,13 +65,15 @@ trace_remove() {
 	[ -n "$TRACE_INST" ] && [ -d "$TRACE_INST" ] || return 0
 	echo 0 >"$TRACE_INST/tracing_on"
 	echo 0 >"$TRACE_INST/events/task/task_newtask/enable"
-	echo 0 >"$TRACE_INST/events/raw_syscalls/sys_enter/enable"
+	echo 0 >"$TRACE_INST/events/syscalls/sys_enter_setresuid/enable"
+	echo 0 >"$TRACE_INST/events/syscalls/sys_enter_prctl/enable"
 	rmdir "$TRACE_INST"
 }
 
 cleanup() {
 	echo "$SUID_DUMPABLE" >/proc/sys/fs/suid_dumpable
 	trace_remove
+	[ -n "$TRACEFS_MOUNTED" ] && umount "$TRACEFS"
 	pkill -KILL -u "$U" 2>/dev/null
 	[ -n "${SUID:-}" ] && pkill -KILL -u "$SUID" 2>/dev/null
 	[ -n "$LISTENER" ] && kill "$LISTENER" 2>/dev/null
@@ -353,19 +356,21 @@ ok "only fds 0 1 2 (+3 for ls's own dir)" [ "$(tr '\n' ' ' <"$WORK/fds.out")" = 
 
 # --- the program's process on init's memory until its exec (vfork), unless fs.suid_dumpable is 1 -------------------
 # A private tracefs instance records what init created (task:task_newtask: the new task is still named jai-init) and
-# PID 2's setresuid and prctl calls (raw_syscalls:sys_enter), kept for this session's init and PID 2 only (init's
-# pid is in the `started` record, PID 2's in init's task_newtask). The instance goes after each run and on exit;
-# fs.suid_dumpable is set back likewise.
+# PID 2's setresuid and PR_SET_DUMPABLE calls (syscalls:sys_enter_*), kept for this session's init and PID 2 only
+# (init's pid is in the `started` record, PID 2's in init's task_newtask). The instance goes after each run and on
+# exit; fs.suid_dumpable is set back likewise.
 set_suid_dumpable() { echo "$1" >/proc/sys/fs/suid_dumpable && [ "$(cat /proc/sys/fs/suid_dumpable)" = "$1" ]; }
 trace_session() { # NAME SUID_DUMPABLE: runs `sh -c 'exit 7'` as NAME; PID 2's clone flags (hex) in NAME.flags, its
-	# setresuid and prctl calls (NR and hex arguments) in NAME.calls
+	# setresuid and PR_SET_DUMPABLE calls in NAME.calls (setresuid:RUID,EUID,SUID and dumpable:VALUE, in hex)
 	local name=$1 rc init child
 	ok "fs.suid_dumpable set to $2" set_suid_dumpable "$2"
 	mkdir "$TRACE_INST" &&
 		echo 'comm == "jai-init"' >"$TRACE_INST/events/task/task_newtask/filter" &&
-		echo '(id == 117 || id == 157) && comm == "jai-exec"' >"$TRACE_INST/events/raw_syscalls/sys_enter/filter" &&
+		echo 'comm == "jai-exec"' >"$TRACE_INST/events/syscalls/sys_enter_setresuid/filter" &&
+		echo 'comm == "jai-exec" && option == 4' >"$TRACE_INST/events/syscalls/sys_enter_prctl/filter" &&
 		echo 1 >"$TRACE_INST/events/task/task_newtask/enable" &&
-		echo 1 >"$TRACE_INST/events/raw_syscalls/sys_enter/enable" && echo 1 >"$TRACE_INST/tracing_on"
+		echo 1 >"$TRACE_INST/events/syscalls/sys_enter_setresuid/enable" &&
+		echo 1 >"$TRACE_INST/events/syscalls/sys_enter_prctl/enable" && echo 1 >"$TRACE_INST/tracing_on"
 	run_prog "$name" sh -c 'exit 7'
 	rc=$RC
 	cp "$TRACE_INST/trace" "$WORK/$name.trace"
@@ -376,7 +381,9 @@ trace_session() { # NAME SUID_DUMPABLE: runs `sh -c 'exit 7'` as NAME; PID 2's c
 	# A line starts with the task's name and pid; the name is the one the kernel last saw for that pid (sh, for PID 2).
 	sed -n "s/^.*-$init  *\[.* task_newtask: .* clone_flags=\([0-9a-f]*\) .*/\1/p" "$WORK/$name.trace" >"$WORK/$name.flags"
 	child=$(sed -n "s/^.*-$init  *\[.* task_newtask: pid=\([0-9]*\) .*/\1/p" "$WORK/$name.trace")
-	sed -n "s/^.*-$child  *\[.* sys_enter: NR \([0-9]* ([^)]*)\).*/\1/p" "$WORK/$name.trace" >"$WORK/$name.calls"
+	# Arguments print as 0 or 0x<hex>.
+	sed -E -n -e "s/^.*-$child +\[.* sys_setresuid\(ruid: (0x)?([0-9a-f]+), euid: (0x)?([0-9a-f]+), suid: (0x)?([0-9a-f]+)\).*/setresuid:\2,\4,\6/p" \
+		-e "s/^.*-$child +\[.* sys_prctl\(option: (0x)?0*4, arg2: (0x)?([0-9a-f]+),.*/dumpable:\3/p" "$WORK/$name.trace" >"$WORK/$name.calls"
 }
 clone_is() { # NAME vfork|fork: one task, made with both CLONE_VM and CLONE_VFORK (vfork) or neither (fork)
 	local flags want=$((0x4100))
@@ -387,9 +394,9 @@ clone_is() { # NAME vfork|fork: one task, made with both CLONE_VM and CLONE_VFOR
 creds_order_is_safe() { # NAME: PID 2 cleared its dumpability between setresuid(0, uid, 0) and setresuid(uid, uid, uid)
 	local u seq
 	u=$(printf '%x' "$UID_")
-	seq=$(grep -E '^(117 |157 \(4,)' "$WORK/$1.calls" |
-		sed -E 's/^([0-9]+) \(([0-9a-f]+), ([0-9a-f]+), ([0-9a-f]+),.*/\1:\2,\3,\4/' | tr '\n' ' ')
-	[ "$seq" = "117:0,$u,0 157:4,0,0 117:$u,$u,$u " ] || { echo "     PID 2's setresuid and PR_SET_DUMPABLE: $seq" >&2; return 1; }
+	seq=$(tr '\n' ' ' <"$WORK/$1.calls")
+	[ "$seq" = "setresuid:0,$u,0 dumpable:0 setresuid:$u,$u,$u " ] ||
+		{ echo "     PID 2's setresuid and PR_SET_DUMPABLE: $seq" >&2; return 1; }
 }
 TRACEFS_MOUNTED=
 if [ ! -e "$TRACEFS/instances" ] && [ -d "$TRACEFS" ] && ! mountpoint -q "$TRACEFS"; then
