@@ -32,11 +32,11 @@ const POLICY = '[defaults]\nmax_sessions = 100\n';
 const WORKER = `
 'use strict';
 const [, sdk, count, cwd, warm, mode] = process.argv;
+const { spawn } = mode === 'jai' ? require(sdk) : {};
 const env = ['PATH=/usr/bin:/bin', 'HOME=' + process.env.HOME];
 const jailed = async () => {
   const t0 = performance.now();
   try {
-    const { spawn } = require(sdk);
     const s = await spawn({ argv: ['true'], cwd, env, stdio: [{ kind: 'null' }, { kind: 'null' }, { kind: 'null' }] });
     const started = performance.now() - t0;
     const status = await s.wait();
