@@ -62,8 +62,10 @@ describe('#24 the setup path cannot be ptraced by the user', { skip }, () => {
     await f.teardown();
   });
 
-  // With fs.suid_dumpable 1 the kernel makes PID 2 dumpable at its setresuid, a few calls before its own
-  // PR_SET_DUMPABLE 0; init then forks PID 2 rather than letting it run on init's memory (native/README.md step 11).
+  // With fs.suid_dumpable 1 the kernel makes a process dumpable when its effective uid changes: PID 2 clears that
+  // while its real and saved uids are still root's (creds.c), and init forks it rather than letting it run on init's
+  // memory (native/README.md steps 11 and 12). A window of a few calls is beyond this race; the helper smoke test
+  // checks the order itself.
   for (const suidDumpable of [null, '1']) {
     const setting = suidDumpable === null ? "this machine's fs.suid_dumpable" : `fs.suid_dumpable ${suidDumpable}`;
     it(
