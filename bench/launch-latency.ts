@@ -4,6 +4,7 @@
 //   strict mode, and the client as it started before the launcher and the bundle (`node dist/client/cli/main.js`,
 //   NODE_EXTRA_CA_CERTS set); each as median and p95 wall time and as ratios. Then the daemon-side time per spawn from jaid's own
 //   /metrics histograms (casual and strict, separately), and the cold start (the first `jai true` after `jai -u`).
+// Also what a page fault costs on this machine, and how many a `node -e 0` takes (the floor under any Node client).
 // jai is run as users run it: bin/jai exec'd (its #!/bin/sh launcher), as the bench user, from the installed client.
 // Run as root after `npm run build`: node dist/bench/launch-latency.js [RUNS=50] [COLD_RUNS=10]
 // JAI_BENCH_BASELINE=/path/to/an/installed/client/bin/jai adds that client's `jai true` (casual, no
@@ -45,6 +46,40 @@ function machine(): string {
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')}`;
+}
+
+/**
+ * What a first-touch page fault costs on this machine (one write per 4 KiB page of 64 MiB that malloc mapped and
+ * nothing touched yet), and how many of them a `node -e 0` takes (its own count at its exit, median of 5): on a VM
+ * whose faults are slow these are much of node's start, the floor every Node client stands on.
+ */
+function pageFaults(): string {
+  const page = 4096;
+  const buf = Buffer.allocUnsafeSlow(16384 * page);
+  const faultsBefore = process.resourceUsage().minorPageFault;
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < buf.length; i += page) buf[i] = 1;
+  const ns = Number(process.hrtime.bigint() - start);
+  const faults = process.resourceUsage().minorPageFault - faultsBefore;
+  const perFaultUs = faults > 0 ? ns / faults / 1000 : NaN;
+  const counts: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const r = spawnSync(
+      process.execPath,
+      ['-e', 'process.stdout.write(String(process.resourceUsage().minorPageFault))'],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+      },
+    );
+    counts.push(Number(r.stdout));
+  }
+  counts.sort((a, b) => a - b);
+  const nodeFaults = quantile(counts, 0.5);
+  return (
+    `a first-touch page fault ${fmt(perFaultUs, 0)} µs (${faults} faults over 64 MiB); node -e 0 takes ` +
+    `${nodeFaults} of them (~${fmt((nodeFaults * perFaultUs) / 1000, 0)} ms at that cost)`
+  );
 }
 
 /** Daemon-side timings of `runs` runs of one command, from /metrics before and after. */
@@ -153,6 +188,7 @@ async function main(): Promise<void> {
     const unshare = med('unshare -m -p -f --mount-proc true');
     const node = med('node -e 0 (no NODE_EXTRA_CA_CERTS)');
     console.log(`machine: ${machine()}`);
+    console.log(`page faults: ${pageFaults()}`);
     console.log(
       `runs per command: ${runs}, round-robin; wall time from spawn to exit, seen by this process; NODE_EXTRA_CA_CERTS=${extraCerts ?? '(unset)'}`,
     );
