@@ -105,12 +105,15 @@ describe('admin policy (the issue example)', { skip }, () => {
   after(async () => {
     listener.close();
     for (const u of [contractor, mallory]) unmountUserState(u.name);
-    await f.teardown();
-    for (const u of [contractor, mallory]) {
-      fs.rmSync(path.join(u.home, '.jai'), { recursive: true, force: true });
-      fs.rmSync(path.join(u.home, 'proj-policy'), { recursive: true, force: true });
+    try {
+      await f.teardown();
+    } finally {
+      for (const u of [contractor, mallory]) {
+        fs.rmSync(path.join(u.home, '.jai'), { recursive: true, force: true });
+        fs.rmSync(path.join(u.home, 'proj-policy'), { recursive: true, force: true });
+      }
+      fs.rmSync('/srv/secrets', { recursive: true, force: true });
     }
-    fs.rmSync('/srv/secrets', { recursive: true, force: true });
   });
 
   it('gives a user in no rule the defaults: casual, host network (the host listener answers)', () => {
