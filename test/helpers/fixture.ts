@@ -48,6 +48,42 @@ export function ensureTestUser(name = TEST_USER): TestUser {
   return { name, uid: Number(uid), gid: Number(gid), home };
 }
 
+/**
+ * The fixtures this process has not torn down yet. When the process is told to stop (^C on a bench, a hang-up, the
+ * SIGTERM of `timeout` or of the test runner) or its stdout or stderr goes away (`node dist/bench/x.js | head`:
+ * EPIPE), they are torn down before it exits: their user's overlay and tmp mounts under /run/jai would otherwise
+ * outlive it, and every later fixture's leak check would fail on them. A second signal exits at once.
+ */
+const liveFixtures = new Set<Fixture>();
+let stopHandlersInstalled = false;
+let stopping = false;
+
+function stopAfterTeardown(exitCode: number): void {
+  if (stopping) return;
+  stopping = true;
+  void Promise.allSettled([...liveFixtures].map((f) => f.teardown())).then(() => process.exit(exitCode));
+}
+
+function installStopHandlers(): void {
+  if (stopHandlersInstalled) return;
+  stopHandlersInstalled = true;
+  const signals: [NodeJS.Signals, number][] = [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ];
+  for (const [signal, exitCode] of signals)
+    process.on(signal, () => {
+      if (stopping) process.exit(exitCode);
+      stopAfterTeardown(exitCode);
+    });
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      stopAfterTeardown(1);
+    });
+}
+
 function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
@@ -196,6 +232,7 @@ export async function startFixture(
     daemon,
     daemonLog: () => log,
     async teardown() {
+      liveFixtures.delete(fixture);
       // jaid's zygote must end with it (its socket's EOF, and SIGKILL as jaid's death signal).
       const zygotes = zygoteProcesses().flatMap((z) => (z.ppid === daemon.pid ? [z.pid] : []));
       if (!state.exited) {
@@ -224,6 +261,8 @@ export async function startFixture(
         );
     },
   };
+  installStopHandlers();
+  liveFixtures.add(fixture);
   // A user who has used jai before: ~/.jai and its default files exist, so first runs print no `created` lines.
   const init = runJai(fixture, ['--init']);
   if (init.status !== 0) {
