@@ -1,6 +1,7 @@
 // The integration fixture: a real jaid as root on a private socket, a real unprivileged test user with a
 // project dir in its home, and the client installed where that user can read it. Everything it mounts or
-// starts is removed by teardown(), which fails if anything is left.
+// starts is removed by teardown(), which fails if anything is left, and by the process's stop handlers if it is
+// stopped or loses its output before teardown() was called.
 import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,6 +35,7 @@ export interface Fixture {
   project: string;
   daemon: ChildProcess;
   daemonLog: () => string;
+  /** Stops jaid and removes what the fixture made; fails if anything is left. Runs once: later calls share it. */
   teardown(): Promise<void>;
 }
 
@@ -221,6 +223,36 @@ export async function startFixture(
     throw e;
   }
 
+  const tearDown = async (): Promise<void> => {
+    // jaid's zygote must end with it (its socket's EOF, and SIGKILL as jaid's death signal).
+    const zygotes = zygoteProcesses().flatMap((z) => (z.ppid === daemon.pid ? [z.pid] : []));
+    if (!state.exited) {
+      daemon.kill('SIGTERM');
+      // A jaid that ignores SIGTERM is a failure, but a live child would also keep this test file from ever ending.
+      await waitFor(() => state.exited, 10_000, 'jaid exit').catch((e: unknown) => {
+        daemon.kill('SIGKILL');
+        throw e;
+      });
+    }
+    unmountUserState(user.name);
+    fs.rmSync(project, { recursive: true, force: true });
+    fs.rmSync(path.join(user.home, '.jai'), { recursive: true, force: true });
+    fs.rmSync(stateDir, { recursive: true, force: true });
+    const leftMounts = mountsUnder(SHARED_HOST ? `/run/jai/${user.name}` : '/run/jai');
+    const leftHelpers = SHARED_HOST ? [] : helperProcesses();
+    const zygotesLeft = (): number[] => {
+      const live = new Set(zygoteProcesses().map((z) => z.pid));
+      return zygotes.filter((pid) => live.has(pid));
+    };
+    await waitFor(() => zygotesLeft().length === 0, 2000, 'jaid’s zygote to exit').catch(() => undefined);
+    const leftZygotes = zygotesLeft();
+    if (leftMounts.length > 0 || leftHelpers.length > 0 || leftZygotes.length > 0)
+      throw new Error(
+        `left behind: mounts ${JSON.stringify(leftMounts)} helpers ${JSON.stringify(leftHelpers)} zygotes ${JSON.stringify(leftZygotes)}`,
+      );
+  };
+  // Once: a stop that comes while the test's own teardown runs waits for that one instead of starting another.
+  let tornDown: Promise<void> | undefined;
   const fixture: Fixture = {
     user,
     socket,
@@ -231,34 +263,9 @@ export async function startFixture(
     project,
     daemon,
     daemonLog: () => log,
-    async teardown() {
-      liveFixtures.delete(fixture);
-      // jaid's zygote must end with it (its socket's EOF, and SIGKILL as jaid's death signal).
-      const zygotes = zygoteProcesses().flatMap((z) => (z.ppid === daemon.pid ? [z.pid] : []));
-      if (!state.exited) {
-        daemon.kill('SIGTERM');
-        // A jaid that ignores SIGTERM is a failure, but a live child would also keep this test file from ever ending.
-        await waitFor(() => state.exited, 10_000, 'jaid exit').catch((e: unknown) => {
-          daemon.kill('SIGKILL');
-          throw e;
-        });
-      }
-      unmountUserState(user.name);
-      fs.rmSync(project, { recursive: true, force: true });
-      fs.rmSync(path.join(user.home, '.jai'), { recursive: true, force: true });
-      fs.rmSync(stateDir, { recursive: true, force: true });
-      const leftMounts = mountsUnder(SHARED_HOST ? `/run/jai/${user.name}` : '/run/jai');
-      const leftHelpers = SHARED_HOST ? [] : helperProcesses();
-      const zygotesLeft = (): number[] => {
-        const live = new Set(zygoteProcesses().map((z) => z.pid));
-        return zygotes.filter((pid) => live.has(pid));
-      };
-      await waitFor(() => zygotesLeft().length === 0, 2000, 'jaid’s zygote to exit').catch(() => undefined);
-      const leftZygotes = zygotesLeft();
-      if (leftMounts.length > 0 || leftHelpers.length > 0 || leftZygotes.length > 0)
-        throw new Error(
-          `left behind: mounts ${JSON.stringify(leftMounts)} helpers ${JSON.stringify(leftHelpers)} zygotes ${JSON.stringify(leftZygotes)}`,
-        );
+    teardown() {
+      tornDown ??= tearDown().finally(() => liveFixtures.delete(fixture));
+      return tornDown;
     },
   };
   installStopHandlers();
