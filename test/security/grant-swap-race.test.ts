@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { asUser, startFixture, type Fixture } from '../helpers/fixture';
 import { closed } from '../helpers/child-exit';
-import { MODES, ended, type Mode } from './jail-modes';
+import { MODES, pythonAsUser, type Mode } from './jail-modes';
 
 const skip = privilegedSkipReason();
 const RACE_MS = 5000;
@@ -83,19 +83,13 @@ describe('#10 symlink swap of a grant during the request (TOCTOU)', { skip }, ()
         outcomes.push(o);
       }
     };
-    const racer = spawn('python3', ['-c', RACER, raceDir, String(RACE_MS / 1000 + 1)], {
-      uid: f.user.uid,
-      gid: f.user.gid,
-      env: { PATH: '/usr/bin:/bin' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let swaps = '';
-    racer.stdout.on('data', (d: Buffer) => (swaps += d.toString()));
+    const racer = pythonAsUser(f, RACER, [raceDir, String(RACE_MS / 1000 + 1)]);
     try {
       await Promise.all(MODES.flatMap((mode) => Array.from({ length: LOOPS_PER_MODE }, () => loop(mode))));
     } finally {
-      await ended(racer);
+      await closed(racer.child); // its pipes too: all it printed is read
     }
+    const swaps = racer.out();
     try {
       const count = (mode: Mode, pred: (o: Outcome) => boolean): number =>
         outcomes.filter((o) => o.mode === mode && pred(o)).length;

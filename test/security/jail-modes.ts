@@ -1,6 +1,6 @@
 // What the security tests share: the three jail modes every in-jail probe is looped over, and small helpers to run
 // a probe in one of them and to wait for a session.
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { runJai, type Fixture, type RunOptions } from '../helpers/fixture';
 
 export const MODES = ['casual', 'strict', 'bare'] as const;
@@ -20,6 +20,23 @@ export function probe(
 ): { status: number | null; stdout: string; stderr: string } {
   const r = runJai(f, ['-m', mode, ...(options.extraArgs ?? []), 'sh', '-c', script], options);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `python3 -c SCRIPT ARGS…` on the host as the fixture's user (a racer beside the sessions); its stdout so far. */
+export function pythonAsUser(
+  f: Fixture,
+  script: string,
+  args: readonly string[],
+): { child: ChildProcess; out: () => string } {
+  const child = spawn('python3', ['-c', script, ...args], {
+    uid: f.user.uid,
+    gid: f.user.gid,
+    env: { PATH: '/usr/bin:/bin' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, out: () => out };
 }
 
 /** Resolves when the child exits (at once if it already has). */

@@ -3,13 +3,12 @@
 // (the helper is root and non-dumpable; PID 2 switches to the user's ids only just before exec and stays
 // non-dumpable until then). None may ever be attached.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { privilegedSkipReason } from '../helpers/privileged';
 import { runJai, startFixture, type Fixture } from '../helpers/fixture';
 import { closed } from '../helpers/child-exit';
-import { MODES } from './jail-modes';
+import { MODES, pythonAsUser } from './jail-modes';
 
 const skip = privilegedSkipReason();
 const RACE_MS = 4000;
@@ -84,14 +83,7 @@ describe('#24 the setup path cannot be ptraced by the user', { skip }, () => {
   }
 
   async function raceTracer(t: TestContext): Promise<void> {
-    const tracer = spawn('python3', ['-c', TRACER, String(RACE_MS / 1000)], {
-      uid: f.user.uid,
-      gid: f.user.gid,
-      env: { PATH: '/usr/bin:/bin' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    tracer.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const tracer = pythonAsUser(f, TRACER, [String(RACE_MS / 1000)]);
     const deadline = Date.now() + RACE_MS;
     let sessions = 0;
     try {
@@ -103,8 +95,9 @@ describe('#24 the setup path cannot be ptraced by the user', { skip }, () => {
         }
       }
     } finally {
-      await closed(tracer);
+      await closed(tracer.child);
     }
+    const out = tracer.out();
     t.diagnostic(`${String(sessions)} sessions; tracer: ${out.trim()}`);
     assert.match(out, /tries=[1-9]/, 'the tracer saw jai processes');
     assert.match(out, / attached=$/m, out);
